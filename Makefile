@@ -1,0 +1,50 @@
+# hypspec: every target bootstraps .venv itself, so a fresh clone needs only python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Debian packages the conformance harness runs on (assembler, linker, QEMU).
+TOOLS := qemu-system-arm arm-none-eabi-as arm-none-eabi-ld
+TOOL_PACKAGES := qemu-system-arm binutils-arm-none-eabi
+
+.PHONY: demo test tools bench lint docs clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && \
+	    $(PYTHON) -m venv $(VENV); \
+	  else echo "python3 cannot create a virtual environment: install python3-venv (apt-get install python3-venv)"; exit 1; fi; }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: $(STAMP)
+	$(BIN)/hypspec check
+	$(BIN)/hypspec prove --mutants
+
+# The conformance tests need QEMU and the ARM binutils: install them when we
+# can (as root with apt-get), and otherwise say exactly what is missing.
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing (apt-get install $(TOOL_PACKAGES))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOL_PACKAGES) >/dev/null; \
+	  else \
+	    echo "missing:$$missing. Install them with: sudo apt-get install $(TOOL_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check hypspec tests benchmarks
+
+test: $(STAMP) tools lint
+	$(BIN)/hypspec check
+	$(BIN)/pytest
+
+bench: $(STAMP) tools
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,216 @@
+"""The Python API: load the spec, build state by name, call functions both ways.
+
+    spec = Spec.load()                                  # spec/ and its manifest
+    state = spec.state(VTCR={"T0SZ": 0, "SL0": 1}, VTTBR=0x48000000)
+    result = spec.call("AArch32.SecondStageTranslate", ipa, "AccType_NORMAL", False, 4,
+                       state=state)
+    terms = spec.symbolic("AArch32.SecondStageTranslate")   # Z3 terms over free inputs
+
+Values cross the boundary as plain Python: bit strings and integers as ints,
+booleans as bools, enumeration members by name, records as dicts by field
+name, arrays as lists, maps as dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import z3
+
+from hypspec.concrete.compiler import CompiledSpec, compile_program, zero_value
+from hypspec.concrete.runtime import Oracle
+from hypspec.lang.checker import Program, mask, to_signed
+from hypspec.lang.load import LoadedSpec, load
+from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type
+from hypspec.symbolic.evaluator import Evaluation, SymbolicEvaluator, SymValue, domain, fresh
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_DIR = ROOT / "spec"
+MODELS_DIR = ROOT / "models"
+PROOFS_DIR = ROOT / "proofs"
+
+
+class StateError(ValueError):
+    """A register, field or value given to the API does not exist or does not fit."""
+
+
+@dataclass
+class State:
+    """Concrete architectural state: one attribute per global, plus the oracle."""
+
+    oracle: Oracle = field(default_factory=Oracle)
+
+
+@dataclass(frozen=True)
+class SymbolicCall:
+    """A function evaluated over free inputs: the terms and what they range over."""
+
+    function: str
+    args: list[SymValue]
+    inputs: dict[str, SymValue]  # free global state before the call
+    evaluation: Evaluation
+    constraints: list[z3.BoolRef]  # enumeration inputs stay inside their members
+
+
+class Spec:
+    def __init__(self, loaded: LoadedSpec) -> None:
+        self.loaded = loaded
+        self.program: Program = loaded.program
+
+    @classmethod
+    def load(cls, *paths: Path | str) -> Spec:
+        chosen = [Path(p) for p in paths] or [SPEC_DIR]
+        return cls(load(chosen))
+
+    @property
+    def digest(self) -> str:
+        return self.loaded.digest
+
+    @cached_property
+    def compiled(self) -> CompiledSpec:
+        return _compile_cached(self.digest, self.program)
+
+    # ---- concrete --------------------------------------------------------------------
+
+    def state(self, oracle_seed: int = 0, **values: Any) -> State:
+        """Reset state, with registers (int or {field: value}) and maps overridden."""
+        state = State(Oracle(oracle_seed))
+        for name, info in self.program.globals.items():
+            start = info.reset if info.reset is not None else zero_value(info.ty)
+            setattr(state, name, dict(start) if isinstance(start, dict) else start)
+        for name, value in values.items():
+            self.set(state, name, value)
+        return state
+
+    def set(self, state: State, name: str, value: Any) -> None:
+        info = self.program.globals.get(name)
+        if info is None:
+            known = ", ".join(sorted(self.program.globals))
+            raise StateError(f"unknown register or global '{name}' (known: {known})")
+        ty = info.ty
+        if isinstance(ty, Bits) and isinstance(value, Mapping):
+            current = getattr(state, name)
+            for field_name, field_value in value.items():
+                current = self._set_field(ty, name, current, field_name, field_value)
+            setattr(state, name, current)
+        elif isinstance(ty, Map):
+            setattr(state, name, {
+                self.encode(k, ty.key, f"{name} key"): self.encode(v, ty.elem, f"{name}[{k:#x}]")
+                for k, v in value.items()
+            })
+        else:
+            setattr(state, name, self.encode(value, ty, name))
+
+    def _set_field(self, ty: Bits, reg: str, current: int, name: str, value: int) -> int:
+        assert ty.layout is not None
+        position = ty.layout.get(name)
+        if position is None:
+            known = ", ".join(f for f, _, _ in ty.layout.fields)
+            raise StateError(f"{reg} has no field '{name}' (fields: {known})")
+        hi, lo = position
+        value = self.encode(value, Bits(hi - lo + 1), f"{reg}.{name}")
+        field_mask = mask(hi - lo + 1) << lo
+        return (current & ~field_mask) | (value << lo)
+
+    def field(self, register: str, name: str, value: int) -> int:
+        """One field of a register value, by name."""
+        ty = self.program.globals[register].ty
+        assert isinstance(ty, Bits) and ty.layout is not None
+        position = ty.layout.get(name)
+        if position is None:
+            raise StateError(f"{register} has no field '{name}'")
+        hi, lo = position
+        return (value >> lo) & mask(hi - lo + 1)
+
+    def call(self, name: str, *args: Any, state: State | None = None) -> Any:
+        """Run a spec function concretely; arguments and result in API form."""
+        func = self._function(name)
+        if len(args) != len(func.params):
+            raise StateError(f"{name} takes {len(func.params)} argument(s), {len(args)} given")
+        encoded = [
+            self.encode(a, p.ty, f"{name} argument {p.name}")  # type: ignore[arg-type]
+            for a, p in zip(args, func.params, strict=True)
+        ]
+        result = self.compiled.function(name)(state or self.state(), *encoded)
+        return self.decode(result, func.result_ty) if func.result_ty else None
+
+    def _function(self, name: str):
+        func = self.program.functions.get(name)
+        if func is None:
+            raise StateError(f"unknown spec function '{name}'")
+        return func
+
+    # ---- symbolic --------------------------------------------------------------------
+
+    def symbolic(self, name: str, globals_in: dict[str, SymValue] | None = None) -> SymbolicCall:
+        """Evaluate a function over fresh inputs (and fresh or given global state)."""
+        func = self._function(name)
+        constraints: list[z3.BoolRef] = []
+        args = []
+        for param in func.params:
+            assert param.ty is not None
+            value = fresh(f"{param.name}", param.ty)
+            constraints.extend(domain(value, param.ty))
+            args.append(value)
+        inputs = globals_in if globals_in is not None else self.fresh_globals()
+        evaluator = SymbolicEvaluator(self.program, dict(inputs))
+        evaluation = evaluator.call(name, args)
+        return SymbolicCall(name, args, inputs, evaluation, constraints)
+
+    def fresh_globals(self) -> dict[str, SymValue]:
+        return {name: fresh(name, info.ty) for name, info in self.program.globals.items()}
+
+    # ---- value conversion ------------------------------------------------------------
+
+    def encode(self, value: Any, ty: Type, what: str) -> Any:
+        """API value -> internal value, with a precise error for a bad one."""
+        if isinstance(ty, Bool):
+            if not isinstance(value, bool):
+                raise StateError(f"{what}: expected a boolean, got {value!r}")
+            return value
+        if isinstance(ty, Enum):
+            if value not in ty.members:
+                raise StateError(f"{what}: expected one of {', '.join(ty.members)}; got {value!r}")
+            return ty.members.index(value)
+        if isinstance(ty, Record):
+            if not isinstance(value, Mapping) or set(value) != {f for f, _ in ty.fields}:
+                raise StateError(f"{what}: expected a {ty.name} with fields {[f for f, _ in ty.fields]}")
+            return tuple(self.encode(value[f], t, f"{what}.{f}") for f, t in ty.fields)
+        if isinstance(ty, Array):
+            if len(value) != ty.length:
+                raise StateError(f"{what}: expected {ty.length} elements")
+            return tuple(self.encode(v, ty.elem, f"{what}[{i}]") for i, v in enumerate(value))
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise StateError(f"{what}: expected an integer, got {value!r}")
+        if isinstance(ty, Int):
+            if value != to_signed(value):
+                raise StateError(f"{what}: {value} does not fit a 64-bit integer")
+            return value
+        assert isinstance(ty, Bits)
+        if not 0 <= value <= mask(ty.width):
+            raise StateError(f"{what}: {value:#x} does not fit in {ty.width} bits")
+        return value
+
+    def decode(self, value: Any, ty: Type) -> Any:
+        """Internal value -> API value."""
+        if isinstance(ty, Enum):
+            return ty.members[value]
+        if isinstance(ty, Record):
+            return {f: self.decode(v, t) for (f, t), v in zip(ty.fields, value, strict=True)}
+        if isinstance(ty, Array):
+            return [self.decode(v, ty.elem) for v in value]
+        return value
+
+
+_COMPILED: dict[str, CompiledSpec] = {}
+
+
+def _compile_cached(digest: str, program: Program) -> CompiledSpec:
+    """Compile once per spec hash within a process."""
+    if digest not in _COMPILED:
+        _COMPILED[digest] = compile_program(program)
+    return _COMPILED[digest]

@@ -1,0 +1,361 @@
+"""The concrete semantics: compile the checked tree to Python source and load it.
+
+Each spec function becomes a Python function `f(S, *args)` where `S` is the
+architectural state (one attribute per global). The generated code keeps the
+spec's shape, with a `# file:line` comment per statement, so a stack trace
+points back at the chapter. ARM names are mangled `.` -> `_`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from hypspec.concrete import runtime
+from hypspec.lang import syntax as s
+from hypspec.lang.builtins import BUILTINS
+from hypspec.lang.checker import Program, mask
+from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type
+
+
+def py_name(name: str) -> str:
+    return "f_" + name.replace(".", "_")
+
+
+def zero_value(ty: Type) -> object:
+    """The value a declared-but-unassigned local or an unwritten map entry holds."""
+    if isinstance(ty, Bool):
+        return False
+    if isinstance(ty, Record):
+        return tuple(zero_value(t) for _, t in ty.fields)
+    if isinstance(ty, Array):
+        return tuple(zero_value(ty.elem) for _ in range(ty.length))
+    if isinstance(ty, Map):
+        return {}
+    return 0
+
+
+def width_of(ty: Type | None) -> int:
+    if isinstance(ty, Bits):
+        return ty.width
+    if isinstance(ty, Enum):
+        return ty.width
+    return 64
+
+
+@dataclass
+class CompiledSpec:
+    module: ModuleType
+    source: str
+
+    def function(self, name: str):
+        return getattr(self.module, py_name(name))
+
+
+class _Emitter:
+    def __init__(self, program: Program) -> None:
+        self.p = program
+        self.lines: list[str] = []
+        self.temp = 0
+
+    # ---- module ----------------------------------------------------------------------
+
+    def module(self) -> str:
+        self.lines = [
+            "# Generated from the spec chapters by hypspec.concrete.compiler. Do not edit.",
+            "from hypspec.concrete.runtime import (SpecAssertionError, NotExecutable,",
+            "    wrap, sint, sign_extend, check_index, tuple_set)",
+            "",
+        ]
+        seen: dict[str, str] = {}
+        for name, func in self.p.functions.items():
+            mangled = py_name(name)
+            if mangled in seen:
+                raise ValueError(f"{name} and {seen[mangled]} compile to the same Python name")
+            seen[mangled] = name
+            self.function(func)
+        return "\n".join(self.lines) + "\n"
+
+    def function(self, func: s.FuncDecl) -> None:
+        params = ", ".join(["S", *(p.name for p in func.params)])
+        self.lines.append(f"def {py_name(func.name)}({params}):  # {func.loc}")
+        self.block(func.body, 1)
+        self.lines.append("")
+
+    # ---- statements ------------------------------------------------------------------
+
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def block(self, stmts: list[s.Stmt], depth: int) -> None:
+        if not stmts:
+            self.emit(depth, "pass")
+        for stmt in stmts:
+            self.stmt(stmt, depth)
+
+    def stmt(self, stmt: s.Stmt, depth: int) -> None:
+        if isinstance(stmt, s.Assign):
+            self.assign(stmt.target, self.expr(stmt.value), depth, stmt.loc)
+        elif isinstance(stmt, s.LocalDecl):
+            assert stmt.ty is not None
+            value = self.expr(stmt.value) if stmt.value is not None else repr(zero_value(stmt.ty))
+            self.emit(depth, f"{stmt.name} = {value}  # {stmt.loc}")
+        elif isinstance(stmt, s.Return):
+            value = self.expr(stmt.value) if stmt.value is not None else ""
+            self.emit(depth, f"return {value}".rstrip() + f"  # {stmt.loc}")
+        elif isinstance(stmt, s.Assert):
+            self.emit(depth, f"if not ({self.expr(stmt.cond)}):  # {stmt.loc}")
+            self.emit(depth + 1, f"raise SpecAssertionError({str(stmt.loc)!r})")
+        elif isinstance(stmt, s.CallStmt):
+            self.emit(depth, f"{self.expr(stmt.call)}  # {stmt.loc}")
+        elif isinstance(stmt, s.If):
+            for i, (cond, body) in enumerate(stmt.arms):
+                keyword = "if" if i == 0 else "elif"
+                self.emit(depth, f"{keyword} {self.expr(cond)}:  # {cond.loc}")
+                self.block(body, depth + 1)
+            if stmt.orelse is not None:
+                self.emit(depth, "else:")
+                self.block(stmt.orelse, depth + 1)
+        elif isinstance(stmt, s.Case):
+            self.case(stmt, depth)
+        elif isinstance(stmt, s.For):
+            step = -1 if stmt.down else 1
+            stop = stmt.last + step
+            self.emit(depth, f"for {stmt.var} in range({stmt.first}, {stop}, {step}):  # {stmt.loc}")
+            self.block(stmt.body, depth + 1)
+
+    def case(self, stmt: s.Case, depth: int) -> None:
+        self.temp += 1
+        subject = f"_case{self.temp}"
+        self.emit(depth, f"{subject} = {self.expr(stmt.subject)}  # {stmt.loc}")
+        for i, (patterns, body) in enumerate(stmt.arms):
+            test = " or ".join(self.match(subject, p) for p in patterns)
+            self.emit(depth, f"{'if' if i == 0 else 'elif'} {test}:")
+            self.block(body, depth + 1)
+        if stmt.otherwise is not None:
+            if stmt.arms:
+                self.emit(depth, "else:")
+                self.block(stmt.otherwise, depth + 1)
+            else:
+                self.block(stmt.otherwise, depth)
+
+    def match(self, subject: str, pattern: s.Expr) -> str:
+        if isinstance(pattern, s.BitsLit) and pattern.care != mask(pattern.width):
+            return f"({subject} & {pattern.care:#x}) == {pattern.value:#x}"
+        return f"{subject} == {self.expr(pattern)}"
+
+    def assign(self, target: s.Expr, value: str, depth: int, loc: s.Loc) -> None:
+        """Assign through a chain of field, slice and index selections."""
+        if isinstance(target, s.Var):
+            name = f"S.{target.name}" if target.scope == "global" else target.name
+            self.emit(depth, f"{name} = {value}  # {loc}")
+        elif isinstance(target, s.Field):
+            assert isinstance(target.base.ty, Record)
+            index = target.base.ty.index_of(target.name)
+            base = self.expr(target.base)
+            self.assign(target.base, f"tuple_set({base}, {index}, {value})", depth, loc)
+        elif isinstance(target, s.Index) and isinstance(target.base.ty, Map):
+            self.emit(depth, f"{self.expr(target.base)}[{self.expr(target.index)}] = {value}")
+        elif isinstance(target, s.Index):
+            assert isinstance(target.base.ty, Array)
+            base = self.expr(target.base)
+            index = self.checked_index(target)
+            self.assign(target.base, f"tuple_set({base}, {index}, {value})", depth, loc)
+        elif isinstance(target, s.Slice):
+            self.assign(target.base, self.slice_update(target, value), depth, loc)
+        else:
+            raise AssertionError(f"unexpected assignment target {target}")
+
+    def slice_update(self, target: s.Slice, value: str) -> str:
+        """The base with the sliced bits replaced by `value` (high item first)."""
+        self.temp += 1
+        pieces = f"_v{self.temp}"
+        result = self.expr(target.base)
+        offset = sum(item.width for item in target.items)
+        updates = []
+        for item in target.items:
+            offset -= item.width
+            part = f"(({pieces} >> {offset}) & {mask(item.width):#x})"
+            lo = self.item_lo(item)
+            field = f"({mask(item.width):#x} << {lo})"
+            updates.append((field, f"({part} << {lo})"))
+        expr = result
+        for field, shifted in updates:
+            expr = f"(({expr}) & ~{field} | {shifted})"
+        if any(item.static_lo is None for item in target.items):
+            expr = f"({expr}) & {mask(width_of(target.base.ty)):#x}"  # a dynamic slice may overhang
+        # Bind the value once; a walrus keeps this an expression.
+        return f"(({pieces} := {value}), {expr})[1]"
+
+    def item_lo(self, item: s.SliceItem) -> str:
+        if item.static_lo is not None:
+            return str(item.static_lo)
+        lo = item.second if item.kind == "range" else item.first
+        assert lo is not None
+        return f"({self.expr(lo)})"
+
+    def checked_index(self, expr: s.Index) -> str:
+        assert isinstance(expr.base.ty, Array)
+        if isinstance(expr.index, s.IntLit):
+            if not 0 <= expr.index.value < expr.base.ty.length:
+                return f"check_index({expr.index.value}, {expr.base.ty.length}, {str(expr.loc)!r})"
+            return str(expr.index.value)
+        return f"check_index({self.expr(expr.index)}, {expr.base.ty.length}, {str(expr.loc)!r})"
+
+    # ---- expressions -----------------------------------------------------------------
+
+    def expr(self, e: s.Expr) -> str:
+        if isinstance(e, s.IntLit):
+            return str(e.value)
+        if isinstance(e, s.BitsLit):
+            return f"{e.value:#x}"
+        if isinstance(e, s.BoolLit):
+            return str(e.value)
+        if isinstance(e, s.EnumLit):
+            return str(e.value)
+        if isinstance(e, s.Var):
+            return f"S.{e.name}" if e.scope == "global" else e.name
+        if isinstance(e, s.Unknown):
+            return self.unknown(e.ty, e.loc)
+        if isinstance(e, s.Call):
+            return self.call(e)
+        if isinstance(e, s.BinOp):
+            return self.binop(e)
+        if isinstance(e, s.UnOp):
+            return self.unop(e)
+        if isinstance(e, s.Slice):
+            return self.slice(e)
+        if isinstance(e, s.Index):
+            if isinstance(e.base.ty, Map):
+                default = repr(zero_value(e.base.ty.elem))
+                return f"{self.expr(e.base)}.get({self.expr(e.index)}, {default})"
+            return f"{self.expr(e.base)}[{self.checked_index(e)}]"
+        if isinstance(e, s.Field):
+            assert isinstance(e.base.ty, Record)
+            return f"{self.expr(e.base)}[{e.base.ty.index_of(e.name)}]"
+        if isinstance(e, s.InSet):
+            self.temp += 1
+            name = f"_in{self.temp}"
+            tests = " or ".join(self.match(name, p) for p in e.patterns)
+            return f"(({name} := {self.expr(e.subject)}), ({tests}))[1]"
+        if isinstance(e, s.CondExpr):
+            return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.orelse)})"
+        if isinstance(e, s.Forall):
+            return f"_not_executable({str(e.loc)!r})"
+        raise AssertionError(f"unexpected expression {e}")
+
+    def unknown(self, ty: Type | None, loc: s.Loc) -> str:
+        if isinstance(ty, Bool):
+            return f"bool(S.oracle.choose({str(loc)!r}, 1))"
+        if isinstance(ty, Int):
+            return f"wrap(S.oracle.choose({str(loc)!r}, 64))"
+        return f"S.oracle.choose({str(loc)!r}, {width_of(ty)})"
+
+    def call(self, e: s.Call) -> str:
+        args = [self.expr(a) for a in e.args]
+        if e.func not in BUILTINS:
+            return f"{py_name(e.func)}({', '.join(['S', *args])})"
+        first = e.args[0].ty
+        width = width_of(first)
+        if e.func in {"UInt", "ZeroExtend"}:
+            return args[0]
+        if e.func == "SInt":
+            return f"sint({args[0]}, {width})"
+        if e.func == "SignExtend":
+            return f"sign_extend({args[0]}, {width}, {width_of(e.ty)})"
+        if e.func == "Zeros":
+            return "0"
+        if e.func == "Ones":
+            return f"{mask(width_of(e.ty)):#x}"
+        if e.func == "IsZero":
+            return f"({args[0]} == 0)"
+        if e.func == "IsOnes":
+            return f"({args[0]} == {mask(width):#x})"
+        if e.func == "Align":
+            keep = f"~({args[1]} - 1)"
+            return f"({args[0]} & {keep})" if isinstance(first, Int) else (
+                f"({args[0]} & {keep} & {mask(width):#x})"
+            )
+        if e.func == "LSL":
+            return f"(({args[0]} << {args[1]}) & {mask(width):#x} if {args[1]} < {width} else 0)"
+        if e.func == "LSR":
+            return f"({args[0]} >> {args[1]} if {args[1]} < {width} else 0)"
+        if e.func == "ASR":
+            return f"((sint({args[0]}, {width}) >> min({args[1]}, {width})) & {mask(width):#x})"
+        if e.func == "Min":
+            return f"min({args[0]}, {args[1]})"
+        if e.func == "Max":
+            return f"max({args[0]}, {args[1]})"
+        raise AssertionError(f"builtin {e.func} has no concrete meaning")
+
+    def binop(self, e: s.BinOp) -> str:
+        op = e.op
+        left, right = self.expr(e.left), self.expr(e.right)
+        if op == "&&":
+            return f"({left} and {right})"
+        if op == "||":
+            return f"({left} or {right})"
+        if op == "-->":
+            return f"((not {left}) or {right})"
+        if op == ":":
+            return f"(({left} << {width_of(e.right.ty)}) | {right})"
+        if op in {"==", "!="}:
+            for pattern, other in ((e.right, left), (e.left, right)):
+                if isinstance(pattern, s.BitsLit) and pattern.care != mask(pattern.width):
+                    test = f"(({other} & {pattern.care:#x}) == {pattern.value:#x})"
+                    return test if op == "==" else f"(not {test})"
+            return f"({left} {op} {right})"
+        if op in {"<", "<=", ">", ">="}:
+            return f"({left} {op} {right})"
+        if op in {"AND", "OR", "EOR"}:
+            python = {"AND": "&", "OR": "|", "EOR": "^"}[op]
+            return f"({left} {python} {right})"
+        if isinstance(e.ty, Int):
+            if op == "DIV":
+                return f"({left} // {right})"
+            if op == "MOD":
+                return f"({left} % {right})"
+            return f"wrap({left} {op} {right})"
+        return f"(({left} {op} {right}) & {mask(width_of(e.ty)):#x})"
+
+    def unop(self, e: s.UnOp) -> str:
+        operand = self.expr(e.operand)
+        if e.op == "!":
+            return f"(not {operand})"
+        if e.op == "NOT":
+            return f"({operand} ^ {mask(width_of(e.ty)):#x})"
+        if isinstance(e.ty, Int):
+            return f"wrap(-{operand})"
+        return f"((-{operand}) & {mask(width_of(e.ty)):#x})"
+
+    def slice(self, e: s.Slice) -> str:
+        base = self.expr(e.base)
+        if len(e.items) > 1:
+            self.temp += 1
+            name = f"_s{self.temp}"
+            parts = []
+            offset = sum(item.width for item in e.items)
+            for item in e.items:
+                offset -= item.width
+                parts.append(f"({self.item(name, item)} << {offset})")
+            return f"(({name} := {base}), ({' | '.join(parts)}))[1]"
+        return self.item(base, e.items[0])
+
+    def item(self, base: str, item: s.SliceItem) -> str:
+        lo = self.item_lo(item)
+        if lo == "0":
+            return f"({base} & {mask(item.width):#x})"
+        return f"(({base} >> {lo}) & {mask(item.width):#x})"
+
+
+def compile_program(program: Program) -> CompiledSpec:
+    source = _Emitter(program).module()
+    module = ModuleType("hypspec_compiled_spec")
+    module.__dict__["_not_executable"] = _not_executable
+    code = compile(source, "<hypspec compiled spec>", "exec")
+    exec(code, module.__dict__)
+    return CompiledSpec(module, source)
+
+
+def _not_executable(loc: str) -> bool:
+    raise runtime.NotExecutable(f"{loc}: forall has no concrete meaning; it is proof-only")

@@ -1,0 +1,98 @@
+"""The literate loader: Markdown chapters in, code blocks with positions out.
+
+A chapter is Markdown. Only fenced blocks whose info string is `spec` are code;
+the prose around them is the annotation. Each block holds one definition and
+sits under a heading that names it in backticks, followed by a `*Source:*`
+line that cites the ARM ARM or the paper. That makes the table of contents an
+index of the specification, and the build rejects a block that breaks it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypspec.lang.diagnostics import Diagnostic, SpecError
+from hypspec.lang.syntax import Loc
+
+_FENCE = re.compile(r"^(```+|~~~+)\s*(\S*)\s*$")
+_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+_SOURCE = re.compile(r"^\*Source:\*")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    file: str
+    first_line: int  # line number (1-based) of the first code line in `file`
+    code: str
+    heading: str | None
+    heading_loc: Loc | None
+    cited: bool  # a `*Source:*` line stands between the heading and the block
+
+
+def extract_blocks(file: str, text: str) -> list[CodeBlock]:
+    """Every ```spec block of a Markdown text, with its heading and citation."""
+    blocks: list[CodeBlock] = []
+    heading: str | None = None
+    heading_loc: Loc | None = None
+    cited = False
+    lines = text.splitlines()
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        fence = _FENCE.match(line)
+        if fence:
+            marker, info = fence.group(1), fence.group(2)
+            end = number + 1
+            while end < len(lines) and not lines[end].startswith(marker):
+                end += 1
+            if end == len(lines):
+                raise SpecError([Diagnostic(Loc(file, number + 1, 1), "code block never closed", line)])
+            if info == "spec":
+                code = "\n".join(lines[number + 1 : end])
+                blocks.append(CodeBlock(file, number + 2, code, heading, heading_loc, cited))
+            number = end + 1
+            continue
+        match = _HEADING.match(line)
+        if match:
+            heading, heading_loc, cited = match.group(1), Loc(file, number + 1, 1), False
+        elif _SOURCE.match(line.strip()):
+            cited = True
+        number += 1
+    return blocks
+
+
+def heading_names(heading: str) -> set[str]:
+    """The names a heading declares: each `Name` or `Name()` in backticks."""
+    return {m.rstrip("()") for m in re.findall(r"`([^`]+)`", heading)}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The ordered chapters of one spec tree; the order is also the reading order."""
+
+    root: Path
+    chapters: list[Path]
+
+
+def read_manifest(directory: Path) -> Manifest:
+    path = directory / "manifest.toml"
+    if not path.is_file():
+        raise SpecError([Diagnostic(Loc(str(path), 1, 1), "no manifest.toml in this directory")])
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError([Diagnostic(Loc(str(path), 1, 1), f"malformed manifest: {err}")]) from err
+    chapters = data.get("chapters")
+    if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
+        raise SpecError(
+            [Diagnostic(Loc(str(path), 1, 1), "manifest needs `chapters = [\"file.md\", ...]`")]
+        )
+    missing = [c for c in chapters if not (directory / c).is_file()]
+    if missing:
+        raise SpecError(
+            [Diagnostic(Loc(str(path), 1, 1), f"manifest lists missing chapter(s): {missing}")]
+        )
+    return Manifest(directory, [directory / c for c in chapters])

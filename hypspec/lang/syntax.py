@@ -1,0 +1,323 @@
+"""The syntax tree of the specification language.
+
+The parser builds these nodes; the checker returns a new tree of the same
+classes with every expression's `ty` filled in and every dotted name resolved
+into a root variable and field selections. Both semantics walk the checked
+tree only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hypspec.lang.types import Type
+
+
+@dataclass(frozen=True)
+class Loc:
+    """A position in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# ---- type syntax ----------------------------------------------------------------
+
+
+@dataclass
+class TypeSyntax:
+    loc: Loc
+
+
+@dataclass
+class BitsSyntax(TypeSyntax):
+    width: Expr
+
+
+@dataclass
+class BoolSyntax(TypeSyntax):
+    pass
+
+
+@dataclass
+class IntSyntax(TypeSyntax):
+    pass
+
+
+@dataclass
+class NamedSyntax(TypeSyntax):
+    name: str
+
+
+@dataclass
+class ArraySyntax(TypeSyntax):
+    length: Expr
+    elem: TypeSyntax
+
+
+@dataclass
+class MapSyntax(TypeSyntax):
+    key: BitsSyntax
+    elem: TypeSyntax
+
+
+# ---- expressions ----------------------------------------------------------------
+
+
+@dataclass
+class Expr:
+    loc: Loc
+    ty: Type | None = field(default=None, init=False, compare=False)
+
+
+@dataclass
+class Name(Expr):
+    """An unresolved (possibly dotted) name, as written."""
+
+    name: str
+
+
+@dataclass
+class Var(Expr):
+    """A resolved variable: a local, a parameter, a global or a constant."""
+
+    name: str
+    scope: str  # "local", "global" or "const"
+
+
+@dataclass
+class EnumLit(Expr):
+    member: str
+    value: int
+
+
+@dataclass
+class IntLit(Expr):
+    value: int
+
+
+@dataclass
+class BitsLit(Expr):
+    """A bit string. `care` has a 1 for every bit that is not an `x`."""
+
+    value: int
+    width: int
+    care: int
+
+
+@dataclass
+class BoolLit(Expr):
+    value: bool
+
+
+@dataclass
+class Unknown(Expr):
+    """`bits(N) UNKNOWN`: a value chosen by the oracle."""
+
+    type_syntax: TypeSyntax
+
+
+@dataclass
+class Call(Expr):
+    func: str
+    args: list[Expr]
+
+
+@dataclass
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass
+class UnOp(Expr):
+    op: str  # "-", "NOT", "!"
+    operand: Expr
+
+
+@dataclass
+class SliceItem:
+    """`<hi:lo>`, `<bit>` or `<lo+:width>`; after checking `lo` may be dynamic."""
+
+    kind: str  # "bit", "range" or "width"
+    first: Expr
+    second: Expr | None
+    width: int = 0  # filled in by the checker
+    static_lo: int | None = None  # filled in by the checker when `lo` is constant
+
+
+@dataclass
+class Slice(Expr):
+    base: Expr
+    items: list[SliceItem]
+
+
+@dataclass
+class Index(Expr):
+    base: Expr
+    index: Expr
+
+
+@dataclass
+class Field(Expr):
+    base: Expr
+    name: str
+
+
+@dataclass
+class InSet(Expr):
+    subject: Expr
+    patterns: list[Expr]
+
+
+@dataclass
+class CondExpr(Expr):
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+
+@dataclass
+class Param:
+    loc: Loc
+    type_syntax: TypeSyntax
+    name: str
+    ty: Type | None = field(default=None, compare=False)
+
+
+@dataclass
+class Forall(Expr):
+    params: list[Param]
+    body: Expr
+
+
+# ---- statements -----------------------------------------------------------------
+
+
+@dataclass
+class Stmt:
+    loc: Loc
+
+
+@dataclass
+class Assign(Stmt):
+    target: Expr  # Name/Var, Slice, Index or Field over those
+    value: Expr
+
+
+@dataclass
+class LocalDecl(Stmt):
+    type_syntax: TypeSyntax
+    name: str
+    value: Expr | None
+    ty: Type | None = field(default=None, compare=False)
+
+
+@dataclass
+class Return(Stmt):
+    value: Expr | None
+
+
+@dataclass
+class Assert(Stmt):
+    cond: Expr
+
+
+@dataclass
+class CallStmt(Stmt):
+    call: Call
+
+
+@dataclass
+class If(Stmt):
+    arms: list[tuple[Expr, list[Stmt]]]
+    orelse: list[Stmt] | None
+
+
+@dataclass
+class Case(Stmt):
+    subject: Expr
+    arms: list[tuple[list[Expr], list[Stmt]]]
+    otherwise: list[Stmt] | None
+
+
+@dataclass
+class For(Stmt):
+    var: str
+    start: Expr
+    stop: Expr
+    down: bool
+    body: list[Stmt]
+    first: int = 0  # constant bounds, filled in by the checker
+    last: int = 0
+
+
+# ---- declarations ---------------------------------------------------------------
+
+
+@dataclass
+class Decl:
+    loc: Loc
+    name: str
+
+
+@dataclass
+class EnumDecl(Decl):
+    members: list[tuple[Loc, str]]
+
+
+@dataclass
+class RecordDecl(Decl):
+    fields: list[Param]
+
+
+@dataclass
+class FieldSpec:
+    loc: Loc
+    hi: int
+    lo: int
+    name: str
+
+
+@dataclass
+class BitfieldDecl(Decl):
+    """`type NAME is bits(N) { fields }`: a bit-string type with named fields."""
+
+    width: Expr
+    fields: list[FieldSpec]
+
+
+@dataclass
+class RegisterDecl(Decl):
+    """A global architectural register with its field layout and reset value."""
+
+    width: Expr
+    fields: list[FieldSpec]
+    reset: Expr | None
+
+
+@dataclass
+class GlobalDecl(Decl):
+    type_syntax: TypeSyntax
+
+
+@dataclass
+class ConstDecl(Decl):
+    type_syntax: TypeSyntax
+    value: Expr
+
+
+@dataclass
+class FuncDecl(Decl):
+    params: list[Param]
+    result: TypeSyntax | None
+    body: list[Stmt]
+    is_property: bool = False
+    result_ty: Type | None = field(default=None, compare=False)

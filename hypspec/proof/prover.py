@@ -1,0 +1,210 @@
+"""Discharge properties with Z3, and turn every failure into a replayed counterexample.
+
+A property is a boolean spec function. Its obligation is: for every value of
+its parameters, every global state and every choice of UNKNOWN values, under
+the spec's own `assert` preconditions, it returns TRUE. The prover
+
+1. checks the assumptions are satisfiable, and, when the property is an
+   implication, that its hypothesis can hold (otherwise the proof would be
+   vacuous, which counts as a failure);
+2. asks Z3 for a state where the property is FALSE: `unsat` proves it, `sat`
+   refutes it, and `unknown` (including a timeout) is a failure;
+3. replays a refuting model through the concrete semantics, which must
+   return FALSE too, and reports the registers, parameters and the memory
+   words the run read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from hypspec.api import Spec, State, SymbolicCall
+from hypspec.concrete.runtime import Oracle, RecordingMap
+from hypspec.lang.checker import to_signed
+from hypspec.lang.types import Array, Bool, Enum, Int, Map, Record, Type
+from hypspec.symbolic.evaluator import SymValue, to_z3
+
+PROVED = "proved"
+REFUTED = "refuted"
+UNKNOWN = "unknown"
+VACUOUS = "vacuous"
+
+
+@dataclass
+class Counterexample:
+    """A concrete input on which a property is FALSE, replayed concretely."""
+
+    params: dict[str, Any]
+    registers: dict[str, int]
+    memory: dict[int, int]  # byte address of each word the replay read -> its value
+    unknowns: dict[str, int]
+    replayed: bool
+
+    def render(self, spec: Spec) -> str:
+        lines = ["  parameters:"]
+        lines += [f"    {name} = {_show(value)}" for name, value in self.params.items()]
+        lines.append("  registers:")
+        for name, value in self.registers.items():
+            lines.append(f"    {name} = {value:#x}{_fields(spec, name, value)}")
+        lines.append("  memory read by the replay (address: word):")
+        lines += [f"    {addr:#012x}: {word:#018x}" for addr, word in sorted(self.memory.items())]
+        if self.unknowns:
+            lines.append("  UNKNOWN values chosen:")
+            lines += [f"    {loc}: {value:#x}" for loc, value in self.unknowns.items()]
+        verdict = "FALSE (confirmed)" if self.replayed else "TRUE (the replay disagrees!)"
+        lines.append(f"  concrete replay of the property: {verdict}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ProofResult:
+    name: str
+    status: str
+    seconds: float
+    detail: str = ""
+    counterexample: Counterexample | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PROVED
+
+
+def prove(spec: Spec, name: str, timeout_s: float = 20.0) -> ProofResult:
+    start = time.perf_counter()
+    func = spec.program.functions.get(name)
+    if func is None or not func.is_property:
+        raise KeyError(f"no property named '{name}'")
+    call = spec.symbolic(name)
+    holds = to_z3(call.evaluation.result, Bool())  # type: ignore[arg-type]
+    assumptions = [*call.constraints, *(c for _, c in call.evaluation.assertions)]
+    assumptions += _same_location_unknowns(call)
+
+    def elapsed() -> float:
+        return time.perf_counter() - start
+
+    solver = _solver(timeout_s)
+    solver.add(*assumptions)
+    premise = solver.check()
+    if premise != z3.sat:
+        return ProofResult(name, VACUOUS if premise == z3.unsat else UNKNOWN, elapsed(),
+                           "the assumptions (spec preconditions, type ranges) cannot hold together"
+                           if premise == z3.unsat else f"solver: {solver.reason_unknown()}")
+    if z3.is_implies(holds):
+        solver.push()
+        solver.add(holds.arg(0))
+        hypothesis = solver.check()
+        solver.pop()
+        if hypothesis != z3.sat:
+            detail = ("the property's hypothesis can never hold" if hypothesis == z3.unsat
+                      else f"solver: {solver.reason_unknown()}")
+            return ProofResult(name, VACUOUS if hypothesis == z3.unsat else UNKNOWN, elapsed(), detail)
+    solver.add(z3.Not(holds))
+    answer = solver.check()
+    if answer == z3.unsat:
+        return ProofResult(name, PROVED, elapsed())
+    if answer == z3.unknown:
+        return ProofResult(name, UNKNOWN, elapsed(), f"solver: {solver.reason_unknown()}")
+    counterexample = replay(spec, call, solver.model())
+    status = REFUTED if counterexample.replayed else UNKNOWN
+    detail = "" if counterexample.replayed else "the concrete replay did not confirm the model"
+    return ProofResult(name, status, elapsed(), detail, counterexample)
+
+
+def _solver(timeout_s: float) -> z3.Solver:
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout_s * 1000))
+    return solver
+
+
+def _same_location_unknowns(call: SymbolicCall) -> list[z3.BoolRef]:
+    """The oracle gives one value per spec location; say so to the solver."""
+    first: dict[str, z3.ExprRef] = {}
+    equal = []
+    for loc, const in call.evaluation.unknowns:
+        if loc in first:
+            equal.append(first[loc] == const)
+        else:
+            first[loc] = const
+    return equal
+
+
+def replay(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> Counterexample:
+    """Run the property concretely on the model's values; it must return FALSE."""
+    func = spec.program.functions[call.function]
+    params = {
+        p.name: _model_value(model, value, p.ty)  # type: ignore[arg-type]
+        for p, value in zip(func.params, call.args, strict=True)
+    }
+    state = State(Oracle(0, overrides=_unknown_values(model, call)))
+    registers: dict[str, int] = {}
+    maps: dict[str, RecordingMap] = {}
+    for name, info in spec.program.globals.items():
+        term = call.inputs[name]
+        if isinstance(info.ty, Map):
+            maps[name] = RecordingMap({}, fill=_map_reader(model, term, info.ty))
+            setattr(state, name, maps[name])
+        else:
+            value = _model_value(model, term, info.ty)
+            setattr(state, name, value)
+            if isinstance(value, int):
+                registers[name] = value
+    args = list(params.values())
+    result = spec.compiled.function(call.function)(state, *args)
+    memory = {key << 3: word for m in maps.values() for key, word in m.read.items()}
+    decoded = {n: spec.decode(v, p.ty) for (n, v), p in zip(params.items(), func.params, strict=True)}  # type: ignore[arg-type]
+    return Counterexample(decoded, registers, memory, dict(state.oracle.overrides), result is False)
+
+
+def _unknown_values(model: z3.ModelRef, call: SymbolicCall) -> dict[str, int]:
+    values = {}
+    for loc, const in call.evaluation.unknowns:
+        value = model.eval(const, model_completion=True)
+        values[loc] = int(z3.is_true(value)) if z3.is_bool(value) else value.as_long()  # type: ignore[attr-defined]
+    return values
+
+
+def _map_reader(model: z3.ModelRef, term: SymValue, ty: Map):
+    def read(key: int) -> Any:
+        selected = z3.Select(term, z3.BitVecVal(key, ty.key.width))  # type: ignore[arg-type]
+        return _model_value(model, selected, ty.elem)
+
+    return read
+
+
+def _model_value(model: z3.ModelRef, term: SymValue, ty: Type) -> Any:
+    if isinstance(ty, Record):
+        return tuple(_model_value(model, v, t) for v, (_, t) in zip(term, ty.fields, strict=True))  # type: ignore[arg-type]
+    if isinstance(ty, Array):
+        return tuple(_model_value(model, v, ty.elem) for v in term)  # type: ignore[union-attr]
+    if not isinstance(term, z3.ExprRef):
+        return term
+    value = model.eval(term, model_completion=True)
+    if isinstance(ty, Bool):
+        return z3.is_true(value)
+    number = value.as_long()  # type: ignore[attr-defined]
+    if isinstance(ty, Int):
+        return to_signed(number)
+    if isinstance(ty, Enum):
+        return min(number, len(ty.members) - 1)
+    return number
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:#x}" if value > 9 else str(value)
+    return repr(value)
+
+
+def _fields(spec: Spec, register: str, value: int) -> str:
+    ty = spec.program.globals[register].ty
+    layout = getattr(ty, "layout", None)
+    if layout is None:
+        return ""
+    shown = [f"{name}={(value >> lo) & ((1 << (hi - lo + 1)) - 1):#x}" for name, hi, lo in layout.fields]
+    return "  (" + ", ".join(shown) + ")"

@@ -1,0 +1,642 @@
+"""The symbolic semantics: evaluate the checked tree to Z3 terms (QF_ABV).
+
+Execution is *guarded* rather than forked: every statement runs once, under
+the condition that control reaches it, and an assignment becomes
+`x := If(reached, new, old)`. A `return` records its value under its guard
+and marks the rest of the function unreached. Branches therefore merge with
+`If` as they go, loops unroll (their bounds are constants), calls inline, and
+there is no path explosion. Values that are known constants stay Python ints
+and bools, so constant parts of the spec fold before Z3 sees them; the folding
+reuses the concrete semantics' own definitions of each operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import z3
+
+from hypspec.lang import syntax as s
+from hypspec.lang.checker import Program, mask, to_signed
+from hypspec.lang.types import INTEGER_BITS, Array, Bits, Bool, Enum, Int, Map, Record, Type
+
+SymValue = Union[int, bool, z3.ExprRef, tuple]  # noqa: UP007 - used at run time
+Guard = Union[bool, z3.BoolRef]  # noqa: UP007
+
+
+def sort_of(ty: Type) -> z3.SortRef:
+    if isinstance(ty, Bool):
+        return z3.BoolSort()
+    if isinstance(ty, Bits):
+        return z3.BitVecSort(ty.width)
+    if isinstance(ty, Enum):
+        return z3.BitVecSort(ty.width)
+    if isinstance(ty, Int):
+        return z3.BitVecSort(INTEGER_BITS)
+    if isinstance(ty, Map):
+        return z3.ArraySort(z3.BitVecSort(ty.key.width), sort_of(ty.elem))
+    raise TypeError(f"{ty} has no single Z3 sort")
+
+
+def width_of(ty: Type | None) -> int:
+    if isinstance(ty, Bits | Enum):
+        return ty.width
+    return INTEGER_BITS
+
+
+def to_z3(value: SymValue, ty: Type) -> z3.ExprRef:
+    """A scalar value as a Z3 term (constants become literals)."""
+    if isinstance(value, z3.ExprRef):
+        return value
+    if isinstance(ty, Bool):
+        return z3.BoolVal(bool(value))
+    return z3.BitVecVal(int(value) & mask(width_of(ty)), width_of(ty))
+
+
+def fresh(name: str, ty: Type) -> SymValue:
+    """An unconstrained value of a type (records and arrays component-wise)."""
+    if isinstance(ty, Record):
+        return tuple(fresh(f"{name}.{f}", t) for f, t in ty.fields)
+    if isinstance(ty, Array):
+        return tuple(fresh(f"{name}[{i}]", ty.elem) for i in range(ty.length))
+    return z3.Const(name, sort_of(ty))
+
+
+def domain(value: SymValue, ty: Type) -> list[z3.BoolRef]:
+    """Constraints that keep a fresh value inside its type (enumerations)."""
+    if isinstance(ty, Enum) and isinstance(value, z3.ExprRef):
+        return [z3.ULT(value, len(ty.members))] if len(ty.members) < 2**ty.width else []
+    if isinstance(ty, Record):
+        assert isinstance(value, tuple)
+        return [c for v, (_, t) in zip(value, ty.fields, strict=True) for c in domain(v, t)]
+    if isinstance(ty, Array):
+        assert isinstance(value, tuple)
+        return [c for v in value for c in domain(v, ty.elem)]
+    return []
+
+
+def g_and(a: Guard, b: Guard) -> Guard:
+    if a is False or b is False:
+        return False
+    if a is True:
+        return b
+    if b is True:
+        return a
+    return z3.And(a, b)
+
+
+def g_or(a: Guard, b: Guard) -> Guard:
+    if a is True or b is True:
+        return True
+    if a is False:
+        return b
+    if b is False:
+        return a
+    return z3.Or(a, b)
+
+
+def g_not(a: Guard) -> Guard:
+    if isinstance(a, bool):
+        return not a
+    return z3.Not(a)
+
+
+def merge(guard: Guard, new: SymValue, old: SymValue, ty: Type) -> SymValue:
+    """`If(guard, new, old)`, component-wise for records and arrays."""
+    if guard is True:
+        return new
+    if guard is False:
+        return old
+    if isinstance(ty, Record):
+        return tuple(
+            merge(guard, n, o, t) for n, o, (_, t) in zip(new, old, ty.fields, strict=True)  # type: ignore[arg-type]
+        )
+    if isinstance(ty, Array):
+        return tuple(merge(guard, n, o, ty.elem) for n, o in zip(new, old, strict=True))  # type: ignore[arg-type]
+    if not isinstance(new, z3.ExprRef) and not isinstance(old, z3.ExprRef) and new == old:
+        return new
+    return z3.If(guard, to_z3(new, ty), to_z3(old, ty))
+
+
+def zero(ty: Type) -> SymValue:
+    if isinstance(ty, Bool):
+        return False
+    if isinstance(ty, Record):
+        return tuple(zero(t) for _, t in ty.fields)
+    if isinstance(ty, Array):
+        return tuple(zero(ty.elem) for _ in range(ty.length))
+    if isinstance(ty, Map):
+        return z3.K(z3.BitVecSort(ty.key.width), to_z3(zero(ty.elem), ty.elem))
+    return 0
+
+
+@dataclass
+class _Frame:
+    locals: dict[str, SymValue]
+    types: dict[str, Type]
+    done: Guard = False
+    result: SymValue | None = None
+
+
+@dataclass
+class Evaluation:
+    """What evaluating a call produced: its result and the final global state."""
+
+    result: SymValue | None
+    globals: dict[str, SymValue]
+    assertions: list[tuple[str, z3.BoolRef]]  # (location, must hold) from spec asserts
+    unknowns: list[tuple[str, z3.ExprRef]]  # (location, fresh constant) from UNKNOWN
+
+
+@dataclass
+class SymbolicEvaluator:
+    program: Program
+    globals: dict[str, SymValue] = field(default_factory=dict)
+    assertions: list[tuple[str, z3.BoolRef]] = field(default_factory=list)
+    unknowns: list[tuple[str, z3.ExprRef]] = field(default_factory=list)
+
+    def call(self, name: str, args: list[SymValue]) -> Evaluation:
+        """Evaluate one function on the current global state (which it updates)."""
+        result = self._invoke(name, args, True)
+        return Evaluation(result, dict(self.globals), list(self.assertions), list(self.unknowns))
+
+    # ---- statements ------------------------------------------------------------------
+
+    def _invoke(self, name: str, args: list[SymValue], guard: Guard) -> SymValue | None:
+        func = self.program.functions[name]
+        types = self.program.locals[func.name]
+        frame = _Frame({p.name: a for p, a in zip(func.params, args, strict=True)}, types)
+        self._block(func.body, frame, guard)
+        return frame.result
+
+    def _block(self, stmts: list[s.Stmt], frame: _Frame, guard: Guard) -> None:
+        for stmt in stmts:
+            live = g_and(guard, g_not(frame.done))
+            if live is False:
+                return
+            self._stmt(stmt, frame, live)
+
+    def _stmt(self, stmt: s.Stmt, frame: _Frame, live: Guard) -> None:
+        if isinstance(stmt, s.Assign):
+            self._assign(stmt.target, self._expr(stmt.value, frame, live), frame, live)
+        elif isinstance(stmt, s.LocalDecl):
+            assert stmt.ty is not None
+            value = self._expr(stmt.value, frame, live) if stmt.value is not None else zero(stmt.ty)
+            old = frame.locals.get(stmt.name, zero(stmt.ty))
+            frame.locals[stmt.name] = merge(live, value, old, stmt.ty)
+        elif isinstance(stmt, s.Return):
+            if stmt.value is not None:
+                value = self._expr(stmt.value, frame, live)
+                ty = stmt.value.ty
+                assert ty is not None
+                old = frame.result if frame.result is not None else value
+                frame.result = merge(live, value, old, ty)
+            frame.done = g_or(frame.done, live)
+        elif isinstance(stmt, s.Assert):
+            cond = self._expr(stmt.cond, frame, live)
+            holds = z3.Implies(to_z3(live, Bool()), to_z3(cond, Bool()))
+            if not z3.is_true(holds):
+                self.assertions.append((str(stmt.loc), holds))
+        elif isinstance(stmt, s.CallStmt):
+            self._expr(stmt.call, frame, live)
+        elif isinstance(stmt, s.If):
+            rest: Guard = live
+            for cond_expr, body in stmt.arms:
+                cond = self._expr(cond_expr, frame, rest)
+                self._block(body, frame, g_and(rest, cond))  # type: ignore[arg-type]
+                rest = g_and(rest, g_not(cond))  # type: ignore[arg-type]
+            if stmt.orelse is not None:
+                self._block(stmt.orelse, frame, rest)
+        elif isinstance(stmt, s.Case):
+            subject = self._expr(stmt.subject, frame, live)
+            rest = live
+            for patterns, body in stmt.arms:
+                hit: Guard = False
+                for pattern in patterns:
+                    hit = g_or(hit, self._match(subject, pattern, stmt.subject.ty))
+                self._block(body, frame, g_and(rest, hit))
+                rest = g_and(rest, g_not(hit))
+            if stmt.otherwise is not None:
+                self._block(stmt.otherwise, frame, rest)
+        elif isinstance(stmt, s.For):
+            step = -1 if stmt.down else 1
+            for i in range(stmt.first, stmt.last + step, step):
+                frame.locals[stmt.var] = i
+                self._block(stmt.body, frame, live)
+
+    def _assign(self, target: s.Expr, value: SymValue, frame: _Frame, live: Guard) -> None:
+        if isinstance(target, s.Var):
+            ty = target.ty
+            assert ty is not None
+            if target.scope == "global":
+                self.globals[target.name] = merge(live, value, self.globals[target.name], ty)
+            else:
+                old = frame.locals.get(target.name, zero(ty))
+                frame.locals[target.name] = merge(live, value, old, ty)
+        elif isinstance(target, s.Field):
+            assert isinstance(target.base.ty, Record)
+            index = target.base.ty.index_of(target.name)
+            assert index is not None
+            base = self._expr(target.base, frame, live)
+            assert isinstance(base, tuple)
+            self._assign(target.base, (*base[:index], value, *base[index + 1 :]), frame, live)
+        elif isinstance(target, s.Index):
+            base = self._expr(target.base, frame, live)
+            index = self._expr(target.index, frame, live)
+            base_ty = target.base.ty
+            if isinstance(base_ty, Map):
+                key = to_z3(index, base_ty.key)
+                stored = z3.Store(base, key, to_z3(value, base_ty.elem))  # type: ignore[arg-type]
+                self._assign(target.base, stored, frame, live)
+            else:
+                assert isinstance(base_ty, Array) and isinstance(base, tuple)
+                updated = tuple(
+                    merge(self._equal_int(index, i), value, old, base_ty.elem)
+                    for i, old in enumerate(base)
+                )
+                self._assign(target.base, updated, frame, live)
+        elif isinstance(target, s.Slice):
+            base = self._expr(target.base, frame, live)
+            self._assign(target.base, self._slice_update(target, base, value, frame, live), frame, live)
+
+    # ---- expressions -----------------------------------------------------------------
+
+    def _expr(self, e: s.Expr | None, frame: _Frame, live: Guard) -> SymValue:
+        assert e is not None
+        if isinstance(e, s.IntLit | s.BoolLit):
+            return e.value
+        if isinstance(e, s.BitsLit):
+            return e.value
+        if isinstance(e, s.EnumLit):
+            return e.value
+        if isinstance(e, s.Var):
+            if e.scope == "global":
+                return self.globals[e.name]
+            return frame.locals[e.name]
+        if isinstance(e, s.Unknown):
+            assert e.ty is not None
+            const = z3.Const(f"unknown!{len(self.unknowns)}@{e.loc}", sort_of(e.ty))
+            self.unknowns.append((str(e.loc), const))
+            return const
+        if isinstance(e, s.Call):
+            args = [self._expr(a, frame, live) for a in e.args]
+            if e.func in self.program.functions:
+                result = self._invoke(e.func, args, live)
+                return result if result is not None else 0
+            return self._builtin(e, args)
+        if isinstance(e, s.BinOp):
+            return self._binop(e, frame, live)
+        if isinstance(e, s.UnOp):
+            return self._unop(e, self._expr(e.operand, frame, live))
+        if isinstance(e, s.Slice):
+            base = self._expr(e.base, frame, live)
+            return self._slice(e, base, frame, live)
+        if isinstance(e, s.Index):
+            base = self._expr(e.base, frame, live)
+            index = self._expr(e.index, frame, live)
+            if isinstance(e.base.ty, Map):
+                return z3.Select(base, to_z3(index, e.base.ty.key))  # type: ignore[arg-type]
+            assert isinstance(base, tuple) and e.ty is not None
+            if isinstance(index, int):
+                return base[index]
+            result = base[-1]
+            for i in range(len(base) - 2, -1, -1):
+                result = merge(self._equal_int(index, i), base[i], result, e.ty)
+            return result
+        if isinstance(e, s.Field):
+            assert isinstance(e.base.ty, Record)
+            base = self._expr(e.base, frame, live)
+            assert isinstance(base, tuple)
+            index = e.base.ty.index_of(e.name)
+            assert index is not None
+            return base[index]
+        if isinstance(e, s.InSet):
+            subject = self._expr(e.subject, frame, live)
+            hit: Guard = False
+            for pattern in e.patterns:
+                hit = g_or(hit, self._match(subject, pattern, e.subject.ty))
+            return hit
+        if isinstance(e, s.CondExpr):
+            cond = self._expr(e.cond, frame, live)
+            assert e.ty is not None
+            if isinstance(cond, bool):
+                return self._expr(e.then if cond else e.orelse, frame, live)
+            then = self._expr(e.then, frame, g_and(live, cond))  # type: ignore[arg-type]
+            orelse = self._expr(e.orelse, frame, g_and(live, g_not(cond)))  # type: ignore[arg-type]
+            return merge(cond, then, orelse, e.ty)  # type: ignore[arg-type]
+        if isinstance(e, s.Forall):
+            bound = []
+            constraints = []
+            for param in e.params:
+                assert param.ty is not None
+                value = fresh(f"forall!{param.name}", param.ty)
+                frame.locals[param.name] = value
+                bound.extend(_leaves(value))
+                constraints.extend(domain(value, param.ty))
+            body = to_z3(self._expr(e.body, frame, live), Bool())
+            if constraints:
+                body = z3.Implies(z3.And(constraints), body)
+            return z3.ForAll(bound, body)
+        raise AssertionError(f"unexpected expression {e}")
+
+    def _equal_int(self, index: SymValue, i: int) -> Guard:
+        if isinstance(index, int):
+            return index == i
+        return index == z3.BitVecVal(i, INTEGER_BITS)
+
+    def _match(self, subject: SymValue, pattern: s.Expr, ty: Type | None) -> Guard:
+        assert ty is not None
+        if isinstance(pattern, s.BitsLit):
+            care, value = pattern.care, pattern.value
+        elif isinstance(pattern, s.IntLit | s.EnumLit):
+            care, value = mask(width_of(ty)), pattern.value
+        else:
+            assert isinstance(pattern, s.BoolLit)
+            return _eq(subject, pattern.value, ty)
+        if isinstance(subject, int):
+            return (subject & care) == (value & care) if isinstance(ty, Bits) else subject == value
+        width = width_of(ty)
+        if care == mask(width):
+            return subject == z3.BitVecVal(value & mask(width), width)
+        return (subject & z3.BitVecVal(care, width)) == z3.BitVecVal(value & care, width)
+
+    def _binop(self, e: s.BinOp, frame: _Frame, live: Guard) -> SymValue:
+        op = e.op
+        left = self._expr(e.left, frame, live)
+        if op in {"&&", "||", "-->"}:
+            # Short-circuit: the right operand only runs where the left lets it.
+            if op == "&&":
+                if left is False:
+                    return False
+                right = self._expr(e.right, frame, g_and(live, left))  # type: ignore[arg-type]
+                return g_and(left, right)  # type: ignore[arg-type]
+            if op == "||":
+                if left is True:
+                    return True
+                right = self._expr(e.right, frame, g_and(live, g_not(left)))  # type: ignore[arg-type]
+                return g_or(left, right)  # type: ignore[arg-type]
+            if left is False:
+                return True
+            right = self._expr(e.right, frame, g_and(live, left))  # type: ignore[arg-type]
+            if left is True:
+                return right
+            # Kept as an implication so the prover can check its hypothesis is satisfiable.
+            return z3.Implies(left, to_z3(right, Bool()))  # type: ignore[arg-type]
+        right = self._expr(e.right, frame, live)
+        lty, rty = e.left.ty, e.right.ty
+        assert lty is not None and rty is not None
+        if op == ":":
+            if isinstance(left, int) and isinstance(right, int):
+                return (left << width_of(rty)) | right
+            return z3.Concat(to_z3(left, lty), to_z3(right, rty))
+        if op in {"==", "!="}:
+            for pattern, other, ty in ((e.right, left, lty), (e.left, right, rty)):
+                if isinstance(pattern, s.BitsLit) and pattern.care != mask(pattern.width):
+                    hit = self._match(other, pattern, ty)
+                    return hit if op == "==" else g_not(hit)
+            equal = _eq(left, right, lty)
+            return equal if op == "==" else g_not(equal)
+        if op in {"<", "<=", ">", ">="}:
+            if isinstance(left, int) and isinstance(right, int):
+                return {"<": left < right, "<=": left <= right, ">": left > right,
+                        ">=": left >= right}[op]
+            a, b = to_z3(left, lty), to_z3(right, rty)
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        assert e.ty is not None
+        width = width_of(e.ty)
+        if isinstance(rty, Int) and not isinstance(e.ty, Int):
+            right = _int_to_bits(right, width)  # bits +/- integer: the integer's low bits
+            rty = e.ty
+        if isinstance(left, int) and isinstance(right, int):
+            return _fold(op, left, right, e.ty)
+        a, b = to_z3(left, lty), to_z3(right, rty)
+        if op == "AND":
+            return a & b
+        if op == "OR":
+            return a | b
+        if op == "EOR":
+            return a ^ b
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "DIV":
+            return (a - (a % b)) / b  # exact division: floor semantics as in the concrete code
+        if op == "MOD":
+            return a % b  # SMod: the sign of the (positive) divisor, as Python's %
+        raise AssertionError(f"unexpected operator {op}")
+
+    def _unop(self, e: s.UnOp, value: SymValue) -> SymValue:
+        assert e.ty is not None
+        if e.op == "!":
+            return g_not(value)  # type: ignore[arg-type]
+        width = width_of(e.ty)
+        if isinstance(value, int):
+            if e.op == "NOT":
+                return value ^ mask(width)
+            return to_signed(-value) if isinstance(e.ty, Int) else (-value) & mask(width)
+        if e.op == "NOT":
+            return ~value  # type: ignore[operator]
+        return -value  # type: ignore[operator]
+
+    def _lo(self, item: s.SliceItem, frame: _Frame, live: Guard) -> SymValue:
+        if item.static_lo is not None:
+            return item.static_lo
+        lo = item.second if item.kind == "range" else item.first
+        return self._expr(lo, frame, live)
+
+    def _slice(self, e: s.Slice, base: SymValue, frame: _Frame, live: Guard) -> SymValue:
+        width = width_of(e.base.ty)
+        parts = [
+            _extract(base, width, self._lo(item, frame, live), item.width) for item in e.items
+        ]
+        result = parts[0]
+        result_width = e.items[0].width
+        for part, item in zip(parts[1:], e.items[1:], strict=True):
+            if isinstance(result, int) and isinstance(part, int):
+                result = (result << item.width) | part
+            else:
+                result = z3.Concat(
+                    to_z3(result, Bits(result_width)), to_z3(part, Bits(item.width))
+                )
+            result_width += item.width
+        return result
+
+    def _slice_update(
+        self, target: s.Slice, base: SymValue, value: SymValue, frame: _Frame, live: Guard
+    ) -> SymValue:
+        width = width_of(target.base.ty)
+        offset = sum(item.width for item in target.items)
+        total = offset
+        for item in target.items:
+            offset -= item.width
+            part = _extract(value, total, offset, item.width)
+            lo = self._lo(item, frame, live)
+            base = _insert(base, width, lo, item.width, part)
+        return base
+
+    def _builtin(self, e: s.Call, args: list[SymValue]) -> SymValue:
+        first_ty = e.args[0].ty
+        width = width_of(first_ty)
+        x = args[0]
+        name = e.func
+        if name in {"Zeros", "Ones"}:
+            return 0 if name == "Zeros" else mask(width_of(e.ty))
+        if isinstance(x, int) and all(isinstance(a, int) for a in args):
+            return _fold_builtin(name, args, width, width_of(e.ty), isinstance(first_ty, Int))
+        xz = to_z3(x, first_ty)  # type: ignore[arg-type]
+        if name == "UInt":
+            return z3.ZeroExt(INTEGER_BITS - width, xz)
+        if name == "SInt":
+            return z3.SignExt(INTEGER_BITS - width, xz) if width < INTEGER_BITS else xz
+        if name == "ZeroExtend":
+            return z3.ZeroExt(width_of(e.ty) - width, xz) if width_of(e.ty) > width else xz
+        if name == "SignExtend":
+            return z3.SignExt(width_of(e.ty) - width, xz) if width_of(e.ty) > width else xz
+        if name == "IsZero":
+            return xz == 0
+        if name == "IsOnes":
+            return xz == mask(width)
+        if name == "Align":
+            return xz & z3.BitVecVal(~(int(args[1]) - 1) & mask(width), width)  # type: ignore[arg-type]
+        if name in {"LSL", "LSR", "ASR"}:
+            return _shift(name, xz, width, args[1])
+        if name in {"Min", "Max"}:
+            y = to_z3(args[1], Int())
+            pick = xz < y if name == "Min" else xz > y
+            return z3.If(pick, xz, y)
+        raise AssertionError(f"builtin {name} has no symbolic meaning")
+
+
+def _leaves(value: SymValue) -> list[z3.ExprRef]:
+    if isinstance(value, tuple):
+        return [leaf for v in value for leaf in _leaves(v)]
+    assert isinstance(value, z3.ExprRef)
+    return [value]
+
+
+def _eq(left: SymValue, right: SymValue, ty: Type) -> Guard:
+    if isinstance(ty, Record | Array):
+        assert isinstance(left, tuple) and isinstance(right, tuple)
+        types = [t for _, t in ty.fields] if isinstance(ty, Record) else [ty.elem] * ty.length
+        result: Guard = True
+        for a, b, t in zip(left, right, types, strict=True):
+            result = g_and(result, _eq(a, b, t))
+        return result
+    if not isinstance(left, z3.ExprRef) and not isinstance(right, z3.ExprRef):
+        return left == right
+    return to_z3(left, ty) == to_z3(right, ty)
+
+
+def _int_to_bits(value: SymValue, width: int) -> SymValue:
+    if isinstance(value, int):
+        return value & mask(width)
+    if width <= INTEGER_BITS:
+        return z3.Extract(width - 1, 0, value)  # type: ignore[arg-type]
+    return z3.SignExt(width - INTEGER_BITS, value)  # type: ignore[arg-type]
+
+
+def _fold(op: str, a: int, b: int, ty: Type) -> int:
+    """Constant folding, with exactly the concrete semantics' arithmetic."""
+    if isinstance(ty, Int):
+        results = {"+": a + b, "-": a - b, "*": a * b}
+        if op in results:
+            return to_signed(results[op])
+        return a // b if op == "DIV" else a % b
+    width = width_of(ty)
+    results = {"AND": a & b, "OR": a | b, "EOR": a ^ b, "+": a + b, "-": a - b, "*": a * b}
+    return results[op] & mask(width)
+
+
+def _fold_builtin(name: str, args: list[SymValue], width: int, out: int, is_int: bool) -> int | bool:
+    x = int(args[0])
+    if name in {"UInt", "ZeroExtend"}:
+        return x
+    if name == "SInt":
+        return x - (1 << width) if x >> (width - 1) & 1 else x
+    if name == "SignExtend":
+        return (x - (1 << width) if x >> (width - 1) & 1 else x) & mask(out)
+    if name == "IsZero":
+        return x == 0
+    if name == "IsOnes":
+        return x == mask(width)
+    if name == "Align":
+        keep = ~(int(args[1]) - 1)
+        return x & keep if is_int else x & keep & mask(width)
+    n = int(args[1])
+    if name == "LSL":
+        return (x << n) & mask(width) if n < width else 0
+    if name == "LSR":
+        return x >> n if n < width else 0
+    if name == "ASR":
+        signed = x - (1 << width) if x >> (width - 1) & 1 else x
+        return (signed >> min(n, width)) & mask(width)
+    if name == "Min":
+        return min(x, n)
+    if name == "Max":
+        return max(x, n)
+    raise AssertionError(f"builtin {name} cannot fold")
+
+
+def _amount(amount: SymValue, width: int) -> tuple[z3.BoolRef, z3.BitVecRef]:
+    """A 64-bit shift amount as a `width`-bit one, and whether it is in range."""
+    amount_z = to_z3(amount, Int())
+    in_range = z3.ULT(amount_z, z3.BitVecVal(width, INTEGER_BITS))
+    if width < INTEGER_BITS:
+        return in_range, z3.Extract(width - 1, 0, amount_z)
+    if width > INTEGER_BITS:
+        return in_range, z3.ZeroExt(width - INTEGER_BITS, amount_z)
+    return in_range, amount_z  # type: ignore[return-value]
+
+
+def _shift(name: str, x: z3.BitVecRef, width: int, amount: SymValue) -> z3.ExprRef:
+    if isinstance(amount, int):
+        n = amount
+        if name == "LSL":
+            return x << n if n < width else z3.BitVecVal(0, width)
+        if name == "LSR":
+            return z3.LShR(x, n) if n < width else z3.BitVecVal(0, width)
+        return x >> min(n, width - 1)
+    in_range, n_z = _amount(amount, width)
+    if name == "LSL":
+        return z3.If(in_range, x << n_z, z3.BitVecVal(0, width))
+    if name == "LSR":
+        return z3.If(in_range, z3.LShR(x, n_z), z3.BitVecVal(0, width))
+    return z3.If(in_range, x >> n_z, x >> (width - 1))
+
+
+def _extract(base: SymValue, width: int, lo: SymValue, size: int) -> SymValue:
+    """Bits [lo+size-1:lo] of a `width`-bit value; bits past the top read as 0."""
+    if isinstance(base, int) and isinstance(lo, int):
+        return (base >> lo) & mask(size)
+    base_z = to_z3(base, Bits(width))
+    if isinstance(lo, int):
+        if lo + size <= width:
+            return z3.Extract(lo + size - 1, lo, base_z)
+        base_z = z3.ZeroExt(lo + size - width, base_z)
+        return z3.Extract(lo + size - 1, lo, base_z)
+    wide = max(width, size)
+    if wide > width:
+        base_z = z3.ZeroExt(wide - width, base_z)
+    in_range, n_z = _amount(lo, wide)
+    shifted = z3.If(in_range, z3.LShR(base_z, n_z), z3.BitVecVal(0, wide))
+    return z3.Extract(size - 1, 0, shifted)
+
+
+def _insert(base: SymValue, width: int, lo: SymValue, size: int, part: SymValue) -> SymValue:
+    """`base` with bits [lo+size-1:lo] replaced by `part` (bits past the top dropped)."""
+    field = mask(size)
+    if isinstance(base, int) and isinstance(lo, int) and isinstance(part, int):
+        return (base & ~(field << lo) | (part << lo)) & mask(width)
+    base_z = to_z3(base, Bits(width))
+    part_z = to_z3(part, Bits(size))
+    part_w = z3.ZeroExt(width - size, part_z) if width > size else z3.Extract(width - 1, 0, part_z)
+    field_w = z3.BitVecVal(field & mask(width), width)
+    if isinstance(lo, int):
+        return (base_z & ~(field_w << lo)) | (part_w << lo)
+    in_range, n_z = _amount(lo, width)
+    updated = (base_z & ~(field_w << n_z)) | (part_w << n_z)
+    return z3.If(in_range, updated, base_z)

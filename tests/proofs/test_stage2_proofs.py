@@ -1,0 +1,97 @@
+"""The stage 2 properties are proved, and each is seen to fail on a mutant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import z3
+
+from hypspec.api import SPEC_DIR, Spec
+from hypspec.cli import main
+from hypspec.proof import prover
+from hypspec.proof.mutants import check_mutant, read_mutants
+from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS, prove
+
+PROPERTIES = ["Stage2.OffsetPreserved", "Stage2.Containment"]
+
+
+@pytest.mark.parametrize("name", PROPERTIES)
+def test_property_is_proved(spec_with_proofs: Spec, name: str) -> None:
+    result = prove(spec_with_proofs, name)
+    assert result.status == PROVED, result.detail
+
+
+def test_every_property_has_a_mutant_that_breaks_it() -> None:
+    covered = {name for mutant in read_mutants() for name in mutant.caught_by}
+    assert covered >= set(PROPERTIES)
+
+
+@pytest.mark.parametrize("mutant", read_mutants(), ids=lambda m: m.name)
+def test_mutant_is_caught_with_a_replayed_counterexample(mutant, spec_with_proofs: Spec) -> None:
+    outcome = check_mutant(mutant)
+    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
+    for result in outcome.results:
+        cex = result.counterexample
+        assert cex is not None and cex.replayed
+        assert cex.memory, "a refuted translation property reads some table memory"
+        text = cex.render(spec_with_proofs)
+        assert "VTCR = 0x" in text and "memory read by the replay" in text
+        assert "FALSE (confirmed)" in text
+
+
+def _chapter(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "extra.md"
+    path.write_text(f"# Extra\n\n### `Extra.P`\n\n*Source:* test. *Status:* Model-only.\n\n"
+                    f"```spec\n{body}\n```\n")
+    return path
+
+
+def test_a_false_property_is_refuted_and_replayed(tmp_path: Path) -> None:
+    spec = Spec.load(SPEC_DIR, _chapter(tmp_path, (
+        "property Extra.P(bits(40) ipa)\n"
+        "    r = AArch32.SecondStageTranslate(ipa, AccType_NORMAL, FALSE);\n"
+        "    return IsFault(r.fault);")))
+    result = prove(spec, "Extra.P")
+    assert result.status == REFUTED
+    assert result.counterexample is not None and result.counterexample.replayed
+
+
+def test_an_unsatisfiable_hypothesis_is_a_vacuous_failure(tmp_path: Path) -> None:
+    spec = Spec.load(SPEC_DIR, _chapter(tmp_path, (
+        "property Extra.P(bits(8) x)\n"
+        "    return (x == '00000000' && x == '00000001') --> FALSE;")))
+    result = prove(spec, "Extra.P")
+    assert result.status == VACUOUS and not result.ok
+
+
+def test_contradictory_preconditions_are_a_vacuous_failure(tmp_path: Path) -> None:
+    spec = Spec.load(SPEC_DIR, _chapter(tmp_path, (
+        "property Extra.P(bits(8) x)\n"
+        "    assert x == '00000000';\n"
+        "    assert x == '00000001';\n"
+        "    return TRUE;")))
+    assert prove(spec, "Extra.P").status == VACUOUS
+
+
+def test_solver_unknown_is_a_failure(spec_with_proofs: Spec, monkeypatch) -> None:
+    class GivesUp(z3.Solver):
+        def check(self, *assumptions):
+            return z3.unknown
+
+    monkeypatch.setattr(prover, "_solver", lambda timeout_s: GivesUp())
+    result = prove(spec_with_proofs, "Stage2.OffsetPreserved")
+    assert result.status == UNKNOWN and not result.ok
+
+
+def test_prove_json_reports_status_and_time(capsys) -> None:
+    assert main(["prove", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [p["name"] for p in report["properties"]] == PROPERTIES
+    assert all(p["status"] == "proved" and p["seconds"] > 0 for p in report["properties"])
+
+
+def test_prove_unknown_property_name_is_an_error(capsys) -> None:
+    assert main(["prove", "No.Such"]) == 2
+    assert "no property named No.Such" in capsys.readouterr().err
