@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from hypspec.concrete import runtime
+from hypspec.concrete.ranges import RangeAnalysis
 from hypspec.lang import syntax as s
 from hypspec.lang.builtins import BUILTINS
 from hypspec.lang.checker import Program, mask
@@ -57,6 +58,9 @@ class _Emitter:
         self.p = program
         self.lines: list[str] = []
         self.temp = 0
+        self.ranges: RangeAnalysis | None = None
+        self.subst: dict[str, str] = {}  # parameter -> argument code, inside an inlined body
+        self.inline = {name: _inlinable(f) for name, f in program.functions.items()}
 
     # ---- module ----------------------------------------------------------------------
 
@@ -77,6 +81,7 @@ class _Emitter:
         return "\n".join(self.lines) + "\n"
 
     def function(self, func: s.FuncDecl) -> None:
+        self.ranges = RangeAnalysis(func)
         params = ", ".join(["S", *(p.name for p in func.params)])
         self.lines.append(f"def {py_name(func.name)}({params}):  # {func.loc}")
         self.block(func.body, 1)
@@ -153,7 +158,8 @@ class _Emitter:
             assert isinstance(target.base.ty, Record)
             index = target.base.ty.index_of(target.name)
             base = self.expr(target.base)
-            self.assign(target.base, f"tuple_set({base}, {index}, {value})", depth, loc)
+            parts = [value if i == index else f"{base}[{i}]" for i in range(len(target.base.ty.fields))]
+            self.assign(target.base, f"({', '.join(parts)},)", depth, loc)
         elif isinstance(target, s.Index) and isinstance(target.base.ty, Map):
             self.emit(depth, f"{self.expr(target.base)}[{self.expr(target.index)}] = {value}")
         elif isinstance(target, s.Index):
@@ -214,7 +220,9 @@ class _Emitter:
         if isinstance(e, s.EnumLit):
             return str(e.value)
         if isinstance(e, s.Var):
-            return f"S.{e.name}" if e.scope == "global" else e.name
+            if e.scope == "global":
+                return f"S.{e.name}"
+            return self.subst.get(e.name, e.name)
         if isinstance(e, s.Unknown):
             return self.unknown(e.ty, e.loc)
         if isinstance(e, s.Call):
@@ -254,13 +262,14 @@ class _Emitter:
     def call(self, e: s.Call) -> str:
         args = [self.expr(a) for a in e.args]
         if e.func not in BUILTINS:
-            return f"{py_name(e.func)}({', '.join(['S', *args])})"
+            return self.user_call(e.func, args)
         first = e.args[0].ty
         width = width_of(first)
         if e.func in {"UInt", "ZeroExtend"}:
             return args[0]
         if e.func == "SInt":
-            return f"sint({args[0]}, {width})"
+            bind, use = self.shift_amount(args[0])
+            return f"({use} - {1 << width:#x} if {bind} & {1 << (width - 1):#x} else {use})"
         if e.func == "SignExtend":
             return f"sign_extend({args[0]}, {width}, {width_of(e.ty)})"
         if e.func == "Zeros":
@@ -276,10 +285,12 @@ class _Emitter:
             return f"({args[0]} & {keep})" if isinstance(first, Int) else (
                 f"({args[0]} & {keep} & {mask(width):#x})"
             )
-        if e.func == "LSL":
-            return f"(({args[0]} << {args[1]}) & {mask(width):#x} if {args[1]} < {width} else 0)"
-        if e.func == "LSR":
-            return f"({args[0]} >> {args[1]} if {args[1]} < {width} else 0)"
+        if e.func in {"LSL", "LSR"}:
+            bind, use = self.shift_amount(args[1])
+            shifted = f"(({args[0]} << {use}) & {mask(width):#x})" if e.func == "LSL" else (
+                f"({args[0]} >> {use})"
+            )
+            return f"({shifted} if {bind} < {width} else 0)"
         if e.func == "ASR":
             return f"((sint({args[0]}, {width}) >> min({args[1]}, {width})) & {mask(width):#x})"
         if e.func == "Min":
@@ -287,6 +298,68 @@ class _Emitter:
         if e.func == "Max":
             return f"max({args[0]}, {args[1]})"
         raise AssertionError(f"builtin {e.func} has no concrete meaning")
+
+    def user_call(self, name: str, args: list[str]) -> str:
+        """A call; a function whose body is only decisions and returns becomes an expression.
+
+        The arguments are bound once, in order, to fresh names (as a call would
+        evaluate them), then the body's conditional expression uses them.
+        """
+        func = self.p.functions[name]
+        simple = all(a.isidentifier() or a.lstrip("-").isdigit() for a in args)
+        if not self.inline[name] or not (simple or len(func.body) == 1):
+            return f"{py_name(name)}({', '.join(['S', *args])})"
+        saved = self.subst, self.ranges
+        bindings = []
+        self.subst = {}
+        for param, arg in zip(func.params, args, strict=True):
+            if arg.isidentifier() or arg.lstrip("-").isdigit():
+                self.subst[param.name] = arg
+            else:
+                self.temp += 1
+                self.subst[param.name] = f"_a{self.temp}"
+                bindings.append(f"(_a{self.temp} := {arg})")
+        self.ranges = RangeAnalysis(func)
+        code = self.body_expression(func.body)
+        self.subst, self.ranges = saved
+        if not bindings:
+            return f"({code})"
+        return f"({', '.join(bindings)}, {code})[{len(bindings)}]"
+
+    def body_expression(self, stmts: list[s.Stmt]) -> str:
+        """A block of asserts, decisions and returns, as one conditional expression."""
+        first = stmts[0]
+        rest = stmts[1:]
+        if isinstance(first, s.Return):
+            assert first.value is not None
+            return self.expr(first.value)
+        if isinstance(first, s.Assert):
+            failure = f"_assertion_failed({str(first.loc)!r})"
+            if isinstance(first.cond, s.BoolLit) and not first.cond.value:
+                return failure
+            return f"({self.body_expression(rest)} if {self.expr(first.cond)} else {failure})"
+        if isinstance(first, s.If):
+            assert first.orelse is not None
+            code = self.body_expression(first.orelse)
+            for cond, body in reversed(first.arms):
+                code = f"({self.body_expression(body)} if {self.expr(cond)} else {code})"
+            return code
+        assert isinstance(first, s.Case) and first.otherwise is not None
+        self.temp += 1
+        subject = f"_c{self.temp}"
+        code = self.body_expression(first.otherwise)
+        for patterns, body in reversed(first.arms):
+            test = " or ".join(self.match(subject, p) for p in patterns)
+            code = f"({self.body_expression(body)} if {test} else {code})"
+        return f"(({subject} := {self.expr(first.subject)}), {code})[1]"
+
+    def shift_amount(self, amount: str) -> tuple[str, str]:
+        """(binding, use) for a value used twice: bind it once if it is not simple."""
+        if amount.lstrip("-").isdigit() or amount.isidentifier():
+            return amount, amount
+        self.temp += 1
+        name = f"_n{self.temp}"
+        return f"({name} := {amount})", name
 
     def binop(self, e: s.BinOp) -> str:
         op = e.op
@@ -298,6 +371,8 @@ class _Emitter:
         if op == "-->":
             return f"((not {left}) or {right})"
         if op == ":":
+            if isinstance(e.right, s.BitsLit) and e.right.value == 0:
+                return f"({left} << {width_of(e.right.ty)})"
             return f"(({left} << {width_of(e.right.ty)}) | {right})"
         if op in {"==", "!="}:
             for pattern, other in ((e.right, left), (e.left, right)):
@@ -315,8 +390,15 @@ class _Emitter:
                 return f"({left} // {right})"
             if op == "MOD":
                 return f"({left} % {right})"
-            return f"wrap({left} {op} {right})"
+            return self.wrapped(f"{left} {op} {right}", e)
         return f"(({left} {op} {right}) & {mask(width_of(e.ty)):#x})"
+
+    def wrapped(self, code: str, e: s.Expr) -> str:
+        """Integer arithmetic, wrapped to 64 bits unless its range shows it cannot overflow."""
+        assert self.ranges is not None
+        if self.ranges.of(e).fits:
+            return f"({code})"
+        return f"wrap({code})"
 
     def unop(self, e: s.UnOp) -> str:
         operand = self.expr(e.operand)
@@ -325,7 +407,7 @@ class _Emitter:
         if e.op == "NOT":
             return f"({operand} ^ {mask(width_of(e.ty)):#x})"
         if isinstance(e.ty, Int):
-            return f"wrap(-{operand})"
+            return self.wrapped(f"-{operand}", e)
         return f"((-{operand}) & {mask(width_of(e.ty)):#x})"
 
     def slice(self, e: s.Slice) -> str:
@@ -348,13 +430,39 @@ class _Emitter:
         return f"(({base} >> {lo}) & {mask(item.width):#x})"
 
 
+def _inlinable(func: s.FuncDecl) -> bool:
+    """A body made only of asserts, if/case decisions and returns of a value."""
+    return func.result_ty is not None and _decides(func.body)
+
+
+def _decides(stmts: list[s.Stmt]) -> bool:
+    if not stmts:
+        return False
+    first, rest = stmts[0], stmts[1:]
+    if isinstance(first, s.Return):
+        return first.value is not None
+    if isinstance(first, s.Assert):
+        failing = isinstance(first.cond, s.BoolLit) and not first.cond.value
+        return failing or _decides(rest)
+    if isinstance(first, s.If) and not rest and first.orelse is not None:
+        return all(_decides(b) for _, b in first.arms) and _decides(first.orelse)
+    if isinstance(first, s.Case) and not rest and first.otherwise is not None:
+        return all(_decides(b) for _, b in first.arms) and _decides(first.otherwise)
+    return False
+
+
 def compile_program(program: Program) -> CompiledSpec:
     source = _Emitter(program).module()
     module = ModuleType("hypspec_compiled_spec")
     module.__dict__["_not_executable"] = _not_executable
+    module.__dict__["_assertion_failed"] = _assertion_failed
     code = compile(source, "<hypspec compiled spec>", "exec")
     exec(code, module.__dict__)
     return CompiledSpec(module, source)
+
+
+def _assertion_failed(loc: str) -> None:
+    raise runtime.SpecAssertionError(loc)
 
 
 def _not_executable(loc: str) -> bool:
