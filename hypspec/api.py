@@ -74,6 +74,11 @@ class Spec:
     def compiled(self) -> CompiledSpec:
         return _compile_cached(self.digest, self.program)
 
+    @cached_property
+    def traced(self) -> CompiledSpec:
+        """A build that records every decision taken, for path coverage."""
+        return compile_program(self.program, trace=True)
+
     # ---- concrete --------------------------------------------------------------------
 
     def state(self, oracle_seed: int = 0, **values: Any) -> State:

@@ -9,7 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hypspec.api import PROOFS_DIR, SPEC_DIR, Spec, StateError
+from hypspec.conformance.conform import add_conform_parser
 from hypspec.lang.diagnostics import SpecError
+from hypspec.vectors.generate import add_vectors_parser
+from hypspec.vectors.store import VectorFileError
 
 
 def _paths(given: Sequence[str], default: list[Path]) -> list[Path]:
@@ -116,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="also check that each mutant of the spec is caught")
     prove.set_defaults(run=cmd_prove)
 
+    add_vectors_parser(sub)
+    add_conform_parser(sub)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -124,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = len(err.diagnostics)
         print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
         return 1
-    except (StateError, KeyError) as err:
+    except (StateError, KeyError, VectorFileError) as err:
         print(f"hypspec: error: {err}", file=sys.stderr)
         return 2
 

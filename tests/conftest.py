@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import settings
 
@@ -20,3 +24,16 @@ def spec() -> Spec:
 @pytest.fixture(scope="session")
 def spec_with_proofs() -> Spec:
     return Spec.load(SPEC_DIR, PROOFS_DIR)
+
+
+def generate_stage2_vectors(out: Path) -> Path:
+    """Generate stage 2 vectors in a fresh process, as a user runs it."""
+    command = [sys.executable, "-m", "hypspec.cli", "vectors", "stage2", "--seed", "3",
+               "--random", "300", "--out", str(out)]
+    subprocess.run(command, check=True, capture_output=True)
+    return out / "stage2.jsonl"
+
+
+@pytest.fixture(scope="session")
+def stage2_vector_file(tmp_path_factory) -> Path:
+    return generate_stage2_vectors(tmp_path_factory.mktemp("vectors"))

@@ -54,13 +54,15 @@ class CompiledSpec:
 
 
 class _Emitter:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, trace: bool) -> None:
         self.p = program
+        self.trace = trace
         self.lines: list[str] = []
         self.temp = 0
         self.ranges: RangeAnalysis | None = None
         self.subst: dict[str, str] = {}  # parameter -> argument code, inside an inlined body
-        self.inline = {name: _inlinable(f) for name, f in program.functions.items()}
+        # A traced build keeps every function whole, so each decision is recorded.
+        self.inline = {name: _inlinable(f) and not trace for name, f in program.functions.items()}
 
     # ---- module ----------------------------------------------------------------------
 
@@ -84,8 +86,21 @@ class _Emitter:
         self.ranges = RangeAnalysis(func)
         params = ", ".join(["S", *(p.name for p in func.params)])
         self.lines.append(f"def {py_name(func.name)}({params}):  # {func.loc}")
-        self.block(func.body, 1)
+        if self.trace:
+            self.emit(1, f"_T.append(('>', {func.name!r}))")
+            self.emit(1, "try:")
+            self.block(func.body, 2)
+            self.emit(1, "finally:")
+            self.emit(2, "_T.append(('<',))")
+        else:
+            self.block(func.body, 1)
         self.lines.append("")
+
+    def arm(self, stmt: s.Stmt, index: int, body: list[s.Stmt], depth: int) -> None:
+        """One arm of a decision; a traced build first records which arm it is."""
+        if self.trace:
+            self.emit(depth, f"_T.append(({str(stmt.loc)!r}, {index}))")
+        self.block(body, depth)
 
     # ---- statements ------------------------------------------------------------------
 
@@ -117,10 +132,10 @@ class _Emitter:
             for i, (cond, body) in enumerate(stmt.arms):
                 keyword = "if" if i == 0 else "elif"
                 self.emit(depth, f"{keyword} {self.expr(cond)}:  # {cond.loc}")
-                self.block(body, depth + 1)
-            if stmt.orelse is not None:
+                self.arm(stmt, i, body, depth + 1)
+            if stmt.orelse is not None or self.trace:
                 self.emit(depth, "else:")
-                self.block(stmt.orelse, depth + 1)
+                self.arm(stmt, len(stmt.arms), stmt.orelse or [], depth + 1)
         elif isinstance(stmt, s.Case):
             self.case(stmt, depth)
         elif isinstance(stmt, s.For):
@@ -136,13 +151,13 @@ class _Emitter:
         for i, (patterns, body) in enumerate(stmt.arms):
             test = " or ".join(self.match(subject, p) for p in patterns)
             self.emit(depth, f"{'if' if i == 0 else 'elif'} {test}:")
-            self.block(body, depth + 1)
-        if stmt.otherwise is not None:
+            self.arm(stmt, i, body, depth + 1)
+        if stmt.otherwise is not None or self.trace:
             if stmt.arms:
                 self.emit(depth, "else:")
-                self.block(stmt.otherwise, depth + 1)
+                self.arm(stmt, len(stmt.arms), stmt.otherwise or [], depth + 1)
             else:
-                self.block(stmt.otherwise, depth)
+                self.arm(stmt, 0, stmt.otherwise or [], depth)
 
     def match(self, subject: str, pattern: s.Expr) -> str:
         if isinstance(pattern, s.BitsLit) and pattern.care != mask(pattern.width):
@@ -451,9 +466,11 @@ def _decides(stmts: list[s.Stmt]) -> bool:
     return False
 
 
-def compile_program(program: Program) -> CompiledSpec:
-    source = _Emitter(program).module()
+def compile_program(program: Program, trace: bool = False) -> CompiledSpec:
+    """Compile every function; a traced build appends each decision to `module._T`."""
+    source = _Emitter(program, trace).module()
     module = ModuleType("hypspec_compiled_spec")
+    module.__dict__["_T"] = []
     module.__dict__["_not_executable"] = _not_executable
     module.__dict__["_assertion_failed"] = _assertion_failed
     code = compile(source, "<hypspec compiled spec>", "exec")

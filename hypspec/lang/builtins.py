@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hypspec.lang.types import BOOL, INT, INTEGER_BITS, Bits, Int, Type
+from hypspec.lang.types import BOOL, INT, INTEGER_BITS, MAX_WIDTH, Bits, Int, Type
 
 
 class BuiltinTypeError(Exception):
@@ -55,10 +55,17 @@ def _sint(tys: list[Type], consts: list[int | None]) -> Type:
     return INT
 
 
+def _width_arg(name: str, value: int | None, position: int, what: str) -> int:
+    width = _const_arg(name, value, position, what)
+    if width > MAX_WIDTH:
+        raise BuiltinTypeError(f"{name}: {width} bits is wider than the limit of {MAX_WIDTH}")
+    return width
+
+
 def _extend(name: str) -> Callable[[list[Type], list[int | None]], Type]:
     def rule(tys: list[Type], consts: list[int | None]) -> Type:
         arg = _bits_arg(name, tys[0], 1)
-        width = _const_arg(name, consts[1], 2, "the result width")
+        width = _width_arg(name, consts[1], 2, "the result width")
         if width < arg.width:
             raise BuiltinTypeError(f"{name} to {width} bits would shrink a {arg.width}-bit value")
         return Bits(width)
@@ -68,7 +75,7 @@ def _extend(name: str) -> Callable[[list[Type], list[int | None]], Type]:
 
 def _fill(name: str) -> Callable[[list[Type], list[int | None]], Type]:
     def rule(tys: list[Type], consts: list[int | None]) -> Type:
-        width = _const_arg(name, consts[0], 1, "the width")
+        width = _width_arg(name, consts[0], 1, "the width")
         if width < 1:
             raise BuiltinTypeError(f"{name}({width}): a width must be at least 1")
         return Bits(width)

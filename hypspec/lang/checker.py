@@ -19,6 +19,7 @@ from hypspec.lang.types import (
     BOOL,
     INT,
     INTEGER_BITS,
+    MAX_WIDTH,
     Array,
     Bits,
     Bool,
@@ -158,6 +159,8 @@ class Checker:
             raise self._error(expr.loc, f"{what} must be a constant integer expression")
         if value < 1:
             raise self._error(expr.loc, f"{what} must be at least 1, not {value}")
+        if value > MAX_WIDTH:
+            raise self._error(expr.loc, f"{what} must be at most {MAX_WIDTH}, not {value}")
         return value
 
     def _layout(self, name: str, width: int, specs: list[s.FieldSpec]) -> Layout:
@@ -170,9 +173,9 @@ class Checker:
             if spec.name in seen:
                 self.r.error(spec.loc, f"field {spec.name} is declared twice in {name}")
             seen[spec.name] = spec
-        for a in specs:
-            for b in specs:
-                if a is not b and a.lo <= b.hi and b.lo <= a.hi and a.loc.line < b.loc.line:
+        for i, b in enumerate(specs):
+            for a in specs[:i]:
+                if a.lo <= b.hi and b.lo <= a.hi:
                     self.r.error(b.loc, f"field {b.name} overlaps field {a.name}")
         return Layout(name, tuple((f.name, f.hi, f.lo) for f in specs))
 
@@ -215,6 +218,8 @@ class Checker:
         name = syntax.name
         if name in self.p.enums:
             return self.p.enums[name]
+        if name in self.p.layouts and isinstance(self.decls.get(name), s.RegisterDecl):
+            raise self._error(syntax.loc, f"'{name}' is a register, not a type")
         if name in self.p.layouts:
             layout = self.p.layouts[name]
             width = max((hi for _, hi, _ in layout.fields), default=0) + 1
@@ -303,6 +308,10 @@ class Checker:
             for param in func.params:
                 if param.name in names:
                     self.r.error(param.loc, f"parameter {param.name} is declared twice")
+                elif self._is_global(param.name):
+                    self.r.error(
+                        param.loc, f"parameter '{param.name}' would hide the global '{param.name}'"
+                    )
                 names.add(param.name)
                 param.ty = self._type(param.type_syntax, allow_map=False)
             if func.result is not None:
@@ -322,8 +331,13 @@ class Checker:
         for param in func.params:
             assert param.ty is not None
             self.scope.declare(param.name, param.ty)
-        func.body = self._block(func.body)
-        if func.result_ty is not None and not _always_returns(func.body):
+        written = func.body
+        try:
+            func.body = self._block(written)
+        except RecursionError:
+            self.r.error(func.loc, f"{func.name} nests too deeply; split it into smaller parts")
+        # judged on the body as written: a return that failed to check still returns
+        if func.result_ty is not None and not _always_returns(written):
             what = "property" if func.is_property else "function"
             self.r.error(func.loc, f"{what} {func.name} can reach its end without a return")
         self.p.locals[func.name] = dict(self.scope.types)
@@ -377,8 +391,11 @@ class Checker:
         assert self.scope is not None
         if self.scope.lookup(name) is not None:
             raise self._error(loc, f"'{name}' is already declared in this function")
-        if name in self.p.globals or name in self.p.constants or name in self.p.enum_values:
+        if self._is_global(name):
             raise self._error(loc, f"local '{name}' would hide the global '{name}'")
+
+    def _is_global(self, name: str) -> bool:
+        return name in self.p.globals or name in self.p.constants or name in self.p.enum_values
 
     def _return(self, stmt: s.Return) -> s.Stmt:
         func = self.current
@@ -388,7 +405,7 @@ class Checker:
                 raise self._error(stmt.loc, f"procedure {func.name} cannot return a value")
             return stmt
         if stmt.value is None:
-            raise self._error(stmt.loc, f"{func.name} must return a {func.result_ty}")
+            raise self._error(stmt.loc, f"{func.name} must return a value of type {func.result_ty}")
         return s.Return(stmt.loc, self._expect(stmt.value, func.result_ty))
 
     def _assign(self, stmt: s.Assign) -> s.Stmt:
@@ -505,6 +522,8 @@ class Checker:
         if isinstance(expr, s.IntLit):
             return _typed(s.IntLit(expr.loc, expr.value), INT)
         if isinstance(expr, s.BitsLit):
+            if expr.width == 0:
+                raise self._error(expr.loc, "a bit string needs at least one bit")
             return _typed(s.BitsLit(expr.loc, expr.value, expr.width, expr.care), Bits(expr.width))
         if isinstance(expr, s.BoolLit):
             return _typed(s.BoolLit(expr.loc, expr.value), BOOL)
@@ -651,6 +670,8 @@ class Checker:
         size = self._const_int(item.second)
         if size is None or size < 1:
             raise self._error(loc, "<lo+:width> needs a constant width of at least 1")
+        if size > width:
+            raise self._error(loc, f"slice <lo+:{size}> is wider than a {width}-bit value")
         lo_const = self._const_int(item.first)
         if lo_const is not None and not (lo_const >= 0 and lo_const + size <= width):
             raise self._error(loc, f"slice <{lo_const}+:{size}> is outside a {width}-bit value")

@@ -29,6 +29,18 @@ class SpecError(Exception):
         super().__init__("\n".join(d.render() for d in diagnostics))
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of a text as editors and the parser count them: broken at '\n' only.
+
+    (`str.splitlines` also breaks at form feeds, '\x1c'..'\x1e', NEL and U+2028/9,
+    which would shift every later line number.)
+    """
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 @dataclass
 class SourceMap:
     """The text of every file loaded, so a diagnostic can quote its line."""
@@ -36,7 +48,7 @@ class SourceMap:
     files: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, name: str, text: str) -> None:
-        self.files[name] = text.splitlines()
+        self.files[name] = split_lines(text)
 
     def line(self, loc: Loc) -> str:
         lines = self.files.get(loc.file, [])

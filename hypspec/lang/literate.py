@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypspec.lang.diagnostics import Diagnostic, SpecError
+from hypspec.lang.diagnostics import Diagnostic, SpecError, split_lines
 from hypspec.lang.syntax import Loc
 
 _FENCE = re.compile(r"^(```+|~~~+)\s*(\S*)\s*$")
@@ -38,7 +38,7 @@ def extract_blocks(file: str, text: str) -> list[CodeBlock]:
     heading: str | None = None
     heading_loc: Loc | None = None
     cited = False
-    lines = text.splitlines()
+    lines = split_lines(text)
     number = 0
     while number < len(lines):
         line = lines[number]
@@ -49,7 +49,8 @@ def extract_blocks(file: str, text: str) -> list[CodeBlock]:
             while end < len(lines) and not lines[end].startswith(marker):
                 end += 1
             if end == len(lines):
-                raise SpecError([Diagnostic(Loc(file, number + 1, 1), "code block never closed", line)])
+                where = Loc(file, number + 1, 1)
+                raise SpecError([Diagnostic(where, "code block never closed", line)])
             if info == "spec":
                 code = "\n".join(lines[number + 1 : end])
                 blocks.append(CodeBlock(file, number + 2, code, heading, heading_loc, cited))
@@ -82,9 +83,16 @@ def read_manifest(directory: Path) -> Manifest:
     if not path.is_file():
         raise SpecError([Diagnostic(Loc(str(path), 1, 1), "no manifest.toml in this directory")])
     try:
-        data = tomllib.loads(path.read_text())
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as err:
+        raise SpecError([Diagnostic(Loc(str(path), 1, 1), f"not UTF-8 text: {err.reason}")]) from err
     except tomllib.TOMLDecodeError as err:
-        raise SpecError([Diagnostic(Loc(str(path), 1, 1), f"malformed manifest: {err}")]) from err
+        # tomllib gives the position only in its message: "... (at line 3, column 5)"
+        at = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
+        line, col = (int(at.group(1)), int(at.group(2))) if at else (1, 1)
+        loc = Loc(str(path), max(line, 1), max(col, 1))
+        raise SpecError([Diagnostic(loc, f"malformed manifest: {err}")]) from err
     chapters = data.get("chapters")
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         raise SpecError(
@@ -92,7 +100,11 @@ def read_manifest(directory: Path) -> Manifest:
         )
     missing = [c for c in chapters if not (directory / c).is_file()]
     if missing:
-        raise SpecError(
-            [Diagnostic(Loc(str(path), 1, 1), f"manifest lists missing chapter(s): {missing}")]
-        )
+        line, col = 1, 1
+        for number, source in enumerate(split_lines(text), start=1):
+            if missing[0] in source:  # point at the first missing entry if it can be found
+                line, col = number, source.index(missing[0])
+                break
+        where = Loc(str(path), line, max(col, 1))
+        raise SpecError([Diagnostic(where, f"manifest lists missing chapter(s): {missing}")])
     return Manifest(directory, [directory / c for c in chapters])

@@ -53,8 +53,12 @@ def load(paths: list[Path]) -> LoadedSpec:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as err:
-            loc = s.Loc(display_name(path), 1, 1)
-            raise SpecError([Diagnostic(loc, f"not UTF-8 text: {err.reason}")]) from err
+            before = bytes(err.object[: err.start])  # the text up to the first bad byte
+            line = before.count(b"\n") + 1
+            col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1  # valid so far
+            loc = s.Loc(display_name(path), line, col)
+            message = f"not UTF-8 text: byte 0x{err.object[err.start]:02x}: {err.reason}"
+            raise SpecError([Diagnostic(loc, message)]) from err
         name = display_name(path)
         sources.add(name, text)
         digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")

@@ -12,11 +12,12 @@ from lark.exceptions import (
     UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
+    VisitError,
 )
 from lark.indenter import Indenter
 
 from hypspec.lang import syntax as s
-from hypspec.lang.diagnostics import Reporter
+from hypspec.lang.diagnostics import Reporter, split_lines
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -56,6 +57,15 @@ _READABLE = {
     "PLUS": "'+'",
     "MINUS": "'-'",
 }
+
+# How an unexpected token is named: layout tokens by what they mean, others by their text.
+_SEEN = {
+    "_NL": "end of line",
+    "_INDENT": "indentation",
+    "_DEDENT": "end of the indented block",
+    "$END": "end of the code block",
+}
+_KIND = {"NAME": "name ", "INT": "number ", "HEX": "number ", "BITS": "bit string "}
 
 
 def _readable(terminal: str) -> str:
@@ -389,7 +399,7 @@ def _dedent_location(code: str) -> tuple[int, int]:
     """The line and column of the first line that dedents to no open level."""
     stack = [0]
     depth = 0
-    for number, raw in enumerate(code.splitlines(), start=1):
+    for number, raw in enumerate(split_lines(code), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("//"):
             continue
@@ -413,24 +423,85 @@ def parse_block(code: str, file: str, line_offset: int, reporter: Reporter) -> l
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as err:
-        reporter.error(_error_loc(err, text, file, line_offset), _error_message(err))
+        slice_open = _open_slice(err)
+        if slice_open is not None:
+            loc = s.Loc(file, slice_open.line + line_offset, slice_open.column)
+            reporter.error(loc, _open_slice_message(err))
+        else:
+            reporter.error(_error_loc(err, text, file, line_offset), _error_message(err))
         return []
     except LarkError as err:  # the indenter's DedentError carries no position
         line, col = _dedent_location(text)
         loc = s.Loc(file, line + line_offset, col)
         reporter.error(loc, f"inconsistent indentation: {err}")
         return []
-    return _Builder(file, line_offset).transform(tree)
+    try:
+        return _Builder(file, line_offset).transform(tree)
+    except (RecursionError, VisitError) as err:  # lark's Transformer recurses per tree level
+        if isinstance(err, VisitError) and not isinstance(err.orig_exc, RecursionError):
+            raise
+        loc = s.Loc(file, line_offset + 1, 1)
+        reporter.error(loc, "this definition nests too deeply; split it into smaller parts")
+        return []
+
+
+def _open_slice(err: UnexpectedInput) -> Token | None:
+    """The `<` of a slice still open when the parser wanted its `>`, if that is the error.
+
+    By [SLICE-TOUCH] `a<b` opens a slice, so a comparison written without spaces
+    fails later, at the token after `b`; the `<` is where the fix belongs.
+    """
+    if not isinstance(err, UnexpectedToken) or "GT" not in _expected_terminals(err):
+        return None
+    state = getattr(err.interactive_parser, "parser_state", None)
+    for value in reversed(getattr(state, "value_stack", None) or []):
+        if isinstance(value, Token) and value.type == "SLICE_OPEN":
+            return value
+    return None
+
+
+def _open_slice_message(err: UnexpectedInput) -> str:
+    assert isinstance(err, UnexpectedToken)
+    return (
+        f"'<' touching its operand opens a slice, but {_seen(err.token)} follows "
+        f"where '>' was expected; a comparison needs spaces around '<', as in 'a < b'"
+    )
+
+
+def _expected_terminals(err: UnexpectedInput) -> set[str]:
+    """The terminals the parser could take next.
+
+    An error the contextual lexer finds lists only what it can lex in that state, which
+    leaves out the indenter's _INDENT and _DEDENT; the parser's own table is exact.
+    """
+    parser = getattr(err, "interactive_parser", None)
+    if parser is not None:
+        choices = {name for name in parser.choices() if name.isupper()}
+        if choices:
+            return choices
+    return set(getattr(err, "expected", None) or ())
+
+
+def _seen(token: Token) -> str:
+    if token.type in _SEEN:
+        return _SEEN[token.type]
+    return f"{_KIND.get(token.type, '')}{str(token)!r}"
 
 
 def _error_loc(err: UnexpectedInput, text: str, file: str, offset: int) -> s.Loc:
     line = getattr(err, "line", None)
     col = getattr(err, "column", None)
+    if isinstance(err, UnexpectedToken) and err.token.type in {"_INDENT", "_DEDENT"}:
+        # the indenter places these on the line break before the line; point at the line
+        token = err.token
+        line, col = getattr(token, "end_line", line), getattr(token, "end_column", col)
     if isinstance(err, UnexpectedToken) and (not isinstance(line, int) or line < 1):
         token = err.token
         line, col = getattr(token, "line", None), getattr(token, "column", None)
+    if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+        line = None  # lark places the end on the last token; point past the last text
     if not isinstance(line, int) or line < 1:
-        lines = text.rstrip("\n").splitlines() or [""]
+        lines = split_lines(text.rstrip("\n")) or [""]
         line, col = len(lines), len(lines[-1]) + 1
     return s.Loc(file, line + offset, col if isinstance(col, int) and col > 0 else 1)
 
@@ -443,11 +514,7 @@ def _error_message(err: UnexpectedInput) -> str:
             hint = " (a comparison needs spaces around '<'; a slice's '<' touches its operand)"
         return f"unexpected character {char!r}{hint}"
     if isinstance(err, UnexpectedToken):
-        token = err.token
-        seen = _readable(token.type) if token.type in _READABLE else repr(str(token))
-        if isinstance(token, Token) and token.type == "$END":
-            seen = "end of the code block"
-        return f"unexpected {seen}; expected {_expected(set(err.expected))}"
+        return f"unexpected {_seen(err.token)}; expected {_expected(_expected_terminals(err))}"
     if isinstance(err, UnexpectedEOF):
-        return f"unexpected end of the code block; expected {_expected(set(err.expected))}"
+        return f"unexpected end of the code block; expected {_expected(_expected_terminals(err))}"
     return str(err)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 INTEGER_BITS = 64  # integers are 64-bit two's complement in both semantics
+MAX_WIDTH = 1 << 16  # [WIDTH-LIMIT] the widest bit string and the longest array
 
 
 @dataclass(frozen=True)

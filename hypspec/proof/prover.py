@@ -24,9 +24,9 @@ import z3
 
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.concrete.runtime import Oracle, RecordingMap
-from hypspec.lang.checker import to_signed
-from hypspec.lang.types import Array, Bool, Enum, Int, Map, Record, Type
-from hypspec.symbolic.evaluator import SymValue, to_z3
+from hypspec.lang.types import Bool, Map
+from hypspec.symbolic.evaluator import to_z3
+from hypspec.symbolic.model import map_reader, model_value, unknown_values
 
 PROVED = "proved"
 REFUTED = "refuted"
@@ -136,19 +136,19 @@ def replay(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> Counterexample
     """Run the property concretely on the model's values; it must return FALSE."""
     func = spec.program.functions[call.function]
     params = {
-        p.name: _model_value(model, value, p.ty)  # type: ignore[arg-type]
+        p.name: model_value(model, value, p.ty)  # type: ignore[arg-type]
         for p, value in zip(func.params, call.args, strict=True)
     }
-    state = State(Oracle(0, overrides=_unknown_values(model, call)))
+    state = State(Oracle(0, overrides=unknown_values(model, call)))
     registers: dict[str, int] = {}
     maps: dict[str, RecordingMap] = {}
     for name, info in spec.program.globals.items():
         term = call.inputs[name]
         if isinstance(info.ty, Map):
-            maps[name] = RecordingMap({}, fill=_map_reader(model, term, info.ty))
+            maps[name] = RecordingMap({}, fill=map_reader(model, term, info.ty))
             setattr(state, name, maps[name])
         else:
-            value = _model_value(model, term, info.ty)
+            value = model_value(model, term, info.ty)
             setattr(state, name, value)
             if isinstance(value, int):
                 registers[name] = value
@@ -157,40 +157,6 @@ def replay(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> Counterexample
     memory = {key << 3: word for m in maps.values() for key, word in m.read.items()}
     decoded = {n: spec.decode(v, p.ty) for (n, v), p in zip(params.items(), func.params, strict=True)}  # type: ignore[arg-type]
     return Counterexample(decoded, registers, memory, dict(state.oracle.overrides), result is False)
-
-
-def _unknown_values(model: z3.ModelRef, call: SymbolicCall) -> dict[str, int]:
-    values = {}
-    for loc, const in call.evaluation.unknowns:
-        value = model.eval(const, model_completion=True)
-        values[loc] = int(z3.is_true(value)) if z3.is_bool(value) else value.as_long()  # type: ignore[attr-defined]
-    return values
-
-
-def _map_reader(model: z3.ModelRef, term: SymValue, ty: Map):
-    def read(key: int) -> Any:
-        selected = z3.Select(term, z3.BitVecVal(key, ty.key.width))  # type: ignore[arg-type]
-        return _model_value(model, selected, ty.elem)
-
-    return read
-
-
-def _model_value(model: z3.ModelRef, term: SymValue, ty: Type) -> Any:
-    if isinstance(ty, Record):
-        return tuple(_model_value(model, v, t) for v, (_, t) in zip(term, ty.fields, strict=True))  # type: ignore[arg-type]
-    if isinstance(ty, Array):
-        return tuple(_model_value(model, v, ty.elem) for v in term)  # type: ignore[union-attr]
-    if not isinstance(term, z3.ExprRef):
-        return term
-    value = model.eval(term, model_completion=True)
-    if isinstance(ty, Bool):
-        return z3.is_true(value)
-    number = value.as_long()  # type: ignore[attr-defined]
-    if isinstance(ty, Int):
-        return to_signed(number)
-    if isinstance(ty, Enum):
-        return min(number, len(ty.members) - 1)
-    return number
 
 
 def _show(value: Any) -> str:

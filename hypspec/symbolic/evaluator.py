@@ -140,6 +140,36 @@ class _Frame:
 
 
 @dataclass
+class Decision:
+    """One `if` or `case` reached during evaluation: the guard of taking each arm.
+
+    The last guard is the implicit arm: `else`/`otherwise`, or falling through
+    a statement that has none. Arms are numbered as the concrete trace numbers them.
+    """
+
+    loc: str
+    arms: list[Guard]
+
+
+@dataclass
+class Invocation:
+    """One evaluated call of a spec function and the decisions made inside it."""
+
+    function: str
+    reached: Guard
+    decisions: list[Decision] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MemoryAccess:
+    function: str  # the spec function that made the access
+    guard: Guard
+    map: str
+    key: z3.ExprRef
+    write: bool
+
+
+@dataclass
 class Evaluation:
     """What evaluating a call produced: its result and the final global state."""
 
@@ -147,6 +177,8 @@ class Evaluation:
     globals: dict[str, SymValue]
     assertions: list[tuple[str, z3.BoolRef]]  # (location, must hold) from spec asserts
     unknowns: list[tuple[str, z3.ExprRef]]  # (location, fresh constant) from UNKNOWN
+    invocations: list[Invocation]
+    accesses: list[MemoryAccess]
 
 
 @dataclass
@@ -155,11 +187,15 @@ class SymbolicEvaluator:
     globals: dict[str, SymValue] = field(default_factory=dict)
     assertions: list[tuple[str, z3.BoolRef]] = field(default_factory=list)
     unknowns: list[tuple[str, z3.ExprRef]] = field(default_factory=list)
+    invocations: list[Invocation] = field(default_factory=list)
+    accesses: list[MemoryAccess] = field(default_factory=list)
+    _active: list[Invocation] = field(default_factory=list)
 
     def call(self, name: str, args: list[SymValue]) -> Evaluation:
         """Evaluate one function on the current global state (which it updates)."""
         result = self._invoke(name, args, True)
-        return Evaluation(result, dict(self.globals), list(self.assertions), list(self.unknowns))
+        return Evaluation(result, dict(self.globals), list(self.assertions), list(self.unknowns),
+                          list(self.invocations), list(self.accesses))
 
     # ---- statements ------------------------------------------------------------------
 
@@ -167,8 +203,21 @@ class SymbolicEvaluator:
         func = self.program.functions[name]
         types = self.program.locals[func.name]
         frame = _Frame({p.name: a for p, a in zip(func.params, args, strict=True)}, types)
+        invocation = Invocation(name, guard)
+        self.invocations.append(invocation)
+        self._active.append(invocation)
         self._block(func.body, frame, guard)
+        self._active.pop()
         return frame.result
+
+    def _decision(self, stmt: s.Stmt) -> list[Guard]:
+        """Record a decision where it starts (the order a concrete trace sees it in).
+
+        The caller fills in the returned list of arm guards as it evaluates the arms.
+        """
+        decision = Decision(str(stmt.loc), [])
+        self._active[-1].decisions.append(decision)
+        return decision.arms
 
     def _block(self, stmts: list[s.Stmt], frame: _Frame, guard: Guard) -> None:
         for stmt in stmts:
@@ -202,21 +251,27 @@ class SymbolicEvaluator:
             self._expr(stmt.call, frame, live)
         elif isinstance(stmt, s.If):
             rest: Guard = live
+            arms = self._decision(stmt)
             for cond_expr, body in stmt.arms:
                 cond = self._expr(cond_expr, frame, rest)
-                self._block(body, frame, g_and(rest, cond))  # type: ignore[arg-type]
+                arms.append(g_and(rest, cond))  # type: ignore[arg-type]
+                self._block(body, frame, arms[-1])
                 rest = g_and(rest, g_not(cond))  # type: ignore[arg-type]
+            arms.append(rest)
             if stmt.orelse is not None:
                 self._block(stmt.orelse, frame, rest)
         elif isinstance(stmt, s.Case):
             subject = self._expr(stmt.subject, frame, live)
             rest = live
+            taken = self._decision(stmt)
             for patterns, body in stmt.arms:
                 hit: Guard = False
                 for pattern in patterns:
                     hit = g_or(hit, self._match(subject, pattern, stmt.subject.ty))
-                self._block(body, frame, g_and(rest, hit))
+                taken.append(g_and(rest, hit))
+                self._block(body, frame, taken[-1])
                 rest = g_and(rest, g_not(hit))
+            taken.append(rest)
             if stmt.otherwise is not None:
                 self._block(stmt.otherwise, frame, rest)
         elif isinstance(stmt, s.For):
@@ -247,6 +302,9 @@ class SymbolicEvaluator:
             base_ty = target.base.ty
             if isinstance(base_ty, Map):
                 key = to_z3(index, base_ty.key)
+                self.accesses.append(
+                    MemoryAccess(self._active[-1].function, live, _root_name(target.base), key, True)
+                )
                 stored = z3.Store(base, key, to_z3(value, base_ty.elem))  # type: ignore[arg-type]
                 self._assign(target.base, stored, frame, live)
             else:
@@ -296,7 +354,9 @@ class SymbolicEvaluator:
             base = self._expr(e.base, frame, live)
             index = self._expr(e.index, frame, live)
             if isinstance(e.base.ty, Map):
-                return z3.Select(base, to_z3(index, e.base.ty.key))  # type: ignore[arg-type]
+                key = to_z3(index, e.base.ty.key)
+                self.accesses.append(MemoryAccess(self._active[-1].function, live, _root_name(e.base), key, False))
+                return z3.Select(base, key)  # type: ignore[arg-type]
             assert isinstance(base, tuple) and e.ty is not None
             if isinstance(index, int):
                 return base[index]
@@ -509,6 +569,11 @@ class SymbolicEvaluator:
             pick = xz < y if name == "Min" else xz > y
             return z3.If(pick, xz, y)
         raise AssertionError(f"builtin {name} has no symbolic meaning")
+
+
+def _root_name(expr: s.Expr) -> str:
+    assert isinstance(expr, s.Var)
+    return expr.name
 
 
 def _leaves(value: SymValue) -> list[z3.ExprRef]:

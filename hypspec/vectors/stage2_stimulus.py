@@ -144,7 +144,10 @@ def random_world(rng: random.Random, layout: Layout = ANYWHERE) -> World:
         index = (ipa >> shift) & ((1 << width) - 1)
         address = table + 8 * index
         kind = _descriptor_kind(rng, level, layout)
-        _scatter(rng, memory, table, 1 << width, address)
+        keep = {address}
+        if level == start and start in layout.reserved_start_index:
+            keep.add(table + 8 * layout.reserved_start_index[start])  # the harness's stub slot
+        _scatter(rng, memory, table, 1 << width, keep)
         if kind == "invalid":
             memory[address] = rng.getrandbits(64) & ~1 if rng.random() < 0.5 else 0
             break
@@ -196,9 +199,10 @@ def _place_data(rng: random.Random, memory: dict[int, int], pa: int, access: str
         memory[word] = rng.getrandbits(64)  # a store must keep the other bytes
 
 
-def _scatter(rng: random.Random, memory: dict[int, int], table: int, entries: int, keep: int) -> None:
+def _scatter(rng: random.Random, memory: dict[int, int], table: int, entries: int,
+             keep: set[int]) -> None:
     """A few unrelated entries in the same table, so a wrong index reads garbage."""
     for _ in range(rng.randrange(3)):
         address = table + 8 * rng.randrange(entries)
-        if address != keep:
+        if address not in keep:
             memory.setdefault(address, rng.getrandbits(64))

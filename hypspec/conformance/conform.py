@@ -1,0 +1,858 @@
+"""``hypspec conform``: run spec-generated vectors on the QEMU harness and compare the results.
+
+A vector (see :mod:`hypspec.vectors.store` and ``hypspec/vectors/schema.json``) says what the
+spec predicts for one ``Model.Stage2GuestAccess``.  This module turns it into a
+:class:`Stage2Case`, runs the cases with :func:`hypspec.conformance.qemu.run_stage2`, and compares
+what QEMU did with what the spec said, field by field:
+
+* the outcome: spec ``ok`` must be harness ``ok``, spec ``stage2_abort`` harness ``hyp_abort``;
+* an ``ok`` read: ``expected.data`` against the loaded register (field ``data``);
+* an ``ok`` write: the one doubleword in ``expected.memory`` against the word Hyp read back
+  (field ``memory[<pa>]``);
+* an ``ok`` fetch: the HVC immediate in HSR must be 2 (field ``fetched``), which proves the guest
+  executed the ``hvc #2`` the spec placed at the translated PA;
+* an abort: HSR, HDFAR, HIFAR and HPFAR from ``expected.registers``, each under
+  ``masks[<reg>]`` (1 = compared; absent = all bits; ``0x0`` = not compared).
+
+A disagreement is *known* when an entry of the deviations file (``known_deviations.toml``)
+matches its category, field and, if the entry names one, a flag of the vector.  Exit status:
+0 when every disagreement is known, 1 when one is not, 2 for bad input (vector file, deviations
+file, unrunnable vector, missing tools) and 3 when the harness itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hypspec.conformance.errors import (
+    ConformanceError,
+    ConformanceInputError,
+    HarnessBuildError,
+    HarnessRunError,
+    ToolchainMissingError,
+)
+from hypspec.conformance.layout import RAM_END, SCRATCH_BASE, validate
+from hypspec.conformance.qemu import DEFAULT_BATCH, run_stage2
+from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
+from hypspec.conformance.stage2_image import CODE_HYP_ABORT, CODE_OK, CODE_OK_WORD
+from hypspec.conformance.toolchain import emit_elf as write_images
+from hypspec.conformance.toolchain import find_toolchain
+from hypspec.vectors.store import VectorFileError, read_vectors
+
+DEFAULT_DEVIATIONS = Path(__file__).with_name("known_deviations.toml")
+REPORT_FORMAT = "hypspec-conform/1"
+EXPECTED_FORMAT = "hypspec-conform-expected/1"
+
+#: Exit statuses of ``hypspec conform``.
+EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 3
+
+HVC_2 = 0xE140_0072  # ``hvc #2``: what the spec places at the PA of a successful fetch
+HVC_IMM_MASK = 0xFFFF  # HSR.ISS[15:0] of an HVC trap: the immediate
+WORD = 0xFFFF_FFFF
+DOUBLEWORD = (1 << 64) - 1
+ABORT_REGISTERS = ("HSR", "HDFAR", "HIFAR", "HPFAR")
+#: Field names a disagreement (and a deviation entry) can carry; ``memory`` stands for
+#: ``memory[<pa>]``.
+FIELDS = ("outcome", "data", "memory", "fetched", *ABORT_REGISTERS)
+#: The harness outcome each spec outcome must produce.
+HARNESS_OUTCOME = {"ok": "ok", "stage2_abort": "hyp_abort"}
+
+# --- Disagreements and known deviations ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One field on which the implementation did not do what the vector expected."""
+
+    vector_id: str
+    category: str
+    field: str  # one of FIELDS, or ``memory[<pa>]``
+    expected: str  # hex, or an outcome name
+    observed: str  # hex, or an outcome name with the harness's detail
+    flags: tuple[str, ...]
+    mask: str | None = None  # hex; None for the outcome
+
+    @property
+    def base_field(self) -> str:
+        """The field without its address: ``memory[0x50000000]`` -> ``memory``."""
+        return self.field.split("[", 1)[0]
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """An explained disagreement between the spec and an implementation."""
+
+    id: str
+    category: str
+    fields: tuple[str, ...]
+    flag: str | None
+    reason: str
+    citation: str
+    right: str  # "spec" or "implementation"
+
+    def matches(self, disagreement: Disagreement) -> bool:
+        return (
+            disagreement.category == self.category
+            and disagreement.base_field in self.fields
+            and (self.flag is None or self.flag in disagreement.flags)
+        )
+
+
+class DeviationsFileError(ConformanceInputError):
+    """The known-deviations file is not valid TOML or an entry is malformed."""
+
+
+_DEVIATION_KEYS = {"id", "category", "fields", "flag", "reason", "citation", "right"}
+_DEVIATION_REQUIRED = _DEVIATION_KEYS - {"flag"}
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+_CATEGORY = re.compile(r"[a-z0-9]+")
+_FLAG = re.compile(r"[A-Z0-9_]+")
+_SECTION = re.compile(r"\b[AB]\d+(\.\d+)*\b")
+
+
+def _entry_error(path: Path, index: int, entry: dict[str, Any], message: str) -> DeviationsFileError:
+    name = f" (id {entry['id']!r})" if isinstance(entry.get("id"), str) else ""
+    return DeviationsFileError(f"{path}: [[deviation]] entry {index}{name}: {message}")
+
+
+def _nonempty_string(entry: dict[str, Any], key: str) -> str | None:
+    value = entry[key]
+    if not isinstance(value, str) or not value.strip():
+        return f"'{key}' must be a non-empty string, not {value!r}"
+    return None
+
+
+def _entry_problem(entry: dict[str, Any]) -> str | None:
+    """What is wrong with one ``[[deviation]]`` table, or None."""
+    unknown = sorted(set(entry) - _DEVIATION_KEYS)
+    if unknown:
+        return f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_DEVIATION_KEYS))})"
+    missing = sorted(_DEVIATION_REQUIRED - set(entry))
+    if missing:
+        return f"missing key {missing[0]!r} (required: {', '.join(sorted(_DEVIATION_REQUIRED))})"
+    for key in ("id", "category", "reason", "citation"):
+        if problem := _nonempty_string(entry, key):
+            return problem
+    if not _ID.fullmatch(entry["id"]):
+        return f"'id' {entry['id']!r} must match [a-z0-9][a-z0-9-]*"
+    if not _CATEGORY.fullmatch(entry["category"]):
+        return f"'category' {entry['category']!r} must match [a-z0-9]+ (a vector file's meta.category)"
+    fields = entry["fields"]
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        return f"'fields' must be a non-empty list of field names, not {fields!r}"
+    bad = [f for f in fields if f not in FIELDS]
+    if bad:
+        return f"'fields' has {bad[0]!r}, which is not a compared field (one of: {', '.join(FIELDS)})"
+    flag = entry.get("flag")
+    if flag is not None and not (isinstance(flag, str) and _FLAG.fullmatch(flag)):
+        return f"'flag' {flag!r} must be a vector flag, matching [A-Z0-9_]+"
+    if "DDI 0406C.d" not in entry["citation"] or not _SECTION.search(entry["citation"]):
+        return (
+            f"'citation' {entry['citation']!r} must cite the ARM ARM section that decides the "
+            "question, as 'ARM DDI 0406C.d §B3.13.6' (it must contain 'DDI 0406C.d' and a section)"
+        )
+    if entry["right"] not in ("spec", "implementation"):
+        return f'\'right\' must be "spec" or "implementation", not {entry["right"]!r}'
+    return None
+
+
+def load_deviations(path: Path = DEFAULT_DEVIATIONS) -> list[Deviation]:
+    """Read and validate a known-deviations file; errors name the file and the entry (1-based)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise DeviationsFileError(f"{path}: cannot read the deviations file: {err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise DeviationsFileError(f"{path}: not valid TOML: {err}") from err
+    extra = sorted(set(data) - {"deviation"})
+    if extra:
+        raise DeviationsFileError(
+            f"{path}: unknown top-level key {extra[0]!r}: the file holds only [[deviation]] entries"
+        )
+    entries = data.get("deviation", [])
+    if not isinstance(entries, list):
+        raise DeviationsFileError(f"{path}: 'deviation' must be an array of tables: [[deviation]]")
+    deviations: list[Deviation] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise DeviationsFileError(f"{path}: [[deviation]] entry {index} is not a table")
+        problem = _entry_problem(entry)
+        if problem is None and entry["id"] in seen:
+            problem = f"id {entry['id']!r} is used by an earlier entry"
+        if problem is not None:
+            raise _entry_error(path, index, entry, problem)
+        seen.add(entry["id"])
+        deviations.append(
+            Deviation(
+                id=entry["id"],
+                category=entry["category"],
+                fields=tuple(entry["fields"]),
+                flag=entry.get("flag"),
+                reason=entry["reason"],
+                citation=entry["citation"],
+                right=entry["right"],
+            )
+        )
+    return deviations
+
+
+def match_deviation(disagreement: Disagreement, deviations: Sequence[Deviation]) -> Deviation | None:
+    """The first deviation that explains ``disagreement``, or None."""
+    return next((d for d in deviations if d.matches(disagreement)), None)
+
+
+# --- Vector -> case ------------------------------------------------------------------------------
+
+
+def _vector_error(vector: dict[str, Any], message: str) -> ConformanceInputError:
+    return ConformanceInputError(f"vector {vector.get('id', '?')!r}: {message}")
+
+
+def _register(vector: dict[str, Any], name: str) -> int:
+    registers = vector["state"]["registers"]
+    if name not in registers:
+        raise _vector_error(
+            vector, f"state.registers has no {name}; the harness needs VTCR, VTTBR and HCR (VM=1)"
+        )
+    return int(registers[name], 16)
+
+
+def vector_to_case(vector: dict[str, Any]) -> Stage2Case:
+    """The harness stimulus of a (schema-valid) vector; the vector id becomes the case id.
+
+    Raises :class:`ConformanceInputError` if the vector's HCR does not enable Stage 2: the harness
+    always runs the guest with HCR.VM = 1.
+    """
+    hcr = _register(vector, "HCR")
+    if not hcr & 1:
+        raise _vector_error(
+            vector,
+            f"HCR {hcr:#x} has VM (bit 0) clear, so the spec translates without Stage 2; the "
+            "harness always runs the guest with HCR.VM=1 and cannot observe such a vector",
+        )
+    operation = vector["operation"]
+    return Stage2Case(
+        id=vector["id"],
+        vtcr=_register(vector, "VTCR"),
+        vttbr=_register(vector, "VTTBR"),
+        memory={int(pa, 16): int(word, 16) for pa, word in vector["state"]["memory"].items()},
+        access=operation["access"],
+        ipa=int(operation["va"], 16),
+        size=operation["size"],
+        signed=operation["signed"],
+        rt=operation["rt"],
+        value=int(operation["value"], 16),
+    )
+
+
+# --- What a vector expects, field by field -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compared value: ``observed & mask == expected & mask``."""
+
+    field: str
+    expected: int
+    mask: int
+    digits: int  # hex digits to print
+
+    def hex(self, value: int) -> str:
+        return f"{value:#0{self.digits + 2}x}"
+
+
+def _mask(vector: dict[str, Any], register: str) -> int:
+    text = vector["masks"].get(register)
+    return WORD if text is None else int(text, 16)
+
+
+def _write_check(vector: dict[str, Any]) -> Check:
+    memory = vector["expected"]["memory"]
+    if len(memory) != 1:
+        raise _vector_error(
+            vector,
+            f"an ok write must give exactly one word in expected.memory (the doubleword holding "
+            f"the stored bytes, after the store); it gives {len(memory)}",
+        )
+    [(pa_text, word_text)] = memory.items()
+    pa, word = int(pa_text, 16), int(word_text, 16)
+    if pa % 8 or word > DOUBLEWORD:
+        raise _vector_error(
+            vector, f"expected.memory {pa_text}: {word_text} is not an 8-aligned PA -> 64-bit word"
+        )
+    if not SCRATCH_BASE <= pa < RAM_END:
+        raise _vector_error(
+            vector,
+            f"expected.memory PA {pa:#x} is outside [{SCRATCH_BASE:#x}, {RAM_END:#x}), the RAM the "
+            "harness can read back after a store, so the write's result cannot be observed",
+        )
+    return Check(f"memory[{pa:#x}]", word, DOUBLEWORD, 16)
+
+
+def _ok_checks(vector: dict[str, Any]) -> list[Check]:
+    access = vector["operation"]["access"]
+    expected = vector["expected"]
+    if access == "write":
+        return [_write_check(vector)]
+    if access == "fetch":
+        data = expected.get("data")
+        if data is not None and int(data, 16) != HVC_2:
+            raise _vector_error(
+                vector,
+                f"an ok fetch must find hvc #2 ({HVC_2:#x}) at the translated PA, but "
+                f"expected.data is {data}; the harness only observes a fetch that ends in that HVC",
+            )
+        return [Check("fetched", 2, HVC_IMM_MASK, 4)]
+    if "data" not in expected:
+        raise _vector_error(vector, "an ok read must give expected.data, the loaded register value")
+    data = int(expected["data"], 16)
+    if data > WORD:
+        raise _vector_error(vector, f"expected.data {expected['data']} is wider than a 32-bit register")
+    return [Check("data", data, WORD, 8)]
+
+
+def _abort_checks(vector: dict[str, Any]) -> list[Check]:
+    registers = vector["expected"]["registers"]
+    checks = []
+    for name in ABORT_REGISTERS:
+        mask = _mask(vector, name)
+        if name in registers and mask & WORD:
+            checks.append(Check(name, int(registers[name], 16), mask & WORD, 8))
+    return checks
+
+
+def expected_checks(vector: dict[str, Any]) -> list[Check]:
+    """Every value compared for ``vector`` besides its outcome.
+
+    Raises :class:`ConformanceInputError` when the vector expects something the harness cannot
+    observe (an ok read without data, an ok write without exactly one readable word, ...).
+    """
+    outcome = vector["expected"]["outcome"]
+    return _ok_checks(vector) if outcome == "ok" else _abort_checks(vector)
+
+
+def _observed_value(check: Check, observation: Stage2Observation) -> int | None:
+    name = check.field.split("[", 1)[0]
+    if name == "data":
+        return observation.value
+    if name == "memory":
+        return observation.word_after
+    if name == "fetched":
+        return observation.hsr
+    return getattr(observation, name.lower())
+
+
+# --- Comparison ----------------------------------------------------------------------------------
+
+
+def _outcome_text(observation: Stage2Observation) -> str:
+    """The harness outcome with every value it reported, e.g. ``hyp_abort hsr=0x... (detail)``."""
+    values = [
+        f"{name}={value:#0{18 if name == 'word_after' else 10}x}"
+        for name in ("hsr", "hdfar", "hifar", "hpfar", "value", "word_after")
+        if (value := getattr(observation, name)) is not None
+    ]
+    detail = f" ({observation.detail})" if observation.detail else ""
+    return " ".join([observation.outcome, *values]) + detail
+
+
+def compare(
+    vector: dict[str, Any], observation: Stage2Observation, *, category: str = "stage2"
+) -> list[Disagreement]:
+    """The fields on which ``observation`` differs from what ``vector`` expects."""
+    if observation.id != vector["id"]:
+        raise ValueError(f"observation {observation.id!r} is not of vector {vector['id']!r}")
+    flags = tuple(vector["flags"])
+    outcome = vector["expected"]["outcome"]
+    if observation.outcome != HARNESS_OUTCOME[outcome]:
+        seen = _outcome_text(observation)
+        return [Disagreement(vector["id"], category, "outcome", outcome, seen, flags)]
+    found = []
+    for check in expected_checks(vector):
+        value = _observed_value(check, observation)
+        if value is not None and value & check.mask == check.expected & check.mask:
+            continue
+        seen = "none" if value is None else check.hex(value)
+        if value is None and observation.detail:
+            seen += f" ({observation.detail})"
+        found.append(
+            Disagreement(
+                vector["id"],
+                category,
+                check.field,
+                check.hex(check.expected),
+                seen,
+                flags,
+                check.hex(check.mask),
+            )
+        )
+    return found
+
+
+# --- Loading a run's vectors ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedVector:
+    file: Path
+    category: str
+    vector: dict[str, Any]
+    case: Stage2Case
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    path: Path
+    category: str
+    count: int
+    spec_hash: str
+
+
+def vector_files(paths: Sequence[Path]) -> list[Path]:
+    """Every ``*.jsonl`` under the given directories, plus the given files, sorted, once each."""
+    files: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.jsonl"))
+            if not found:
+                raise ConformanceInputError(f"{path}: directory holds no *.jsonl vector files")
+            files.update(found)
+        elif path.is_file():
+            files.add(path)
+        else:
+            raise ConformanceInputError(f"{path}: no such file or directory")
+    return sorted(files)
+
+
+def _load_vector(path: Path, category: str, vector: dict[str, Any]) -> LoadedVector:
+    case = vector_to_case(vector)
+    validate(case)
+    expected_checks(vector)
+    return LoadedVector(path, category, vector, case)
+
+
+def load_run(
+    files: Sequence[Path], progress: Callable[[str], None] | None = None
+) -> tuple[list[FileSummary], list[LoadedVector]]:
+    """Read, validate and convert every vector; report every unrunnable one at once."""
+    summaries: list[FileSummary] = []
+    loaded: list[LoadedVector] = []
+    problems: list[str] = []
+    first_file: dict[str, Path] = {}
+    for path in files:
+        contents = read_vectors(path)
+        meta = contents.meta
+        summaries.append(FileSummary(path, meta["category"], len(contents.vectors), meta["spec_hash"]))
+        if progress is not None:
+            progress(f"conform: read {path} ({len(contents.vectors)} vectors)")
+        for vector in contents.vectors:
+            vector_id = vector["id"]
+            if vector_id in first_file:
+                problems.append(
+                    f"{path}: vector {vector_id!r}: id already used in {first_file[vector_id]}; "
+                    "ids must be unique across the files of one run"
+                )
+                continue
+            first_file[vector_id] = path
+            try:
+                loaded.append(_load_vector(path, meta["category"], vector))
+            except ConformanceInputError as err:
+                problems.append(f"{path}: vector {vector_id!r} cannot be run: {err}")
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise ConformanceInputError(
+            f"{len(problems)} problem(s) with the vectors; nothing was run:\n  {shown}{more}"
+        )
+    return summaries, loaded
+
+
+# --- Images for a board --------------------------------------------------------------------------
+
+
+def _manifest_check(check: Check) -> dict[str, dict[str, str]]:
+    """The R-line columns (see qemu.py) a check reads, with expected value and mask."""
+    name = check.field.split("[", 1)[0]
+    if name == "memory":
+        return {
+            "wlo": {"expected": f"{check.expected & WORD:#010x}", "mask": f"{check.mask & WORD:#010x}"},
+            "whi": {"expected": f"{check.expected >> 32:#010x}", "mask": f"{check.mask >> 32:#010x}"},
+        }
+    column = {"data": "value", "fetched": "hsr"}.get(name, name.lower())
+    return {column: {"expected": f"{check.expected:#010x}", "mask": f"{check.mask:#010x}"}}
+
+
+def manifest_entry(index: int, item: LoadedVector) -> dict[str, Any]:
+    """What a board run must print for one case, in terms of its ``R`` line."""
+    vector, case = item.vector, item.case
+    outcome = vector["expected"]["outcome"]
+    if outcome == "stage2_abort":
+        codes = [CODE_HYP_ABORT]
+    else:
+        codes = [CODE_OK_WORD] if case.access == "write" else [CODE_OK]
+    columns: dict[str, dict[str, str]] = {}
+    for check in expected_checks(vector):
+        columns.update(_manifest_check(check))
+    return {
+        "index": index,
+        "id": case.id,
+        "file": str(item.file),
+        "category": item.category,
+        "access": case.access,
+        "ipa": f"{case.ipa:#010x}",
+        "size": case.size,
+        "outcome": outcome,
+        "report_codes": codes,
+        "check": columns,
+    }
+
+
+_HOW_TO_CHECK = (
+    "Run the 'qemu' command (or load the ELF on a board) and read the lines "
+    "'R <index> <code> <hsr> <hdfar> <hifar> <hpfar> <value> <wlo> <whi> <parlo> <parhi>'. "
+    "Case <index> agrees when <code> is in report_codes and, for every column in check, "
+    "(column & mask) == (expected & mask)."
+)
+
+
+def emit_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> list[Path]:
+    """Write the ELF images and per-image manifests, with each case's expected results."""
+    elves = write_images([item.case for item in items], out_dir, batch=batch)
+    for number, elf in enumerate(elves):
+        chunk = items[number * batch : (number + 1) * batch]
+        manifest_path = elf.with_suffix(".json")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest["cases"] != [item.case.id for item in chunk]:
+            raise HarnessBuildError(f"{manifest_path}: cases do not match the images' batches")
+        manifest["expected_format"] = EXPECTED_FORMAT
+        manifest["how_to_check"] = _HOW_TO_CHECK
+        manifest["expected"] = [manifest_entry(i, item) for i, item in enumerate(chunk)]
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return elves
+
+
+# --- The run and its report ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A disagreement, where its vector came from, and the deviation that explains it (if any)."""
+
+    disagreement: Disagreement
+    file: Path
+    deviation: Deviation | None
+
+
+@dataclass
+class CategoryCounts:
+    """Vectors of a category: ``agree`` + ``disagree`` + ``known`` == ``vectors``.
+
+    ``disagree`` counts vectors with at least one unknown disagreement, ``known`` vectors whose
+    disagreements are all known; ``agreement`` is the percentage that agree outright.
+    """
+
+    vectors: int = 0
+    agree: int = 0
+    disagree: int = 0
+    known: int = 0
+
+    @property
+    def agreement(self) -> float:
+        return 100.0 * self.agree / self.vectors if self.vectors else 100.0
+
+    def add(self, findings: Sequence[Finding]) -> None:
+        self.vectors += 1
+        if not findings:
+            self.agree += 1
+        elif any(f.deviation is None for f in findings):
+            self.disagree += 1
+        else:
+            self.known += 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "vectors": self.vectors,
+            "agree": self.agree,
+            "disagree": self.disagree,
+            "known": self.known,
+            "agreement_percent": round(self.agreement, 2),
+        }
+
+
+@dataclass
+class ConformReport:
+    files: list[FileSummary]
+    categories: dict[str, CategoryCounts]
+    findings: list[Finding]
+    deviations: list[Deviation]
+    images: list[Path] = field(default_factory=list)
+
+    @property
+    def unknown(self) -> list[Finding]:
+        return [f for f in self.findings if f.deviation is None]
+
+    @property
+    def known(self) -> list[Finding]:
+        return [f for f in self.findings if f.deviation is not None]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DISAGREE if self.unknown else EXIT_AGREE
+
+    @property
+    def total(self) -> CategoryCounts:
+        counts = CategoryCounts()
+        for c in self.categories.values():
+            counts.vectors += c.vectors
+            counts.agree += c.agree
+            counts.disagree += c.disagree
+            counts.known += c.known
+        return counts
+
+    def by_field(self) -> list[tuple[str, str, int, int]]:
+        """(category, field, known, unknown), sorted."""
+        known: Counter[tuple[str, str]] = Counter()
+        unknown: Counter[tuple[str, str]] = Counter()
+        for f in self.findings:
+            key = (f.disagreement.category, f.disagreement.base_field)
+            (unknown if f.deviation is None else known)[key] += 1
+        keys = sorted(set(known) | set(unknown))
+        return [(cat, name, known[(cat, name)], unknown[(cat, name)]) for cat, name in keys]
+
+    @property
+    def unused_deviations(self) -> list[str]:
+        used = {f.deviation.id for f in self.known if f.deviation is not None}
+        return [d.id for d in self.deviations if d.id not in used]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "format": REPORT_FORMAT,
+            "files": [
+                {"path": str(s.path), "category": s.category, "count": s.count, "spec_hash": s.spec_hash}
+                for s in self.files
+            ],
+            "categories": {name: c.as_json() for name, c in sorted(self.categories.items())},
+            "total": self.total.as_json(),
+            "fields": [
+                {"category": c, "field": n, "disagreements": k + u, "known": k, "unknown": u}
+                for c, n, k, u in self.by_field()
+            ],
+            "disagreements": [_finding_json(f) for f in self.findings],
+            "unknown": len(self.unknown),
+            "known": len(self.known),
+            "unused_deviations": self.unused_deviations,
+            "images": [str(p) for p in self.images],
+            "exit_code": self.exit_code,
+        }
+
+    def render(self) -> str:
+        return "\n".join(_render(self)) + "\n"
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    d = finding.disagreement
+    return {
+        "vector_id": d.vector_id,
+        "file": str(finding.file),
+        "category": d.category,
+        "field": d.field,
+        "expected": d.expected,
+        "observed": d.observed,
+        "mask": d.mask,
+        "flags": list(d.flags),
+        "known": finding.deviation is not None,
+        "deviation": finding.deviation.id if finding.deviation else None,
+    }
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1) -> list[str]:
+    """The first ``text_columns`` columns left-aligned, the numbers after them right-aligned."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        cells = [
+            cell.ljust(width) if i < text_columns else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _count_row(name: str, c: CategoryCounts) -> list[str]:
+    return [name, str(c.vectors), str(c.agree), str(c.disagree), str(c.known), f"{c.agreement:.1f}%"]
+
+
+def _finding_line(finding: Finding) -> str:
+    d = finding.disagreement
+    mask = f"  mask {d.mask}" if d.mask is not None else ""
+    line = f"  {d.vector_id}  {d.field}: expected {d.expected}, observed {d.observed}{mask}"
+    if finding.deviation is not None:
+        line += f"  [deviation {finding.deviation.id}]"
+    return line
+
+
+def _render(report: ConformReport) -> list[str]:
+    vectors = sum(s.count for s in report.files)
+    hashes = sorted({s.spec_hash[:16] for s in report.files})
+    lines = [
+        f"{vectors} vector(s) from {len(report.files)} file(s); spec hash {', '.join(hashes) or '-'}",
+        "",
+    ]
+    header = ["category", "vectors", "agree", "disagree", "known", "agreement%"]
+    rows = [_count_row(name, c) for name, c in sorted(report.categories.items())]
+    lines += _table(header, [*rows, _count_row("total", report.total)])
+    fields = report.by_field()
+    if fields:
+        lines += ["", "disagreements by field:"]
+        rows = [[c, n, str(k + u), str(k), str(u)] for c, n, k, u in fields]
+        lines += _table(["category", "field", "disagreements", "known", "unknown"], rows, text_columns=2)
+    for title, group in (("unknown", report.unknown), ("known", report.known)):
+        if group:
+            lines += ["", f"{title} disagreements ({len(group)}):"]
+            lines += [_finding_line(f) for f in group]
+    if report.unused_deviations:
+        lines += ["", f"deviations that matched nothing: {', '.join(report.unused_deviations)}"]
+    if report.images:
+        lines += ["", f"images written: {', '.join(str(p) for p in report.images)}"]
+    verdict = (
+        f"FAIL: {len(report.unknown)} unknown disagreement(s)"
+        if report.unknown
+        else f"OK: every disagreement is known ({len(report.known)})"
+        if report.known
+        else "OK: all vectors agree"
+    )
+    return [*lines, "", verdict]
+
+
+def _run(
+    items: Sequence[LoadedVector], *, batch: int, jobs: int, progress: Callable[[str], None] | None
+) -> list[Stage2Observation]:
+    """Run the cases a few images at a time so a long run can report progress."""
+    step = batch * jobs
+    observations: list[Stage2Observation] = []
+    start = time.monotonic()
+    for first in range(0, len(items), step):
+        chunk = [item.case for item in items[first : first + step]]
+        observations += run_stage2(chunk, batch=batch, jobs=jobs)
+        if progress is not None:
+            elapsed = time.monotonic() - start
+            progress(f"conform: {len(observations)}/{len(items)} vectors run ({elapsed:.1f} s)")
+    return observations
+
+
+def conform(
+    paths: Sequence[Path],
+    *,
+    emit_elf: Path | None = None,
+    jobs: int = 2,
+    deviations: Path = DEFAULT_DEVIATIONS,
+    batch: int = DEFAULT_BATCH,
+    progress: Callable[[str], None] | None = None,
+) -> ConformReport:
+    """Run every vector of ``paths`` (files or directories of ``*.jsonl``) on QEMU and compare.
+
+    Raises :class:`VectorFileError` for a malformed vector file, :class:`ConformanceInputError`
+    for an invalid deviations file or an unrunnable vector (before anything runs),
+    :class:`ToolchainMissingError` without QEMU/binutils, and :class:`HarnessRunError` or
+    :class:`HarnessBuildError` when the harness itself fails.
+    """
+    if jobs < 1 or batch < 1:
+        raise ConformanceInputError(f"jobs and batch must be at least 1 (got jobs={jobs}, batch={batch})")
+    known = load_deviations(deviations)
+    files, items = load_run(vector_files(paths), progress)
+    find_toolchain()
+    images = emit_images(items, emit_elf, batch=batch) if emit_elf is not None else []
+    observations = _run(items, batch=batch, jobs=jobs, progress=progress)
+    categories = {s.category: CategoryCounts() for s in files}
+    findings: list[Finding] = []
+    for item, observation in zip(items, observations, strict=True):
+        found = [
+            Finding(d, item.file, match_deviation(d, known))
+            for d in compare(item.vector, observation, category=item.category)
+        ]
+        categories[item.category].add(found)
+        findings += found
+    return ConformReport(files, categories, findings, known, images)
+
+
+# --- Command line --------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_conform(args: argparse.Namespace) -> int:
+    """Handler of ``hypspec conform``: print the report, return the exit status."""
+    try:
+        report = conform(
+            [Path(p) for p in args.paths],
+            emit_elf=args.emit_elf,
+            jobs=args.jobs,
+            deviations=args.deviations,
+            batch=args.batch,
+            progress=None if args.json else _stderr,
+        )
+    except (VectorFileError, ConformanceInputError, ToolchainMissingError) as err:
+        _stderr(f"hypspec conform: error: {err}")
+        return EXIT_BAD_INPUT
+    except (HarnessRunError, HarnessBuildError, ConformanceError) as err:
+        _stderr(f"hypspec conform: the harness failed (not a verdict on the vectors): {err}")
+        return EXIT_HARNESS
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(report.render(), end="")
+    return report.exit_code
+
+
+def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``conform`` on an ``add_subparsers()`` object; the handler is ``args.run``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "conform",
+        help="run conformance vectors on QEMU and compare with the spec",
+        description=(
+            "Run every vector of the given *.jsonl files (or directories of them) on the "
+            "bare-metal Stage-2 harness under QEMU and compare the results with the spec. "
+            "Exit 0 when every disagreement is a known deviation, 1 when one is not, 2 for bad "
+            "input or missing tools, 3 when the harness itself failed."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="vector files or directories")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--emit-elf", type=Path, metavar="DIR", help="also write the images and manifests")
+    parser.add_argument("--jobs", type=_positive, default=2, metavar="N", help="QEMU runs at once (2)")
+    parser.add_argument(
+        "--batch",
+        type=_positive,
+        default=DEFAULT_BATCH,
+        metavar="N",
+        help=f"cases per image ({DEFAULT_BATCH})",
+    )
+    parser.add_argument(
+        "--deviations",
+        type=Path,
+        default=DEFAULT_DEVIATIONS,
+        metavar="FILE",
+        help="known-deviations file (default: the one shipped with hypspec)",
+    )
+    parser.set_defaults(run=cmd_conform)
+    return parser

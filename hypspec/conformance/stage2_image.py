@@ -1,0 +1,240 @@
+"""Lowering: a list of :class:`Stage2Case` -> the assembly source of one bare-metal image.
+
+The image is the static Hyp harness (``harness/stage2_harness.s``, which explains the run of a
+case step by step) plus three generated parts:
+
+* a prologue of ``.equ`` constants, so the memory map (:mod:`hypspec.conformance.layout`), the
+  case record format and the report codes are defined once, here and there;
+* the guest snippets, one per distinct access shape (operation, size, signedness, Rt), each
+  ``<load/store> Rt, [Rn]; hvc #0``, placed after the guest vectors in section ``.guest``;
+* the case table: one fixed-size record per case followed by its ``(pa, lo, hi)`` memory
+  triples, walked by a loop in Hyp.  Data rather than unrolled code, so that thousands of cases
+  assemble in well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from hypspec.conformance import layout
+from hypspec.conformance.layout import stage2_geometry, validate
+from hypspec.conformance.stage2_case import Stage2Case
+
+# --- Formats shared with the harness and with the report parser ---------------------------------
+
+KIND_CODES = {"read": 0, "write": 1, "fetch": 2}
+
+#: The fixed part of a case record, one 32-bit word each, in this order.
+RECORD_FIELDS = (
+    "KIND",  # KIND_CODES
+    "VTCR",
+    "VTTBR_LO",
+    "VTTBR_HI",
+    "ENTRY",  # IPA the guest starts at: the snippet, or the case IPA for a fetch
+    "BASE_REG",  # register holding the IPA in the snippet
+    "IPA",
+    "RT",
+    "VALUE",  # store value (write)
+    "NWORDS",  # number of (pa, lo, hi) triples that follow
+)
+WORD_TRIPLE_SIZE = 12
+
+#: The words of a report line after the case index, in print order.
+REPORT_FIELDS = ("code", "hsr", "hdfar", "hifar", "hpfar", "value", "wlo", "whi", "parlo", "parhi")
+
+#: Report codes printed by the harness.
+CODE_OK = 0  # the guest reached its HVC; value = Rt (read) or ELR_hyp (write, fetch)
+CODE_OK_WORD = 1  # a write reached its HVC and Hyp read the written doubleword back (wlo, whi)
+CODE_HYP_ABORT = 2  # Stage 2 Prefetch/Data Abort to Hyp; value = ELR_hyp (faulting IPA)
+CODE_GUEST_EXCEPTION = 3  # a guest PL1 vector ran; value = its LR, wlo/whi = xFSR/xFAR
+CODE_OTHER_TRAP = 4  # another exception to Hyp (HSR tells which); value = ELR_hyp
+CODE_TIMEOUT = 5  # the Hyp timer watchdog fired; value = ELR_hyp, wlo = GICC_IAR
+CODE_REFUSED = 6  # ATS says the access would hit the harness or a device: not run
+
+#: The guest's PL1 vector n reports itself with ``hvc #(GUEST_VECTOR_HVC + n)``.
+GUEST_VECTOR_HVC = 0xE0
+GUEST_VECTOR_NAMES = (
+    "reset",
+    "undefined_instruction",
+    "supervisor_call",
+    "prefetch_abort",
+    "data_abort",
+    "unused_vector",
+    "irq",
+    "fiq",
+)
+
+#: Per-case watchdog budget is CNTFRQ >> WATCHDOG_SHIFT ticks: 2 -> a quarter of a second.
+DEFAULT_WATCHDOG_SHIFT = 2
+
+_LOADS = {(1, False): "ldrb", (1, True): "ldrsb", (2, False): "ldrh", (2, True): "ldrsh"}
+_STORES = {1: "strb", 2: "strh", 4: "str"}
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """The guest code for one access shape: ``<mnemonic> r<rt>, [r<base>]; hvc #0``."""
+
+    mnemonic: str
+    rt: int
+    base: int
+
+    @property
+    def label(self) -> str:
+        return f"snip_{self.mnemonic}_r{self.rt}"
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.label}:",
+            f"        {self.mnemonic:<7} r{self.rt}, [r{self.base}]",
+            "        hvc     #0",
+        ]
+
+
+def base_register(rt: int) -> int:
+    """The register carrying the IPA: r0, or r1 when Rt is r0 (a store needs both values)."""
+    return 1 if rt == 0 else 0
+
+
+def snippet_for(case: Stage2Case) -> Snippet | None:
+    """The snippet a read/write case runs; None for a fetch, which runs the case's own code."""
+    if case.access == "fetch":
+        return None
+    if case.access == "read":
+        mnemonic = "ldr" if case.size == 4 else _LOADS[(case.size, case.signed)]
+    else:
+        mnemonic = _STORES[case.size]
+    return Snippet(mnemonic, case.rt, base_register(case.rt))
+
+
+def memory_triples(case: Stage2Case) -> list[tuple[int, int]]:
+    """(pa, word) pairs the harness writes before the case: the stub slot first, if any."""
+    words = sorted(case.memory.items())
+    if case.access == "fetch":
+        return words
+    geometry = stage2_geometry(case.vtcr, case.vttbr)
+    assert geometry is not None, "validate() admits only consistent VTCRs for read/write"
+    return [(geometry.stub_slot, geometry.stub_descriptor), *words]
+
+
+def harness_source() -> str:
+    """The static Hyp harness, shipped as package data."""
+    return resources.files("hypspec.conformance").joinpath("harness/stage2_harness.s").read_text()
+
+
+def _equ(name: str, value: int) -> str:
+    return f"        .equ {name + ',':<24} {value:#x}"
+
+
+def _prologue(watchdog_shift: int) -> list[str]:
+    lines = [
+        "@ ---- generated by hypspec.conformance.stage2_image: constants -------------------------",
+        "@ memory map (hypspec.conformance.layout)",
+    ]
+    for name in (
+        "RAM_BASE",
+        "MMIO_BASE",
+        "UART_BASE",
+        "GICD_BASE",
+        "GICC_BASE",
+        "HYP_TIMER_INTID",
+        "GUEST_IPA_OFFSET",
+        "WRITE_PROTECT_END",
+        "SCRATCH_END",
+    ):
+        lines.append(_equ(name, getattr(layout, name)))
+    lines.append("@ case record: fixed words, then NWORDS (pa, lo, hi) triples")
+    for index, name in enumerate(RECORD_FIELDS):
+        lines.append(_equ(f"REC_{name}", 4 * index))
+    lines.append(_equ("REC_WORDS", 4 * len(RECORD_FIELDS)))
+    lines.append(_equ("WORD_TRIPLE_SIZE", WORD_TRIPLE_SIZE))
+    for access, code in KIND_CODES.items():
+        lines.append(_equ(f"KIND_{access.upper()}", code))
+    lines.append("@ report line: word offsets in `report`, and codes")
+    for index, name in enumerate(REPORT_FIELDS):
+        lines.append(_equ(f"RPT_{name.upper()}", 4 * index))
+    lines.append(_equ("RPT_WORDS", len(REPORT_FIELDS)))
+    for name in (
+        "CODE_OK",
+        "CODE_OK_WORD",
+        "CODE_HYP_ABORT",
+        "CODE_GUEST_EXCEPTION",
+        "CODE_OTHER_TRAP",
+        "CODE_TIMEOUT",
+        "CODE_REFUSED",
+    ):
+        lines.append(_equ(name, globals()[name]))
+    lines.append(_equ("GUEST_VECTOR_HVC", GUEST_VECTOR_HVC))
+    lines.append(_equ("WATCHDOG_SHIFT", watchdog_shift))
+    return lines
+
+
+def _comment_safe(text: str, limit: int = 96) -> str:
+    """A case id as it may appear in an assembler comment: printable ASCII, one line."""
+    safe = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
+
+
+def _record_lines(index: int, case: Stage2Case, snippet: Snippet | None) -> list[str]:
+    entry = f"{snippet.label} - GUEST_IPA_OFFSET" if snippet else f"{case.ipa:#010x}"
+    rt = case.rt if snippet else 0
+    base = snippet.base if snippet else 0
+    triples = memory_triples(case)
+    fixed = [
+        f"KIND_{case.access.upper()}",
+        f"{case.vtcr:#010x}",
+        f"{case.vttbr & 0xFFFF_FFFF:#010x}",
+        f"{case.vttbr >> 32:#010x}",
+        entry,
+        str(base),
+        f"{case.ipa:#010x}",
+        str(rt),
+        f"{case.value:#010x}",
+        str(len(triples)),
+    ]
+    lines = [f"@ [{index}] {_comment_safe(case.id)}", "        .word " + ", ".join(fixed)]
+    for pa, word in triples:
+        lines.append(f"        .word {pa:#010x}, {word & 0xFFFF_FFFF:#010x}, {word >> 32:#010x}")
+    return lines
+
+
+def lower_stage2(
+    cases: Sequence[Stage2Case], *, watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT
+) -> str:
+    """Assembly source of one image running ``cases`` in order; report index i is ``cases[i]``.
+
+    Every case is validated first (:func:`hypspec.conformance.layout.validate`).
+    """
+    if not 0 <= watchdog_shift <= 16:
+        raise ValueError(f"watchdog_shift must be in 0..16, not {watchdog_shift}")
+    for case in cases:
+        validate(case)
+    snippets: dict[str, Snippet] = {}
+    per_case: list[Snippet | None] = []
+    for case in cases:
+        snippet = snippet_for(case)
+        if snippet is not None:
+            snippets.setdefault(snippet.label, snippet)
+        per_case.append(snippet)
+
+    out = _prologue(watchdog_shift)
+    out.append("")
+    out.append(harness_source())
+    out.append("@ ---- generated: guest snippets (they follow guest_vectors in .guest) ----------")
+    out.append('        .section .guest, "ax"')
+    for snippet in sorted(snippets.values(), key=lambda s: s.label):
+        out.extend(snippet.lines())
+    out.append("")
+    out.append("@ ---- generated: case table -----------------------------------------------------")
+    out.append('        .section .cases, "a"')
+    out.append("        .balign 4")
+    out.append(f"case_count:  .word {len(cases)}")
+    out.append("@ record: " + ", ".join(name.lower() for name in RECORD_FIELDS))
+    out.append("@ then NWORDS lines: pa, word[31:0], word[63:32] (the stub slot first, if any)")
+    out.append("case_table:")
+    for index, (case, snippet) in enumerate(zip(cases, per_case, strict=True)):
+        out.extend(_record_lines(index, case, snippet))
+    out.append("")
+    return "\n".join(out)

@@ -1,0 +1,110 @@
+"""Vector files: JSON Lines validated against the shipped schema, on write and on read.
+
+A file is a `meta` record followed by one vector per line. Writing validates
+every record first and then replaces the file in one rename, so an error
+never leaves a half-written file. Reading names the line and the failing
+field of the first bad record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+FORMAT = "hypspec-vectors/1"
+
+
+class VectorFileError(ValueError):
+    """A vector file (or a record about to be written) does not match the schema."""
+
+
+@dataclass(frozen=True)
+class VectorFile:
+    meta: dict[str, Any]
+    vectors: list[dict[str, Any]]
+
+
+@cache
+def _validators() -> tuple[jsonschema.Draft202012Validator, jsonschema.Draft202012Validator]:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    defs = schema["$defs"]
+
+    def validator(name: str) -> jsonschema.Draft202012Validator:
+        return jsonschema.Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{name}"})
+
+    return validator("meta"), validator("vector")
+
+
+def _check(record: Any, is_meta: bool, where: str) -> None:
+    validator = _validators()[0 if is_meta else 1]
+    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        field = "/".join(str(p) for p in first.absolute_path) or "(record)"
+        raise VectorFileError(f"{where}: field '{field}': {first.message}")
+
+
+def write_vectors(path: Path, meta: dict[str, Any], vectors: list[dict[str, Any]]) -> None:
+    """Validate everything, then write the file atomically."""
+    record = {"meta": meta}
+    _check(record, True, f"{path}: meta")
+    seen: set[str] = set()
+    for index, vector in enumerate(vectors, start=2):
+        _check(vector, False, f"{path}: vector on line {index}")
+        if vector["id"] in seen:
+            raise VectorFileError(f"{path}: vector on line {index}: duplicate id {vector['id']!r}")
+        seen.add(vector["id"])
+    lines = [json.dumps(record, sort_keys=True)]
+    lines += [json.dumps(v, sort_keys=True) for v in vectors]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a vector file is not
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_vectors(path: Path) -> VectorFile:
+    """Parse and validate a vector file; the error names the line and the field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise VectorFileError(f"{path}: cannot read: {err}") from err
+    lines = text.splitlines()
+    if not lines:
+        raise VectorFileError(f"{path}:1: empty file: expected a meta record")
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise VectorFileError(f"{path}:{number}:{err.colno}: not JSON: {err.msg}") from err
+    if not isinstance(records[0], dict) or "meta" not in records[0]:
+        raise VectorFileError(f"{path}:1: the first line must be the meta record")
+    _check(records[0], True, f"{path}:1")
+    seen: set[str] = set()
+    for number, record in enumerate(records[1:], start=2):
+        _check(record, False, f"{path}:{number}")
+        if record["id"] in seen:
+            raise VectorFileError(f"{path}:{number}: duplicate id {record['id']!r}")
+        seen.add(record["id"])
+    meta = records[0]["meta"]
+    if meta["count"] != len(records) - 1:
+        raise VectorFileError(
+            f"{path}:1: field 'meta/count': says {meta['count']} vectors, the file has {len(records) - 1}"
+        )
+    return VectorFile(meta, records[1:])

@@ -1,0 +1,667 @@
+"""``hypspec conform``: hand-written vector files run on QEMU and compared with the spec's word.
+
+Every expected value in the vectors below is derived by hand from the architecture (ARM DDI
+0406C.d: the long-descriptor Stage 2 formats of §B3.6, the HSR encodings of §B3.13.6, the fault
+status codes of §B3.13.3, HPFAR in §B4.1.70), the same facts ``test_stage2_qemu.py`` uses; none
+was obtained by running the harness.  Bits the architecture leaves UNKNOWN are masked out with
+the vector's ``masks``, as the generator does.
+
+No test here is skipped when QEMU or binutils are missing: the run fails with the install hint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hypspec.api import Spec
+from hypspec.conformance.conform import (
+    DEFAULT_DEVIATIONS,
+    Disagreement,
+    add_conform_parser,
+    compare,
+    conform,
+    load_deviations,
+    vector_to_case,
+)
+from hypspec.conformance.errors import ConformanceInputError
+from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
+from hypspec.conformance.toolchain import INSTALL_HINT
+from hypspec.vectors.store import write_vectors
+
+# --- Architecture (ARM DDI 0406C.d) --------------------------------------------------------------
+
+BLOCK, TABLE, PAGE = 0b01, 0b11, 0b11  # §B3.6.1: descriptor types at levels 1-2 and 3
+MEMATTR_WB = 0b1111 << 2  # Stage 2 MemAttr[3:0]: Normal, Write-Back
+AF, XN = 1 << 10, 1 << 54
+RW, RO = 0b11 << 6, 0b01 << 6  # HAP[2:1] (S2AP): bit 6 read, bit 7 write
+
+
+def leaf(pa: int, perms: int = RW, *, af: bool = True, xn: bool = False, kind: int = BLOCK) -> int:
+    return pa | MEMATTR_WB | perms | (AF if af else 0) | (XN if xn else 0) | kind
+
+
+# Long-descriptor fault status 0bTTTTLL (§B3.13.3, Table B3-24), LL = lookup level.
+def translation(level: int) -> int:
+    return 0b000100 | level
+
+
+def access_flag(level: int) -> int:
+    return 0b001000 | level
+
+
+def permission(level: int) -> int:
+    return 0b001100 | level
+
+
+IL = 1 << 25
+
+
+def dabt_hsr(fsc: int, *, rt: int, size: int = 4, write: bool = False, signed: bool = False) -> int:
+    """§B3.13.6: EC 0x24, IL, ISV, SAS, SSE, SRT, WnR, DFSC."""
+    sas = {1: 0, 2: 1, 4: 2}[size]
+    return 0x24 << 26 | IL | 1 << 24 | sas << 22 | int(signed) << 21 | rt << 16 | int(write) << 6 | fsc
+
+
+def pabt_hsr(fsc: int) -> int:
+    """§B3.13.6: EC 0x20, IFSC; IL is UNK/SBZP for a Prefetch Abort, so it is masked out."""
+    return 0x20 << 26 | fsc
+
+
+PABT_HSR_MASK = 0xFFFF_FFFF & ~IL
+
+
+def hpfar(ipa: int) -> int:
+    """§B4.1.70: FIPA = IPA[39:12] in HPFAR[31:4]."""
+    return (ipa >> 12) << 4
+
+
+HVC_2 = 0xE140_0072  # hvc #2, A1 encoding
+
+# --- A world: VTCR.T0SZ = 0, SL0 = 0b01 (start at level 1, 32-bit IPA) ---------------------------
+
+VTCR_L1 = 0x8000_0040
+L1 = 0x4800_0000
+L2 = L1 + 0x1000
+L3 = L1 + 0x2000
+MEMORY = {
+    L1 + 8 * 1: leaf(0x4000_0000),  # IPA 1 GiB.. -> PA 1 GiB.. (identity), read/write
+    L1 + 8 * 2: L2 | TABLE,  # IPA 0x80000000..
+    # L1[3] (IPA 0xC0000000..) is absent: zero, an invalid descriptor.
+    L2 + 8 * 0: leaf(0x5020_0000, RO),  # IPA 0x80000000: read-only 2 MiB block
+    L2 + 8 * 1: leaf(0x5040_0000, af=False),  # IPA 0x80200000: Access flag 0
+    L2 + 8 * 2: L3 | TABLE,  # IPA 0x80400000
+    L3 + 8 * 0: leaf(0x5080_0000, kind=PAGE),  # IPA 0x80400000: read/write page
+    L3 + 8 * 2: leaf(0x5080_2000, xn=True, kind=PAGE),  # IPA 0x80402000: execute-never page
+    0x5000_0000: 0x1122_3344_5566_7788,
+    0x5000_0008: 0x8899_AABB_CCDD_EEFF,
+    0x5020_0000: 0x0123_4567_89AB_CDEF,
+    0x5080_0000: 0x1111_1111_2222_2222,
+    0x5080_0010: HVC_2 << 32 | HVC_2,
+    0x5080_2000: HVC_2 << 32 | HVC_2,
+}
+
+
+def vector(
+    vector_id: str,
+    access: str,
+    va: int,
+    *,
+    outcome: str,
+    data: int | None = None,
+    registers: dict[str, int] | None = None,
+    after: dict[int, int] | None = None,
+    masks: dict[str, int] | None = None,
+    size: int = 4,
+    signed: bool = False,
+    rt: int = 1,
+    value: int = 0,
+    flags: tuple[str, ...] = (),
+    hcr: int = 1,
+) -> dict[str, Any]:
+    expected: dict[str, Any] = {
+        "outcome": outcome,
+        "registers": {k: f"{v:#x}" for k, v in (registers or {}).items()},
+        "memory": {f"{k:#x}": f"{v:#x}" for k, v in (after or {}).items()},
+        "spec_only": {},
+    }
+    if data is not None:
+        expected["data"] = f"{data:#x}"
+    return {
+        "id": vector_id,
+        "kind": "witness",
+        "flags": list(flags),
+        "state": {
+            "registers": {"HCR": f"{hcr:#x}", "VTCR": f"{VTCR_L1:#x}", "VTTBR": f"{L1:#x}"},
+            "memory": {f"{k:#x}": f"{v:#x}" for k, v in MEMORY.items()},
+        },
+        "operation": {
+            "name": "Model.Stage2GuestAccess",
+            "access": access,
+            "va": f"{va:#x}",
+            "size": size,
+            "signed": signed,
+            "rt": rt,
+            "value": f"{value:#x}",
+        },
+        "expected": expected,
+        "masks": {k: f"{v:#x}" for k, v in (masks or {}).items()},
+        "paths": [],
+    }
+
+
+def data_abort(vector_id: str, va: int, fsc: int, *, hpfar_known: bool = True, **kw: Any) -> dict[str, Any]:
+    """A Stage 2 Data Abort: HIFAR is UNKNOWN, HPFAR too for a Permission fault."""
+    write = kw.get("access", "read") == "write"
+    access = kw.pop("access", "read")
+    hsr = kw.pop("hsr", None)
+    registers = {
+        "HSR": hsr
+        if hsr is not None
+        else dabt_hsr(fsc, rt=kw.get("rt", 1), size=kw.get("size", 4), write=write),
+        "HDFAR": va,
+        "HIFAR": 0,
+        "HPFAR": hpfar(va) if hpfar_known else 0,
+    }
+    masks = {"HIFAR": 0} if hpfar_known else {"HIFAR": 0, "HPFAR": 0}
+    masks.update(kw.pop("masks", {}))
+    return vector(vector_id, access, va, outcome="stage2_abort", registers=registers, masks=masks, **kw)
+
+
+def prefetch_abort(vector_id: str, va: int, fsc: int, *, hpfar_known: bool = True) -> dict[str, Any]:
+    registers = {"HSR": pabt_hsr(fsc), "HIFAR": va, "HDFAR": 0, "HPFAR": hpfar(va) if hpfar_known else 0}
+    masks = {"HSR": PABT_HSR_MASK, "HDFAR": 0, **({} if hpfar_known else {"HPFAR": 0})}
+    return vector(vector_id, "fetch", va, outcome="stage2_abort", registers=registers, masks=masks)
+
+
+def correct_vectors() -> list[dict[str, Any]]:
+    return [
+        vector("ldr-identity-block", "read", 0x5000_0000, outcome="ok", data=0x5566_7788, rt=5),
+        vector("ldrsb-negative", "read", 0x5000_0008, outcome="ok", data=0xFFFF_FFFF, size=1, signed=True),
+        vector("ldr-read-only-block", "read", 0x8000_0004, outcome="ok", data=0x0123_4567, rt=6),
+        vector(
+            "str-page",
+            "write",
+            0x8040_0000,
+            outcome="ok",
+            value=0x0BAD_F00D,
+            rt=11,
+            after={0x5080_0000: 0x1111_1111_0BAD_F00D},
+        ),
+        vector(
+            "strh-page-upper",
+            "write",
+            0x8040_0006,
+            outcome="ok",
+            value=0xBEEF,
+            size=2,
+            rt=0,
+            after={0x5080_0000: 0xBEEF_1111_2222_2222},
+        ),
+        vector("fetch-page", "fetch", 0x8040_0010, outcome="ok", data=HVC_2),
+        data_abort("ldr-level-1-invalid", 0xC000_0000, translation(1)),
+        data_abort("ldr-block-af-0", 0x8020_0000, access_flag(2), rt=0),
+        # A word store to a read-only 2 MiB block: HSR 0x9381004e (Permission fault, level 2).
+        data_abort(
+            "str-read-only-block",
+            0x8000_0000,
+            permission(2),
+            access="write",
+            value=0xDEAD_BEEF,
+            hpfar_known=False,
+        ),
+        prefetch_abort("fetch-level-1-invalid", 0xC000_0000, translation(1)),
+        prefetch_abort("fetch-xn-page", 0x8040_2000, permission(3), hpfar_known=False),
+    ]
+
+
+WRONG_HSR = 0x9381_004F  # claims level 3; the block is at level 2: 0x9381004e
+
+
+def wrong_hsr_vector() -> dict[str, Any]:
+    return data_abort(
+        "str-read-only-block-wrong-hsr",
+        0x8000_0000,
+        permission(2),
+        access="write",
+        value=0xDEAD_BEEF,
+        hpfar_known=False,
+        hsr=WRONG_HSR,
+        flags=("DELIBERATELY_WRONG",),
+    )
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spec_hash() -> str:
+    return Spec.load().digest
+
+
+def write_file(
+    path: Path, vectors: list[dict[str, Any]], spec_hash: str, *, category: str = "stage2"
+) -> Path:
+    meta = {
+        "format": "hypspec-vectors/1",
+        "category": category,
+        "spec_hash": spec_hash,
+        "generator": "hand-written (tests/conformance/test_conform.py)",
+        "seed": 0,
+        "count": len(vectors),
+        "coverage": {"feasible_paths": 0, "paths_hit": 0, "by_function": {}},
+    }
+    write_vectors(path, meta, vectors)
+    return path
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="hypspec")
+    add_conform_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["conform", *argv])
+    code = args.run(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def deviations_file(path: Path, body: str) -> Path:
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+DEVIATION_WRONG_HSR = """
+[[deviation]]
+id = "test-wrong-hsr"
+category = "stage2"
+fields = ["HSR"]
+flag = "DELIBERATELY_WRONG"
+reason = "the vector claims a level-3 Permission fault for a level-2 block, on purpose"
+citation = "ARM DDI 0406C.d §B3.13.6 and Table B3-24: DFSC encodes the lookup level"
+right = "implementation"
+"""
+
+# --- On QEMU -------------------------------------------------------------------------------------
+
+
+def test_correct_vectors_all_agree(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "stage2.jsonl", correct_vectors(), spec_hash)
+    code, out, err = run_cli([str(path)], capsys)
+    assert code == 0, out + err
+    count = len(correct_vectors())
+    assert re.search(rf"^stage2\s+{count}\s+{count}\s+0\s+0\s+100\.0%$", out, re.M), out
+    assert out.rstrip().endswith("OK: all vectors agree")
+    assert f"conform: {count}/{count} vectors run" in err  # progress goes to stderr
+
+
+def test_wrong_hsr_is_exactly_one_unknown_disagreement(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "v.jsonl", [*correct_vectors(), wrong_hsr_vector()], spec_hash)
+    report = conform([path])
+    assert [f.disagreement for f in report.findings] == [
+        Disagreement(
+            "str-read-only-block-wrong-hsr",
+            "stage2",
+            "HSR",
+            "0x9381004f",
+            "0x9381004e",
+            ("DELIBERATELY_WRONG",),
+            "0xffffffff",
+        )
+    ]
+    assert report.findings[0].deviation is None and report.exit_code == 1
+    code, out, _ = run_cli([str(path)], capsys)
+    assert code == 1
+    assert (
+        "  str-read-only-block-wrong-hsr  HSR: expected 0x9381004f, observed 0x9381004e  mask 0xffffffff"
+        in out
+    )
+    assert "unknown disagreements (1):" in out
+    assert re.search(r"^stage2\s+HSR\s+1\s+0\s+1$", out, re.M), out
+
+
+def test_known_deviation_turns_it_into_known(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "v.jsonl", [*correct_vectors(), wrong_hsr_vector()], spec_hash)
+    known = deviations_file(tmp_path / "known.toml", DEVIATION_WRONG_HSR)
+    code, out, _ = run_cli([str(path), "--deviations", str(known)], capsys)
+    assert code == 0, out
+    assert "[deviation test-wrong-hsr]" in out and "known disagreements (1):" in out
+    assert "unknown disagreements" not in out
+    count = len(correct_vectors()) + 1
+    assert re.search(rf"^stage2\s+{count}\s+{count - 1}\s+0\s+1\s+", out, re.M), out
+
+    # The entry needs the vector's flag: without it on the vector, the disagreement stays unknown.
+    unflagged = wrong_hsr_vector() | {"flags": []}
+    write_file(path, [unflagged], spec_hash)
+    code, out, _ = run_cli([str(path), "--deviations", str(known)], capsys)
+    assert code == 1
+    assert "deviations that matched nothing: test-wrong-hsr" in out
+
+
+def test_masks_exclude_bits(tmp_path: Path, spec_hash: str) -> None:
+    masked = [
+        # DFSC (bits 5:0) wrong but masked out, HDFAR garbage under mask 0: agrees.
+        data_abort(
+            "dfsc-masked",
+            0x8000_0000,
+            permission(2),
+            access="write",
+            hpfar_known=False,
+            hsr=0x9381_0040,
+            masks={"HSR": 0xFFFF_FFC0},
+        ),
+        data_abort("hdfar-not-compared", 0xC000_0000, translation(1), masks={"HDFAR": 0}),
+        # Only bit 0 compared, and it is wrong: one disagreement that shows the mask.
+        data_abort(
+            "bit-0-compared",
+            0x8000_0000,
+            permission(2),
+            access="write",
+            hpfar_known=False,
+            hsr=WRONG_HSR,
+            masks={"HSR": 0x1},
+        ),
+    ]
+    masked[1]["expected"]["registers"]["HDFAR"] = "0xffffffff"
+    report = conform([write_file(tmp_path / "m.jsonl", masked, spec_hash)])
+    [finding] = report.findings
+    d = finding.disagreement
+    assert (d.vector_id, d.field, d.expected, d.observed, d.mask) == (
+        "bit-0-compared",
+        "HSR",
+        "0x9381004f",
+        "0x9381004e",
+        "0x00000001",
+    )
+    assert report.categories["stage2"].agree == 2
+
+
+def test_json_output_carries_the_counts(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vectors = [*correct_vectors(), wrong_hsr_vector()]
+    write_file(tmp_path / "a.jsonl", vectors[:5], spec_hash)
+    write_file(tmp_path / "b.jsonl", vectors[5:], spec_hash, category="other")
+    code, out, err = run_cli([str(tmp_path), "--json", "--jobs", "1"], capsys)
+    assert code == 1 and err == ""  # no progress with --json
+    report = json.loads(out)
+    assert [f["path"] for f in report["files"]] == [str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]
+    assert report["categories"]["stage2"] == {
+        "vectors": 5,
+        "agree": 5,
+        "disagree": 0,
+        "known": 0,
+        "agreement_percent": 100.0,
+    }
+    other = len(vectors) - 5
+    assert report["categories"]["other"]["vectors"] == other
+    assert report["categories"]["other"]["disagree"] == 1
+    assert report["total"]["vectors"] == len(vectors) and report["total"]["agree"] == len(vectors) - 1
+    assert report["fields"] == [
+        {"category": "other", "field": "HSR", "disagreements": 1, "known": 0, "unknown": 1}
+    ]
+    [entry] = report["disagreements"]
+    assert entry["vector_id"] == "str-read-only-block-wrong-hsr" and entry["known"] is False
+    assert entry["file"] == str(tmp_path / "b.jsonl") and entry["category"] == "other"
+    assert (report["unknown"], report["known"], report["exit_code"]) == (1, 0, 1)
+
+
+def _r_lines(stdout: str) -> dict[int, list[int]]:
+    rows = {}
+    for line in stdout.splitlines():
+        if line.startswith("R "):
+            _, index, *fields = line.split()
+            rows[int(index, 16)] = [int(f, 16) for f in fields]
+    return rows
+
+
+R_COLUMNS = ("code", "hsr", "hdfar", "hifar", "hpfar", "value", "wlo", "whi", "parlo", "parhi")
+
+
+def test_emit_elf_writes_images_and_a_manifest_a_person_can_check(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "v.jsonl", correct_vectors(), spec_hash)
+    out_dir = tmp_path / "images"
+    code, out, _ = run_cli([str(path), "--emit-elf", str(out_dir), "--batch", "6"], capsys)
+    assert code == 0, out
+    assert sorted(p.name for p in out_dir.glob("*.elf")) == ["stage2_000.elf", "stage2_001.elf"]
+    manifest = json.loads((out_dir / "stage2_000.json").read_text())
+    assert manifest["cases"] == [v["id"] for v in correct_vectors()[:6]]
+    by_id = {e["id"]: e for e in manifest["expected"]}
+    assert by_id["str-page"]["report_codes"] == [1]
+    assert by_id["str-page"]["check"] == {
+        "wlo": {"expected": "0x0badf00d", "mask": "0xffffffff"},
+        "whi": {"expected": "0x11111111", "mask": "0xffffffff"},
+    }
+    assert by_id["fetch-page"]["check"] == {"hsr": {"expected": "0x00000002", "mask": "0x0000ffff"}}
+    second = json.loads((out_dir / "stage2_001.json").read_text())
+    store = {e["id"]: e for e in second["expected"]}["str-read-only-block"]
+    assert store["report_codes"] == [2]
+    assert store["check"] == {
+        "hsr": {"expected": "0x9381004e", "mask": "0xffffffff"},
+        "hdfar": {"expected": "0x80000000", "mask": "0xffffffff"},
+    }
+    # The manifest alone is enough: rerun each image with its recorded command and check it.
+    for manifest_path in sorted(out_dir.glob("stage2_*.json")):
+        image = json.loads(manifest_path.read_text())
+        run = subprocess.run(image["qemu"], cwd=out_dir, capture_output=True, text=True, timeout=60)
+        rows = _r_lines(run.stdout)
+        assert len(rows) == len(image["expected"]), run.stdout
+        for entry in image["expected"]:
+            row = dict(zip(R_COLUMNS, rows[entry["index"]], strict=True))
+            assert row["code"] in entry["report_codes"], entry
+            for column, want in entry["check"].items():
+                mask = int(want["mask"], 16)
+                assert row[column] & mask == int(want["expected"], 16) & mask, (entry, column)
+
+
+# --- Bad input: exit 2, before anything runs -----------------------------------------------------
+
+
+def test_malformed_vector_file_names_line_and_field(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "bad.jsonl", correct_vectors()[:3], spec_hash)
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[2])
+    record["operation"]["size"] = 3
+    lines[2] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run_cli([str(path)], capsys)
+    assert code == 2 and out == ""
+    assert f"{path}:3" in err and "operation/size" in err
+
+    path.write_text("\n".join([lines[0], "{not json", *lines[2:]]) + "\n")
+    code, _, err = run_cli([str(path)], capsys)
+    assert code == 2 and f"{path}:2:" in err and "not JSON" in err
+
+
+def test_unrunnable_vector_is_named(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    high = vector("ldr-above-4gib", "read", 1 << 32, outcome="ok", data=0)
+    no_vm = vector("ldr-hcr-vm-clear", "read", 0x5000_0000, outcome="ok", data=0x5566_7788, hcr=0)
+    path = write_file(tmp_path / "u.jsonl", [*correct_vectors(), high, no_vm], spec_hash)
+    code, out, err = run_cli([str(path)], capsys)
+    assert code == 2 and out == ""
+    assert "2 problem(s) with the vectors; nothing was run" in err
+    assert f"{path}: vector 'ldr-above-4gib' cannot be run" in err and "below 2**32" in err
+    assert f"{path}: vector 'ldr-hcr-vm-clear' cannot be run" in err and "VM (bit 0) clear" in err
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"after": {0x5080_0000: 1, 0x5080_0008: 2}}, "exactly one word in expected.memory"),
+        ({"after": {0x4010_0000: 1}}, "harness can read back"),
+        ({"after": {}}, "exactly one word"),
+    ],
+)
+def test_unobservable_write_expectation_is_refused(
+    tmp_path: Path, spec_hash: str, change: dict[str, Any], message: str
+) -> None:
+    bad = vector("str-odd", "write", 0x8040_0000, outcome="ok", value=1, **change)
+    path = write_file(tmp_path / "w.jsonl", [bad], spec_hash)
+    with pytest.raises(ConformanceInputError, match=re.escape(message)):
+        conform([path])
+
+
+def test_ok_read_without_data_is_refused(tmp_path: Path, spec_hash: str) -> None:
+    path = write_file(tmp_path / "r.jsonl", [vector("ldr", "read", 0x5000_0000, outcome="ok")], spec_hash)
+    with pytest.raises(ConformanceInputError, match=r"'ldr'.*must give expected.data"):
+        conform([path])
+
+
+def test_duplicate_ids_across_files(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_file(tmp_path / "a.jsonl", correct_vectors()[:1], spec_hash)
+    write_file(tmp_path / "b.jsonl", correct_vectors()[:1], spec_hash)
+    code, _, err = run_cli([str(tmp_path)], capsys)
+    assert code == 2 and "id already used in" in err and str(tmp_path / "b.jsonl") in err
+
+
+def test_missing_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli([str(tmp_path / "nope.jsonl")], capsys)
+    assert code == 2 and "no such file or directory" in err
+    code, _, err = run_cli([str(tmp_path)], capsys)
+    assert code == 2 and "holds no *.jsonl" in err
+
+
+def test_missing_tools_exit_2_with_the_install_hint(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_file(tmp_path / "v.jsonl", correct_vectors(), spec_hash)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    code, _, err = run_cli([str(path)], capsys)
+    assert code == 2 and INSTALL_HINT in err
+
+
+# --- The deviations file -------------------------------------------------------------------------
+
+
+def test_shipped_deviations_file_is_valid() -> None:
+    for deviation in load_deviations(DEFAULT_DEVIATIONS):
+        assert deviation.right in ("spec", "implementation")
+
+
+GOOD_ENTRY = DEVIATION_WRONG_HSR
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            GOOD_ENTRY + GOOD_ENTRY.replace("test-wrong-hsr", "x") + "colour = 'red'\n",
+            "entry 2 (id 'x'): unknown key 'colour'",
+        ),
+        (
+            GOOD_ENTRY + GOOD_ENTRY.replace('right = "implementation"\n', ""),
+            "entry 2 (id 'test-wrong-hsr'): missing key 'right'",
+        ),
+        (GOOD_ENTRY.replace('"implementation"', '"qemu"'), "entry 1 (id 'test-wrong-hsr'): 'right' must be"),
+        (GOOD_ENTRY.replace('["HSR"]', '["hsr"]'), "entry 1 (id 'test-wrong-hsr'): 'fields' has 'hsr'"),
+        (GOOD_ENTRY.replace('["HSR"]', "[]"), "'fields' must be a non-empty list"),
+        (GOOD_ENTRY.replace("ARM DDI 0406C.d §B3.13.6 and ", ""), "'citation'"),
+        (GOOD_ENTRY.replace('"DELIBERATELY_WRONG"', '"lower"'), "'flag' 'lower'"),
+        (GOOD_ENTRY.replace('category = "stage2"', "category = 2"), "'category' must be a non-empty string"),
+        (GOOD_ENTRY + GOOD_ENTRY, "entry 2 (id 'test-wrong-hsr'): id 'test-wrong-hsr' is used by an earlier"),
+        ("[deviation]\nid = 'x'\n", "'deviation' must be an array of tables"),
+        ("deviations = []\n", "unknown top-level key 'deviations'"),
+        ("[[deviation]\n", "not valid TOML"),
+    ],
+)
+def test_invalid_deviations_file(
+    tmp_path: Path,
+    spec_hash: str,
+    capsys: pytest.CaptureFixture[str],
+    body: str,
+    message: str,
+) -> None:
+    known = deviations_file(tmp_path / "known.toml", body)
+    with pytest.raises(ConformanceInputError) as info:
+        load_deviations(known)
+    assert str(info.value).startswith(f"{known}: ") and message in str(info.value)
+    path = write_file(tmp_path / "v.jsonl", correct_vectors()[:1], spec_hash)
+    code, out, err = run_cli([str(path), "--deviations", str(known)], capsys)
+    assert code == 2 and out == "" and message in err
+
+
+# --- Pure: conversion and comparison -------------------------------------------------------------
+
+
+def test_vector_to_case() -> None:
+    v = vector("strh-x", "write", 0x8040_0006, outcome="ok", value=0xBEEF, size=2, rt=12)
+    v["state"]["registers"]["VTTBR"] = "0x5a000048000000"
+    assert vector_to_case(v) == Stage2Case(
+        id="strh-x",
+        vtcr=VTCR_L1,
+        vttbr=0x5A_0000_4800_0000,
+        memory=MEMORY,
+        access="write",
+        ipa=0x8040_0006,
+        size=2,
+        signed=False,
+        rt=12,
+        value=0xBEEF,
+    )
+
+
+def test_vector_without_vtcr_is_refused() -> None:
+    v = vector("ldr", "read", 0x5000_0000, outcome="ok", data=0)
+    del v["state"]["registers"]["VTCR"]
+    with pytest.raises(ConformanceInputError, match=re.escape("'ldr': state.registers has no VTCR")):
+        vector_to_case(v)
+
+
+@pytest.mark.parametrize(
+    ("observation", "observed"),
+    [
+        (
+            Stage2Observation("x", "guest_exception", detail="data_abort lr=0x1"),
+            "guest_exception (data_abort",
+        ),
+        (Stage2Observation("x", "no_report", detail="watchdog: ..."), "no_report (watchdog"),
+        (Stage2Observation("x", "hyp_abort", hsr=0x9381004E), "hyp_abort"),
+    ],
+)
+def test_outcome_mismatch_is_one_disagreement(observation: Stage2Observation, observed: str) -> None:
+    v = vector("x", "read", 0x5000_0000, outcome="ok", data=0x5566_7788, flags=("F",))
+    [d] = compare(v, observation)
+    assert (d.field, d.expected, d.mask, d.flags) == ("outcome", "ok", None, ("F",))
+    assert d.observed.startswith(observed)
+
+
+def test_abort_expected_but_ok_observed() -> None:
+    v = data_abort("y", 0xC000_0000, translation(1))
+    [d] = compare(v, Stage2Observation("y", "ok", hsr=0x4A00_0000, value=0))
+    assert (d.field, d.expected, d.observed) == (
+        "outcome",
+        "stage2_abort",
+        "ok hsr=0x4a000000 value=0x00000000",
+    )
+
+
+def test_fetch_must_execute_hvc_2() -> None:
+    v = vector("f", "fetch", 0x8040_0010, outcome="ok")
+    assert compare(v, Stage2Observation("f", "ok", hsr=0x4A00_0002)) == []
+    [d] = compare(v, Stage2Observation("f", "ok", hsr=0x4A00_0000))
+    assert (d.field, d.expected, d.observed, d.mask) == ("fetched", "0x0002", "0x4a000000", "0xffff")
+
+
+def test_write_without_read_back_is_a_disagreement() -> None:
+    v = vector("w", "write", 0x8040_0000, outcome="ok", value=1, after={0x5080_0000: 1})
+    [d] = compare(v, Stage2Observation("w", "ok", hsr=0x4A00_0000, detail="word_after unknown: x"))
+    assert d.field == "memory[0x50800000]" and d.observed == "none (word_after unknown: x)"
