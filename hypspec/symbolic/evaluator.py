@@ -355,7 +355,8 @@ class SymbolicEvaluator:
             index = self._expr(e.index, frame, live)
             if isinstance(e.base.ty, Map):
                 key = to_z3(index, e.base.ty.key)
-                self.accesses.append(MemoryAccess(self._active[-1].function, live, _root_name(e.base), key, False))
+                function = self._active[-1].function
+                self.accesses.append(MemoryAccess(function, live, _root_name(e.base), key, False))
                 return z3.Select(base, key)  # type: ignore[arg-type]
             assert isinstance(base, tuple) and e.ty is not None
             if isinstance(index, int):

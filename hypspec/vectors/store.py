@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -32,20 +34,33 @@ class VectorFile:
     vectors: list[dict[str, Any]]
 
 
-@cache
-def _validators() -> tuple[jsonschema.Draft202012Validator, jsonschema.Draft202012Validator]:
+def _sub_schema(name: str) -> dict[str, Any]:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    defs = schema["$defs"]
+    return {"$defs": schema["$defs"], "$ref": f"#/$defs/{name}"}
 
-    def validator(name: str) -> jsonschema.Draft202012Validator:
-        return jsonschema.Draft202012Validator({"$defs": defs, "$ref": f"#/$defs/{name}"})
 
-    return validator("meta"), validator("vector")
+@cache
+def _fast(name: str) -> Callable[[Any], Any]:
+    """A compiled validator: quick on the common case, a valid record."""
+    return fastjsonschema.compile(_sub_schema(name))
+
+
+@cache
+def _precise(name: str) -> jsonschema.Draft202012Validator:
+    """The reference validator, which names the failing field."""
+    return jsonschema.Draft202012Validator(_sub_schema(name))
 
 
 def _check(record: Any, is_meta: bool, where: str) -> None:
-    validator = _validators()[0 if is_meta else 1]
-    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
+    name = "meta" if is_meta else "vector"
+    try:
+        _fast(name)(record)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
+    errors = sorted(_precise(name).iter_errors(record), key=lambda e: list(e.absolute_path))
+    if not errors:  # the two validators disagree: trust neither silently
+        raise VectorFileError(f"{where}: rejected by the schema")
     if errors:
         first = errors[0]
         field = "/".join(str(p) for p in first.absolute_path) or "(record)"

@@ -1,0 +1,317 @@
+"""Reusable Hypothesis strategies for the hypspec test suites.
+
+Each group of strategies lives in its own headed section; add new groups
+below the existing ones rather than editing them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import strategies as st
+
+# =====================================================================================
+# Spec-language text (tests/lang): random text and mutations of real chapters
+# =====================================================================================
+
+#: Tokens of the specification language, plus the Markdown that frames a block.
+SPEC_TOKENS: tuple[str, ...] = (
+    # keywords
+    "enumeration", "type", "is", "register", "var", "constant", "property",
+    "bits", "boolean", "integer", "array", "map", "of", "return", "assert",
+    "if", "then", "elsif", "else", "case", "when", "otherwise", "for", "to",
+    "downto", "forall", "UNKNOWN", "TRUE", "FALSE", "IN",
+    "AND", "OR", "EOR", "NOT", "DIV", "MOD",
+    # punctuation and operators
+    "(", ")", "[", "]", "{", "}", ",", ";", ":", "::", "+:", ".", "=", "==",
+    "!=", "<", "<=", ">", ">=", "+", "-", "*", "!", "&&", "||", "-->",
+    # literals and names
+    "0", "1", "7", "32", "64", "0x1F", "0xFFFF_FFFF", "'0'", "'01x1'", "''",
+    "x", "a", "F", "HCR", "HCR.VM", "desc.fault", "AArch32.SecondStageWalk",
+    "UInt", "Zeros", "ZeroExtend", "AccType_NORMAL",
+    # layout
+    " ", "\n", "\n    ", "\n        ", "\t", "// comment\n",
+    # Markdown framing
+    "```", "```spec\n", "\n```\n", "### `F`\n", "*Source:* x.\n", "#",
+)
+
+#: Characters that are not UTF-8 encodable (lone surrogates) are excluded.
+_TEXT_CHARS = st.characters(blacklist_categories=("Cs",))
+
+
+def spec_tokens() -> st.SearchStrategy[str]:
+    """One language token, or a short run of arbitrary characters."""
+    return st.one_of(st.sampled_from(SPEC_TOKENS), st.text(_TEXT_CHARS, min_size=1, max_size=3))
+
+
+@st.composite
+def random_spec_text(draw: st.DrawFn) -> str:
+    """Random text: a token soup, optionally framed as a chapter with one spec block."""
+    soup = "".join(draw(st.lists(spec_tokens(), max_size=40)))
+    if draw(st.booleans()):
+        return soup
+    source = "*Source:* fuzz.\n\n" if draw(st.booleans()) else ""
+    return f"# Fuzz\n\n### `F`\n\n{source}```spec\n{soup}\n```\n"
+
+
+def random_chapter_bytes() -> st.SearchStrategy[bytes]:
+    """Raw bytes for a chapter file: random text encoded, or arbitrary (maybe not UTF-8)."""
+    return st.one_of(
+        random_spec_text().map(lambda t: t.encode("utf-8")),
+        st.text(_TEXT_CHARS, max_size=200).map(lambda t: t.encode("utf-8")),
+        st.binary(max_size=200),
+    )
+
+
+MUTATIONS: tuple[str, ...] = (
+    "delete", "duplicate", "swap", "insert_chars", "insert_token", "replace_token",
+    "indent", "truncate",
+)
+
+#: A lexical token of a line, roughly: a (dotted) name, a number, a bit string, a symbol.
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*|0x[0-9A-Fa-f_]+|[0-9]+|'[01x ]*'|\S")
+
+
+def _code_lines(lines: list[str]) -> list[int]:
+    """Indices of the lines inside ```spec blocks (fence lines included)."""
+    inside, found = False, []
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            found.append(i)
+            inside = not inside and line.strip() == "```spec"
+        elif inside:
+            found.append(i)
+    return found
+
+
+@st.composite
+def mutated_text(draw: st.DrawFn, text: str, max_mutations: int = 4) -> str:
+    """`text` after 1..max_mutations random edits: delete, duplicate or swap lines,
+    insert characters or tokens, change a line's indentation, or truncate."""
+    lines = text.split("\n")
+    words = sorted(set(_TOKEN.findall(text)))  # replacements that the spec itself uses
+    for _ in range(draw(st.integers(1, max_mutations))):
+        kind = draw(st.sampled_from(MUTATIONS))
+        if not lines:
+            lines = [""]
+        code = _code_lines(lines)
+        if code and draw(st.integers(0, 9)) < 8:  # mostly edit code, sometimes prose
+            i = draw(st.sampled_from(code))
+        else:
+            i = draw(st.integers(0, len(lines) - 1))
+        if kind == "delete":
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif kind in {"insert_chars", "insert_token"}:
+            line = lines[i]
+            at = draw(st.integers(0, len(line)))
+            piece = (
+                draw(st.text(_TEXT_CHARS, min_size=1, max_size=4))
+                if kind == "insert_chars"
+                else draw(st.sampled_from(SPEC_TOKENS))
+            )
+            lines[i] = line[:at] + piece + line[at:]
+        elif kind == "replace_token":
+            spans = [m.span() for m in _TOKEN.finditer(lines[i])]
+            if spans:
+                start, end = draw(st.sampled_from(spans))
+                pool = st.sampled_from(words) if words else st.sampled_from(SPEC_TOKENS)
+                new = draw(st.one_of(pool, st.sampled_from(SPEC_TOKENS)))
+                lines[i] = lines[i][:start] + new + lines[i][end:]
+        elif kind == "indent":
+            stripped = lines[i].lstrip(" \t")
+            indent = draw(st.sampled_from(["", " ", "  ", "    ", "      ", "        ", "\t"]))
+            lines[i] = indent + stripped
+        else:  # truncate
+            joined = "\n".join(lines)
+            cut = draw(st.integers(0, len(joined)))
+            lines = joined[:cut].split("\n")
+    return "\n".join(lines)
+
+
+@st.composite
+def mutated_chapter(draw: st.DrawFn, chapters: dict[str, str]) -> tuple[str, str]:
+    """One of `chapters` (name -> text), mutated: (name, new text)."""
+    name = draw(st.sampled_from(sorted(chapters)))
+    return name, draw(mutated_text(chapters[name]))
+
+
+# ---- generated definitions: mostly parseable, so they reach the checker --------------
+
+#: Names a generated definition may use: locals it declares, parameters, and names the
+#: real chapters declare (registers, fields, enumeration members, records, functions).
+GEN_NAMES: tuple[str, ...] = (
+    "a", "b", "i", "x", "y", "r", "HCR", "HCR.VM", "HCR.BSU", "VTCR.T0SZ", "VTTBR.BADDR",
+    "VTTBR", "PhysMem", "AccType_NORMAL", "Fault_None", "r.fault", "r.paddress",
+    "r.fault.statuscode", "MemWrite", "IsFault", "Gen",
+)
+GEN_FUNCTIONS: tuple[str, ...] = (
+    "UInt", "SInt", "ZeroExtend", "SignExtend", "Zeros", "Ones", "IsZero", "IsOnes",
+    "Align", "LSL", "LSR", "ASR", "Min", "Max", "MemRead64", "MemRead", "MemWrite",
+    "IsFault", "NoFault", "AArch32.S2LevelShift", "AArch32.SecondStageTranslate", "Gen",
+    "Nope",
+)
+GEN_TYPES: tuple[str, ...] = (
+    "bits(1)", "bits(4)", "bits(8)", "bits(32)", "bits(40)", "bits(64)", "bits(0)",
+    "bits(65)", "bits(a)", "bits(0xFFFFFFFFFFFF)", "boolean", "integer", "AccType",
+    "FaultRecord", "AddressDescriptor", "S2Descriptor", "HCR", "Unknown",
+    "array [4] of bits(8)", "array [0] of integer", "map bits(4) of bits(8)",
+)
+GEN_BINOPS: tuple[str, ...] = (
+    "+", "-", "*", "DIV", "MOD", "AND", "OR", "EOR", ":", "==", "!=", "<", "<=", ">",
+    ">=", "&&", "||", "-->",
+)
+_GEN_LEAVES = st.one_of(
+    st.sampled_from(GEN_NAMES),
+    st.integers(-3, 70).map(str),
+    st.sampled_from(["0x0", "0xFF", "0xFFFFFFFFFFFFFFFFFF", "''", "'0'", "'1x'", "'0101'"]),
+    st.sampled_from(["TRUE", "FALSE", "bits(4) UNKNOWN", "integer UNKNOWN"]),
+)
+
+
+def _gen_slice(base: str, draw: st.DrawFn) -> str:
+    lo = draw(st.sampled_from(["0", "3", "7", "39", "64", "i", "a"]))
+    form = draw(st.sampled_from(["{hi}:{lo}", "{lo}", "{lo}+:{w}", "{lo}:{hi}"]))
+    hi = draw(st.sampled_from(["0", "3", "7", "31", "39", "63", "64", "i"]))
+    width = draw(st.sampled_from(["1", "4", "8", "0", "99", "i"]))
+    return f"{base}<{form.format(hi=hi, lo=lo, w=width)}>"
+
+
+def gen_expressions() -> st.SearchStrategy[str]:
+    """Expressions of the language, type-correct only by chance."""
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        @st.composite
+        def compound(draw: st.DrawFn) -> str:
+            kind = draw(st.integers(0, 7))
+            if kind == 0:
+                op = draw(st.sampled_from(GEN_BINOPS))
+                return f"({draw(inner)} {op} {draw(inner)})"
+            if kind == 1:
+                return f"{draw(st.sampled_from(['-', 'NOT ', '!']))}{draw(inner)}"
+            if kind == 2:
+                return _gen_slice(f"({draw(inner)})", draw)
+            if kind == 3:
+                args = draw(st.lists(inner, max_size=3))
+                return f"{draw(st.sampled_from(GEN_FUNCTIONS))}({', '.join(args)})"
+            if kind == 4:
+                return f"(if {draw(inner)} then {draw(inner)} else {draw(inner)})"
+            if kind == 5:
+                return f"({draw(inner)} IN {{{draw(inner)}, {draw(inner)}}})"
+            if kind == 6:
+                return f"({draw(inner)})[{draw(inner)}]"
+            ty = draw(st.sampled_from(GEN_TYPES))
+            return f"(forall ({ty} q) :: {draw(inner)})"
+
+        return compound()
+
+    return st.recursive(_GEN_LEAVES, extend, max_leaves=8)
+
+
+def _flatten(groups: list[list[str]]) -> list[str]:
+    return [line for group in groups for line in group]
+
+
+def gen_statements(depth: int = 2) -> st.SearchStrategy[list[str]]:
+    """A list of statement lines (without the leading indentation of the body)."""
+    expr = gen_expressions()
+    target = st.one_of(
+        st.sampled_from(GEN_NAMES),
+        st.builds(lambda n, e: f"{n}[{e}]", st.sampled_from(GEN_NAMES), expr),
+        st.sampled_from(["x<3:0>", "HCR<0>", "r.paddress<11:0>", "VTCR.T0SZ", "i"]),
+    )
+    simple = st.one_of(
+        st.builds(lambda t, e: [f"{t} = {e};"], target, expr),
+        st.builds(
+            lambda ty, n, e: [f"{ty} {n} = {e};"], st.sampled_from(GEN_TYPES),
+            st.sampled_from(GEN_NAMES), expr,
+        ),
+        st.builds(lambda ty, n: [f"{ty} {n};"], st.sampled_from(GEN_TYPES),
+                  st.sampled_from(GEN_NAMES)),
+        st.builds(lambda e: [f"return {e};"], expr),
+        st.just(["return;"]),
+        st.builds(lambda e: [f"assert {e};"], expr),
+        st.builds(lambda f, a: [f"{f}({', '.join(a)});"], st.sampled_from(GEN_FUNCTIONS),
+                  st.lists(expr, max_size=3)),
+    )
+    if depth == 0:
+        return st.lists(simple, min_size=1, max_size=3).map(_flatten)
+
+    inner = gen_statements(depth - 1)
+
+    def indent(lines: list[str]) -> list[str]:
+        return ["    " + line for line in lines]
+
+    compound = st.one_of(
+        st.builds(
+            lambda c, body, other: [f"if {c} then", *indent(body)]
+            + (["else", *indent(other)] if other else []),
+            expr, inner, st.one_of(st.none(), inner),
+        ),
+        st.builds(
+            lambda subject, pat, body, other: [f"case {subject} of", f"    when {pat}",
+                                               *indent(indent(body))]
+            + (["    otherwise", *indent(indent(other))] if other else []),
+            expr, expr, inner, st.one_of(st.none(), inner),
+        ),
+        st.builds(
+            lambda v, lo, hi, body: [f"for {v} = {lo} to {hi}", *indent(body)],
+            st.sampled_from(["i", "x", "HCR"]), expr, expr, inner,
+        ),
+    )
+    return st.lists(st.one_of(simple, compound), min_size=1, max_size=4).map(_flatten)
+
+
+@st.composite
+def gen_definition_chapter(draw: st.DrawFn) -> str:
+    """A chapter with one generated function, procedure or property named `Gen`."""
+    kind = draw(st.sampled_from(["function", "procedure", "property"]))
+    params = draw(
+        st.lists(
+            st.builds(lambda t, n: f"{t} {n}", st.sampled_from(GEN_TYPES),
+                      st.sampled_from(["a", "b", "r", "HCR"])),
+            max_size=3,
+        )
+    )
+    signature = f"Gen({', '.join(params)})"
+    if kind == "function":
+        signature = f"{draw(st.sampled_from(GEN_TYPES))} {signature}"
+    elif kind == "property":
+        signature = f"property {signature}"
+    body = "\n".join("    " + line for line in draw(gen_statements()))
+    return f"# Generated\n\n### `Gen()`\n\n*Source:* fuzz.\n\n```spec\n{signature}\n{body}\n```\n"
+
+
+# =====================================================================================
+# Stage 2 translation (tests/spec): worlds of VTCR, VTTBR, table memory and one access
+# =====================================================================================
+
+from hypspec.vectors.stage2_stimulus import ANYWHERE, Layout, World, random_world  # noqa: E402
+
+#: A guest with its MMU off: its 32-bit virtual address is its IPA.
+GUEST_MMU_OFF = Layout(ipa_bits=32)
+
+
+def stage2_worlds(layout: Layout = ANYWHERE) -> st.SearchStrategy[World]:
+    """A walk-shaped world: the builder places a descriptor at every index the IPA selects."""
+    return st.randoms(use_true_random=False).map(lambda rng: random_world(rng, layout))
+
+
+@st.composite
+def stage2_noise_worlds(draw: st.DrawFn) -> World:
+    """A world of arbitrary words near the table base: malformed tables of every shape."""
+    base = 0x48000000
+    words = draw(st.dictionaries(st.integers(0, 1023).map(lambda i: base + 8 * i),
+                                 st.integers(0, 2**64 - 1), max_size=24))
+    return World(
+        vtcr=draw(st.integers(0, 2**32 - 1)),
+        vttbr=base | draw(st.integers(0, 0xFFF)) | (draw(st.integers(0, 255)) << 48),
+        memory=words,
+        access=draw(st.sampled_from(["read", "write", "fetch"])),
+        ipa=draw(st.integers(0, 2**40 - 1)),
+        size=4, signed=False, rt=draw(st.integers(0, 12)), value=draw(st.integers(0, 2**32 - 1)),
+    )
