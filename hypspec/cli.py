@@ -64,10 +64,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         registers["PhysMem"] = memory
     state = spec.state(**registers)
     result = spec.call(args.function, *(_parse_value(a) for a in args.args), state=state)
+    reset = spec.state()
     changed = {
         name: getattr(state, name)
         for name, info in spec.program.globals.items()
-        if info.is_register and getattr(state, name) != spec.state().__dict__[name]
+        if info.is_register and getattr(state, name) != getattr(reset, name)
     }
     if args.json:
         print(json.dumps({"result": result, "registers": changed}, indent=2, sort_keys=True))

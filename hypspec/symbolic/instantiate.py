@@ -15,8 +15,8 @@ import z3
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.concrete.runtime import Oracle
 from hypspec.lang.checker import to_signed
-from hypspec.lang.types import Array, Bool, Int, Map, Record, Type
-from hypspec.symbolic.evaluator import SymValue, sort_of, to_z3
+from hypspec.lang.types import Array, Int, Map, Record, Type
+from hypspec.symbolic.evaluator import SymValue, sort_of, to_z3, zero
 
 
 def _pairs(value: SymValue, concrete: Any, ty: Type) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
@@ -30,7 +30,7 @@ def _pairs(value: SymValue, concrete: Any, ty: Type) -> list[tuple[z3.ExprRef, z
     if isinstance(ty, Array):
         return [p for v, c in zip(value, concrete, strict=True) for p in _pairs(v, c, ty.elem)]  # type: ignore[arg-type]
     if isinstance(ty, Map):
-        array = z3.K(z3.BitVecSort(ty.key.width), to_z3(isinstance(ty.elem, Bool) and False, ty.elem))
+        array = z3.K(z3.BitVecSort(ty.key.width), to_z3(zero(ty.elem), ty.elem))  # unwritten reads 0
         for key, item in sorted(concrete.items()):
             array = z3.Store(array, z3.BitVecVal(key, ty.key.width), to_z3(item, ty.elem))
         return [(value, array)]  # type: ignore[list-item]
@@ -54,10 +54,9 @@ def substitution(spec: Spec, call: SymbolicCall, args: list[Any], state: State) 
 def unknown_pairs(call: SymbolicCall, oracle: Oracle) -> list[tuple]:
     pairs = []
     for loc, const in call.evaluation.unknowns:
-        sort = const.sort()
-        width = 1 if sort == z3.BoolSort() else sort.size()  # type: ignore[attr-defined]
+        is_bool = const.sort() == z3.BoolSort()
+        width = 1 if is_bool else const.sort().size()  # type: ignore[attr-defined]
         value = oracle.value(loc, width)
-        is_bool = sort == z3.BoolSort()
         literal = z3.BoolVal(bool(value)) if is_bool else z3.BitVecVal(value, width)
         pairs.append((const, literal))
     return pairs
