@@ -21,11 +21,11 @@ from typing import Any
 
 import z3
 
-from hypspec.concrete.compiler import CompiledSpec, compile_program, zero_value
+from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.concrete.runtime import Oracle
 from hypspec.lang.checker import Program, mask, to_signed
 from hypspec.lang.load import LoadedSpec, load
-from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type
+from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type, zero_value
 from hypspec.symbolic.evaluator import Evaluation, SymbolicEvaluator, SymValue, domain, fresh
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,32 +16,11 @@ from hypspec.concrete.ranges import RangeAnalysis
 from hypspec.lang import syntax as s
 from hypspec.lang.builtins import BUILTINS
 from hypspec.lang.checker import Program, mask
-from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type
+from hypspec.lang.types import Array, Bool, Int, Map, Record, Type, width_of, zero_value
 
 
 def py_name(name: str) -> str:
     return "f_" + name.replace(".", "_")
-
-
-def zero_value(ty: Type) -> object:
-    """The value a declared-but-unassigned local or an unwritten map entry holds."""
-    if isinstance(ty, Bool):
-        return False
-    if isinstance(ty, Record):
-        return tuple(zero_value(t) for _, t in ty.fields)
-    if isinstance(ty, Array):
-        return tuple(zero_value(ty.elem) for _ in range(ty.length))
-    if isinstance(ty, Map):
-        return {}
-    return 0
-
-
-def width_of(ty: Type | None) -> int:
-    if isinstance(ty, Bits):
-        return ty.width
-    if isinstance(ty, Enum):
-        return ty.width
-    return 64
 
 
 @dataclass

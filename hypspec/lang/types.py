@@ -103,3 +103,23 @@ class Map(Type):
 
 BOOL = Bool()
 INT = Int()
+
+
+def width_of(ty: Type | None) -> int:
+    """The bit width a scalar value occupies (integers are 64-bit two's complement)."""
+    if isinstance(ty, Bits | Enum):
+        return ty.width
+    return INTEGER_BITS
+
+
+def zero_value(ty: Type) -> object:
+    """The value a declared-but-unassigned local or an unwritten map entry holds."""
+    if isinstance(ty, Bool):
+        return False
+    if isinstance(ty, Record):
+        return tuple(zero_value(t) for _, t in ty.fields)
+    if isinstance(ty, Array):
+        return tuple(zero_value(ty.elem) for _ in range(ty.length))
+    if isinstance(ty, Map):
+        return {}
+    return 0

@@ -19,7 +19,19 @@ import z3
 
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Program, mask, to_signed
-from hypspec.lang.types import INTEGER_BITS, Array, Bits, Bool, Enum, Int, Map, Record, Type
+from hypspec.lang.types import (
+    INTEGER_BITS,
+    Array,
+    Bits,
+    Bool,
+    Enum,
+    Int,
+    Map,
+    Record,
+    Type,
+    width_of,
+    zero_value,
+)
 
 SymValue = Union[int, bool, z3.ExprRef, tuple]  # noqa: UP007 - used at run time
 Guard = Union[bool, z3.BoolRef]  # noqa: UP007
@@ -37,12 +49,6 @@ def sort_of(ty: Type) -> z3.SortRef:
     if isinstance(ty, Map):
         return z3.ArraySort(z3.BitVecSort(ty.key.width), sort_of(ty.elem))
     raise TypeError(f"{ty} has no single Z3 sort")
-
-
-def width_of(ty: Type | None) -> int:
-    if isinstance(ty, Bits | Enum):
-        return ty.width
-    return INTEGER_BITS
 
 
 def to_z3(value: SymValue, ty: Type) -> z3.ExprRef:
@@ -120,15 +126,10 @@ def merge(guard: Guard, new: SymValue, old: SymValue, ty: Type) -> SymValue:
 
 
 def zero(ty: Type) -> SymValue:
-    if isinstance(ty, Bool):
-        return False
-    if isinstance(ty, Record):
-        return tuple(zero(t) for _, t in ty.fields)
-    if isinstance(ty, Array):
-        return tuple(zero(ty.elem) for _ in range(ty.length))
+    """The concrete zero, except that an unwritten map is a constant Z3 array."""
     if isinstance(ty, Map):
         return z3.K(z3.BitVecSort(ty.key.width), to_z3(zero(ty.elem), ty.elem))
-    return 0
+    return zero_value(ty)  # type: ignore[return-value]
 
 
 @dataclass
