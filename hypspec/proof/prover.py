@@ -47,7 +47,7 @@ class Counterexample:
     def render(self, spec: Spec) -> str:
         lines = ["  parameters:"]
         lines += [f"    {name} = {_show(value)}" for name, value in self.params.items()]
-        lines.append("  registers:")
+        lines.append("  registers the replay read:")
         for name, value in self.registers.items():
             lines.append(f"    {name} = {value:#x}{_fields(spec, name, value)}")
         lines.append("  memory read by the replay (address: word):")
@@ -139,8 +139,8 @@ def replay(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> Counterexample
         p.name: model_value(model, value, p.ty)  # type: ignore[arg-type]
         for p, value in zip(func.params, call.args, strict=True)
     }
-    state = State(Oracle(0, overrides=unknown_values(model, call)))
-    registers: dict[str, int] = {}
+    state = _RecordingState(Oracle(0, overrides=unknown_values(model, call)))
+    initial: dict[str, Any] = {}
     maps: dict[str, RecordingMap] = {}
     for name, info in spec.program.globals.items():
         term = call.inputs[name]
@@ -148,15 +148,28 @@ def replay(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> Counterexample
             maps[name] = RecordingMap({}, fill=map_reader(model, term, info.ty))
             setattr(state, name, maps[name])
         else:
-            value = model_value(model, term, info.ty)
-            setattr(state, name, value)
-            if isinstance(value, int):
-                registers[name] = value
+            initial[name] = model_value(model, term, info.ty)
+            setattr(state, name, initial[name])
+    state.reads.clear()
     args = list(params.values())
     result = spec.compiled.function(call.function)(state, *args)
+    registers = {n: v for n, v in initial.items() if n in state.reads and isinstance(v, int)}
     memory = {key << 3: word for m in maps.values() for key, word in m.read.items()}
     decoded = {n: spec.decode(v, p.ty) for (n, v), p in zip(params.items(), func.params, strict=True)}  # type: ignore[arg-type]
-    return Counterexample(decoded, registers, memory, dict(state.oracle.overrides), result is False)
+    return Counterexample(decoded, registers, memory, dict(state.oracle.chosen), result is False)
+
+
+class _RecordingState(State):
+    """State that notes which globals a run reads, so a counterexample shows only those."""
+
+    def __init__(self, oracle: Oracle) -> None:
+        super().__init__(oracle)
+        object.__setattr__(self, "reads", set())
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_") and name not in {"oracle", "reads"}:
+            object.__getattribute__(self, "reads").add(name)
+        return object.__getattribute__(self, name)
 
 
 def _show(value: Any) -> str:
