@@ -134,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StateError, KeyError, VectorFileError) as err:
         print(f"hypspec: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # an output directory that cannot be made or written, say
+        print(f"hypspec: error: {err.strerror}: {err.filename}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

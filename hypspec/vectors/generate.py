@@ -33,6 +33,7 @@ def run_vectors(args: argparse.Namespace) -> int:
     if args.random < 0:
         print("hypspec: error: --random must be at least 0", file=sys.stderr)
         return 2
+    args.out.mkdir(parents=True, exist_ok=True)  # fail before the search, not after it
     spec = Spec.load(SPEC_DIR)
     start = time.perf_counter()
 
