@@ -1,0 +1,411 @@
+"""Run trap cases on QEMU and turn the harness's report lines into observations.
+
+The harness prints, on the PL011 (QEMU's stdout), exactly::
+
+    HYPSPEC-TRAP <count>
+    R <index> <code> <tries> <hsr> <elr> <spsr> <vec> <glr> <gspsr> <fsr> <far>[ r<n>=<value>]...
+    ...                                          (one R line per case, indices 0, 1, ...)
+    DONE <count>
+
+in lowercase hex: ``<code>``, ``<tries>``, ``<vec>`` and ``<n>`` one digit, every other field
+eight.  ``tries`` is how many times the watchdog fired before the instruction had completed and
+the case was rerun with twice the budget.  The ``rN=value`` items list the guest registers
+r0-r12 that differ from the case's initial values when the report was taken.  By ``code``:
+
+====  =======================================================================================
+code  fields
+====  =======================================================================================
+0     an exception taken to Hyp mode (HVBAR + 0x14) other than a guest vector's HVC:
+      hsr = HSR, elr = ELR_hyp, spsr = SPSR_hyp (the guest's CPSR)
+1     guest PL1 vector ``vec`` ran (its ``hvc #0xE0+vec``): hsr/elr/spsr of that HVC,
+      glr/gspsr = LR and SPSR of the vector's mode, fsr/far = IFSR/IFAR (vec 3) or DFSR/DFAR
+      (vec 4)
+2     the watchdog IRQ: elr = ELR_hyp (where the guest was), spsr, fsr = GICC_IAR
+====  =======================================================================================
+
+A fault in Hyp mode itself prints ``F <index> <vector:1> <hsr> <hdfar> <hifar> <elr> <spsr>``.
+Any other line is a harness bug and raises :class:`HarnessRunError`.
+
+Classification (A = the address of the instruction under test, R = A + 4 the report
+instruction; see :mod:`hypspec.conformance.trap_image`):
+
+* ``executed``: the report arrived: code 0 with EC 0x12 (HVC) and ELR = R + 4; code 0 with EC 0x11
+  (a User-mode report SVC routed to Hyp by HCR.TGE) and ELR = R + 4; code 0 with EC 0x00 and
+  ELR = R (the report instruction UNDEFINED and routed to Hyp by TGE); code 1 from the SVC
+  vector with LR_svc = R + 4 (the User-mode report SVC); code 1 from the Undefined vector with
+  LR_und = R + 4 (the instruction left the guest in User mode, where the report HVC is
+  UNDEFINED); code 2 with ELR = R (a WFI that slept until the watchdog woke it).
+* ``undefined``: code 1 from the Undefined vector with LR_und = A + 4; ``elr`` = LR_und.
+* ``hyp_trap``: any other code 0; ``hsr``, ``elr`` = ELR_hyp.
+* ``other``: any other guest vector (an SVC, BKPT, abort or virtual interrupt taken at PL1).
+* ``no_report``: code 2 elsewhere, a case the image never reported (QEMU killed at the image
+  timeout).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
+from hypspec.conformance.toolchain import Toolchain, build_elf, find_toolchain, qemu_command
+from hypspec.conformance.trap_case import (
+    TrapCase,
+    TrapObservation,
+    initial_gprs,
+    mixed_cases,
+    validate,
+)
+from hypspec.conformance.trap_image import (
+    CODE_IRQ,
+    CODE_TRAP,
+    CODE_VECTOR,
+    DEFAULT_WAIT_SHIFT,
+    DEFAULT_WATCHDOG_SHIFT,
+    GUEST_VECTOR_NAMES,
+    MAX_RETRIES,
+    assign_snippets,
+    lower_traps,
+)
+
+DEFAULT_BATCH = 500
+DEFAULT_JOBS = 2
+#: Image watchdog: QEMU start-up plus, per case, the worst in-guest watchdog (all retries).
+BOOT_SECONDS = 20.0
+PER_CASE_MARGIN_SECONDS = 0.05
+
+EC_UNKNOWN = 0x00
+EC_SVC = 0x11
+EC_HVC = 0x12
+MODE_NAMES = {0x10: "usr", 0x11: "fiq", 0x12: "irq", 0x13: "svc", 0x17: "abt", 0x1B: "und"}
+MODE_NAMES.update({0x1A: "hyp", 0x1F: "sys", 0x16: "mon"})
+
+_HEX8 = "([0-9a-f]{8})"
+_BANNER = re.compile(rf"HYPSPEC-TRAP {_HEX8}")
+_DONE = re.compile(rf"DONE {_HEX8}")
+_REPORT = re.compile(
+    rf"R {_HEX8} ([0-2]) ([0-9a-f])"
+    + rf" {_HEX8}" * 3
+    + " ([0-7])"
+    + rf" {_HEX8}" * 4
+    + r"((?: r[0-9a-c]=[0-9a-f]{8})*)"
+)
+_CHANGED = re.compile(r" r([0-9a-c])=([0-9a-f]{8})")
+_FAULT = re.compile(rf"F {_HEX8} ([0-7])" + rf" {_HEX8}" * 5)
+
+
+@dataclass(frozen=True)
+class RawReport:
+    """One ``R`` line, fields as printed; ``changed`` maps register number -> value."""
+
+    index: int
+    code: int
+    tries: int
+    hsr: int
+    elr: int
+    spsr: int
+    vec: int
+    glr: int
+    gspsr: int
+    fsr: int
+    far: int
+    changed: dict[int, int]
+
+
+@dataclass(frozen=True)
+class ImageOutput:
+    reports: list[RawReport]
+    done: bool
+    fault: str | None
+
+
+def _parse_report(match: re.Match[str]) -> RawReport:
+    groups = match.groups()
+    fields = [int(group, 16) for group in groups[:-1]]
+    changed = {int(n, 16): int(v, 16) for n, v in _CHANGED.findall(groups[-1])}
+    return RawReport(*fields, changed=changed)
+
+
+def parse_output(text: str, count: int, *, truncated: bool = False) -> ImageOutput:
+    """Parse the harness's stdout strictly.  ``truncated``: QEMU was killed mid-line."""
+    lines = text.split("\n")
+    if lines and (lines[-1] == "" or truncated):
+        lines.pop()  # the empty tail after the last newline, or the line a kill interrupted
+    reports: list[RawReport] = []
+    done = False
+    fault = None
+    for number, raw_line in enumerate(lines, start=1):
+        line = raw_line.rstrip("\r")
+        if number == 1:
+            match = _BANNER.fullmatch(line)
+            if match is None or int(match[1], 16) != count:
+                raise HarnessRunError(
+                    f"line 1 of the QEMU output is {line!r}, expected 'HYPSPEC-TRAP {count:08x}': "
+                    "the image did not start the trap harness"
+                )
+            continue
+        if done or fault is not None:
+            raise HarnessRunError(f"output line {number} {line!r} follows the end of the run")
+        if match := _REPORT.fullmatch(line):
+            report = _parse_report(match)
+            if report.index != len(reports):
+                raise HarnessRunError(
+                    f"output line {number} {line!r} reports case {report.index}, expected case {len(reports)}"
+                )
+            reports.append(report)
+        elif match := _DONE.fullmatch(line):
+            if int(match[1], 16) != count or len(reports) != count:
+                raise HarnessRunError(
+                    f"output line {number} {line!r}: DONE after {len(reports)} of {count} cases"
+                )
+            done = True
+        elif _FAULT.fullmatch(line):
+            fault = line
+        else:
+            raise HarnessRunError(f"unparsable harness output line {number}: {line!r}")
+    if not lines and not truncated:
+        raise HarnessRunError("QEMU printed nothing: the image did not start")
+    return ImageOutput(reports, done, fault)
+
+
+# --- Decoding a report into an observation -------------------------------------------------------
+
+
+def _mode(cpsr: int) -> str:
+    return MODE_NAMES.get(cpsr & 0x1F, f"mode{cpsr & 0x1F:#04x}")
+
+
+def _gprs_after(case: TrapCase, report: RawReport) -> dict[int, int]:
+    values = dict(enumerate(initial_gprs(case)))
+    values.update(report.changed)
+    return values
+
+
+def _executed(case: TrapCase, report: RawReport, how: str) -> TrapObservation:
+    mode = _mode(report.spsr if report.code != CODE_VECTOR else report.gspsr)
+    detail = how
+    if mode != case.mode:
+        detail += f"; the instruction left the guest in {mode} mode"
+    if report.tries:
+        detail += f"; watchdog reruns: {report.tries}"
+    return TrapObservation(case.id, "executed", gprs_after=_gprs_after(case, report), detail=detail)
+
+
+def _decode_trap(case: TrapCase, report: RawReport, address: int) -> TrapObservation:
+    ec = report.hsr >> 26
+    after = address + 4
+    if ec == EC_HVC and report.elr == after + 4:
+        return _executed(case, report, "report hvc reached Hyp")
+    if ec == EC_SVC and report.elr == after + 4 and case.mode == "usr":
+        return _executed(case, report, "report svc routed to Hyp (HCR.TGE)")
+    if ec == EC_UNKNOWN and report.elr == after:
+        return _executed(case, report, "report instruction UNDEFINED and routed to Hyp (HCR.TGE)")
+    return TrapObservation(
+        case.id,
+        "hyp_trap",
+        hsr=report.hsr,
+        elr=report.elr,
+        detail=f"ec={ec:#04x} from {_mode(report.spsr)} spsr={report.spsr:#010x}",
+    )
+
+
+def _decode_vector(case: TrapCase, report: RawReport, address: int) -> TrapObservation:
+    name = GUEST_VECTOR_NAMES[report.vec]
+    after = address + 4
+    if name == "undefined_instruction" and report.glr == address + 4:
+        return TrapObservation(
+            case.id,
+            "undefined",
+            elr=report.glr,
+            detail=f"guest undefined_instruction vector, spsr_und={report.gspsr:#010x}",
+        )
+    if name == "undefined_instruction" and report.glr == after + 4:
+        return _executed(case, report, "the report hvc was UNDEFINED at PL0")
+    if name == "supervisor_call" and report.glr == after + 4 and case.mode == "usr":
+        return _executed(case, report, "report svc reached the guest SVC vector")
+    detail = f"guest {name} vector: lr={report.glr:#010x} spsr={report.gspsr:#010x}"
+    if name == "prefetch_abort":
+        detail += f" ifsr={report.fsr:#010x} ifar={report.far:#010x}"
+    elif name == "data_abort":
+        detail += f" dfsr={report.fsr:#010x} dfar={report.far:#010x}"
+    return TrapObservation(case.id, "other", detail=detail)
+
+
+def decode_report(case: TrapCase, report: RawReport, address: int) -> TrapObservation:
+    """The observation for ``case``, whose instruction is at ``address``, from its report."""
+    if report.code == CODE_TRAP:
+        return _decode_trap(case, report, address)
+    if report.code == CODE_VECTOR:
+        return _decode_vector(case, report, address)
+    if report.code == CODE_IRQ:
+        if report.elr == address + 4:
+            return _executed(case, report, "completed, then the watchdog IRQ woke or stopped it")
+        return TrapObservation(
+            case.id,
+            "no_report",
+            detail=(
+                f"watchdog: the guest did not report (elr={report.elr:#010x}, "
+                f"spsr={report.spsr:#010x}, {report.tries} reruns)"
+            ),
+        )
+    raise HarnessRunError(f"case {case.id!r}: report code {report.code} is not one the harness prints")
+
+
+# --- Running images ------------------------------------------------------------------------------
+
+
+def image_timeout(count: int, watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT) -> float:
+    """Seconds after which a QEMU run is killed and its unreported cases become no_report.
+
+    Every case may use one full watchdog period (a genuine ``no_report``); a few may also be
+    rerun MAX_RETRIES times with doubling budgets.
+    """
+    period = 1.0 / (1 << watchdog_shift)
+    reruns = (2 ** (MAX_RETRIES + 1) - 2) * period
+    return BOOT_SECONDS + count * (period + PER_CASE_MARGIN_SECONDS) + min(count, 4) * reruns
+
+
+def _run_qemu(argv: list[str], timeout: float) -> tuple[str, str, int | None]:
+    """(stdout, stderr, returncode or None if killed at the timeout)."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return out, err, None
+    return out, err, proc.returncode
+
+
+def run_image(
+    cases: Sequence[TrapCase],
+    *,
+    toolchain: Toolchain,
+    timeout: float | None = None,
+    watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT,
+    wait_shift: int = DEFAULT_WAIT_SHIFT,
+) -> list[TrapObservation]:
+    """Build one image for ``cases``, run it once, and decode every report."""
+    limit = timeout if timeout is not None else image_timeout(len(cases), watchdog_shift)
+    source = lower_traps(cases, watchdog_shift=watchdog_shift, wait_shift=wait_shift)
+    with tempfile.TemporaryDirectory(prefix="hypspec-trap-") as tmp:
+        elf = build_elf(source, Path(tmp), name="trap", toolchain=toolchain)
+        out, err, returncode = _run_qemu(qemu_command(toolchain, elf), limit)
+    killed = returncode is None
+    parsed = parse_output(out, len(cases), truncated=killed)
+    if parsed.fault is not None:
+        index = len(parsed.reports)
+        culprit = cases[index].id if index < len(cases) else "<after the last case>"
+        raise HarnessRunError(
+            f"the trap harness faulted in Hyp mode while running case {culprit!r}: {parsed.fault} "
+            "(fields: index, vector, HSR, HDFAR, HIFAR, ELR_hyp, SPSR_hyp)"
+        )
+    if not killed and (returncode != 0 or not parsed.done):
+        raise HarnessRunError(
+            f"QEMU exited with status {returncode} after {len(parsed.reports)} of {len(cases)} "
+            f"reports, without DONE; stderr: {err.strip()[-2000:]!r}"
+        )
+    snippets = assign_snippets(cases)
+    observations = [
+        decode_report(case, report, snippet.address)
+        for case, report, snippet in zip(cases, parsed.reports, snippets, strict=False)
+    ]
+    for case in cases[len(parsed.reports) :]:
+        observations.append(
+            TrapObservation(
+                case.id,
+                "no_report",
+                detail=f"QEMU was stopped by the image watchdog after {limit:g} s",
+            )
+        )
+    return observations
+
+
+def _check_cases(cases: Sequence[TrapCase]) -> None:
+    seen: set[str] = set()
+    for case in cases:
+        validate(case)
+        if case.id in seen:
+            raise ConformanceInputError(f"trap case id {case.id!r} is used more than once")
+        seen.add(case.id)
+
+
+def run_traps(
+    cases: Sequence[TrapCase],
+    *,
+    batch: int = DEFAULT_BATCH,
+    timeout: float | None = None,
+    jobs: int = DEFAULT_JOBS,
+    watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT,
+    wait_shift: int = DEFAULT_WAIT_SHIFT,
+) -> list[TrapObservation]:
+    """Run every case on QEMU; return one observation per case, in the order of ``cases``.
+
+    ``timeout`` is per image (default :func:`image_timeout`); ``jobs`` images run at once.
+    Raises :class:`ConformanceInputError` for a case the harness refuses (see
+    :func:`hypspec.conformance.trap_case.validate`) before running anything, and
+    :class:`ToolchainMissingError` if QEMU or binutils are not installed.
+    """
+    if batch < 1 or jobs < 1:
+        raise ValueError(f"batch and jobs must be at least 1 (got batch={batch}, jobs={jobs})")
+    _check_cases(cases)
+    if not cases:
+        return []
+    tools = find_toolchain()
+    chunks = [cases[start : start + batch] for start in range(0, len(cases), batch)]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
+        results = pool.map(
+            lambda chunk: run_image(
+                chunk,
+                toolchain=tools,
+                timeout=timeout,
+                watchdog_shift=watchdog_shift,
+                wait_shift=wait_shift,
+            ),
+            chunks,
+        )
+        return [observation for chunk_result in results for observation in chunk_result]
+
+
+@dataclass(frozen=True)
+class TrapThroughput:
+    cases: int
+    seconds: float
+    outcomes: dict[str, int]
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.cases / self.seconds if self.seconds else float("inf")
+
+    def __str__(self) -> str:
+        mix = ", ".join(f"{name} {count}" for name, count in sorted(self.outcomes.items()))
+        return (
+            f"{self.cases} trap cases in {self.seconds:.2f} s = {self.cases_per_second:.0f} cases/s ({mix})"
+        )
+
+
+def bench_traps(
+    count: int = 1000, *, batch: int = DEFAULT_BATCH, jobs: int = DEFAULT_JOBS, seed: int = 0
+) -> TrapThroughput:
+    """Time :func:`run_traps` end to end (lowering, as, ld, QEMU, parsing) on mixed cases."""
+    cases = mixed_cases(count, seed)
+    start = time.perf_counter()
+    observations = run_traps(cases, batch=batch, jobs=jobs)
+    seconds = time.perf_counter() - start
+    outcomes: dict[str, int] = {}
+    for observation in observations:
+        outcomes[observation.outcome] = outcomes.get(observation.outcome, 0) + 1
+    return TrapThroughput(count, seconds, outcomes)
