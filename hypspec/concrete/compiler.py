@@ -23,6 +23,11 @@ def py_name(name: str) -> str:
     return "f_" + name.replace(".", "_")
 
 
+def local_name(name: str) -> str:
+    """A spec local as a Python name: prefixed, so no spec name is a keyword or a helper."""
+    return "l_" + name
+
+
 @dataclass
 class CompiledSpec:
     module: ModuleType
@@ -63,7 +68,7 @@ class _Emitter:
 
     def function(self, func: s.FuncDecl) -> None:
         self.ranges = RangeAnalysis(func)
-        params = ", ".join(["S", *(p.name for p in func.params)])
+        params = ", ".join(["S", *(local_name(p.name) for p in func.params)])
         self.lines.append(f"def {py_name(func.name)}({params}):  # {func.loc}")
         if self.trace:
             self.emit(1, f"_T.append(('>', {func.name!r}))")
@@ -98,7 +103,7 @@ class _Emitter:
         elif isinstance(stmt, s.LocalDecl):
             assert stmt.ty is not None
             value = self.expr(stmt.value) if stmt.value is not None else repr(zero_value(stmt.ty))
-            self.emit(depth, f"{stmt.name} = {value}  # {stmt.loc}")
+            self.emit(depth, f"{local_name(stmt.name)} = {value}  # {stmt.loc}")
         elif isinstance(stmt, s.Return):
             value = self.expr(stmt.value) if stmt.value is not None else ""
             self.emit(depth, f"return {value}".rstrip() + f"  # {stmt.loc}")
@@ -120,7 +125,8 @@ class _Emitter:
         elif isinstance(stmt, s.For):
             step = -1 if stmt.down else 1
             stop = stmt.last + step
-            self.emit(depth, f"for {stmt.var} in range({stmt.first}, {stop}, {step}):  # {stmt.loc}")
+            loop = f"for {local_name(stmt.var)} in range({stmt.first}, {stop}, {step}):"
+            self.emit(depth, f"{loop}  # {stmt.loc}")
             self.block(stmt.body, depth + 1)
 
     def case(self, stmt: s.Case, depth: int) -> None:
@@ -146,7 +152,7 @@ class _Emitter:
     def assign(self, target: s.Expr, value: str, depth: int, loc: s.Loc) -> None:
         """Assign through a chain of field, slice and index selections."""
         if isinstance(target, s.Var):
-            name = f"S.{target.name}" if target.scope == "global" else target.name
+            name = f"S.{target.name}" if target.scope == "global" else local_name(target.name)
             self.emit(depth, f"{name} = {value}  # {loc}")
         elif isinstance(target, s.Field):
             assert isinstance(target.base.ty, Record)
@@ -216,7 +222,7 @@ class _Emitter:
         if isinstance(e, s.Var):
             if e.scope == "global":
                 return f"S.{e.name}"
-            return self.subst.get(e.name, e.name)
+            return self.subst.get(e.name, local_name(e.name))
         if isinstance(e, s.Unknown):
             return self.unknown(e.ty, e.loc)
         if isinstance(e, s.Call):

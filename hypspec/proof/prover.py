@@ -167,7 +167,7 @@ class _RecordingState(State):
         object.__setattr__(self, "reads", set())
 
     def __getattribute__(self, name: str) -> Any:
-        if not name.startswith("_") and name not in {"oracle", "reads"}:
+        if not name.startswith("__") and name not in {"oracle", "reads"}:
             object.__getattribute__(self, "reads").add(name)
         return object.__getattribute__(self, name)
 
