@@ -36,6 +36,11 @@ class _Abort(Exception):
     """Stop checking the current expression; the error is already reported."""
 
 
+# The type of a local whose declaration failed to check: its uses abort silently, so
+# one error is not reported again at every later use of the name.
+_POISONED = Type()
+
+
 @dataclass(frozen=True)
 class GlobalInfo:
     ty: Type
@@ -118,10 +123,14 @@ class Checker:
     def check(self, decls: list[s.Decl]) -> Program:
         for decl in decls:
             self._declare(decl)
+        # types and constants in reading order, so a width may name an earlier constant
         for decl in decls:
             self._define_type(decl)
+            if isinstance(decl, s.ConstDecl):
+                self._define_value(decl)
         for decl in decls:
-            self._define_value(decl)
+            if not isinstance(decl, s.ConstDecl):
+                self._define_value(decl)
         functions = [d for d in decls if isinstance(d, s.FuncDecl) and d.name in self.decls]
         for func in functions:
             self._signature(func)
@@ -229,8 +238,11 @@ class Checker:
             return Bits(width, layout)
         if name in self.p.records:
             return self.p.records[name]
-        if name in self.decls and isinstance(self.decls[name], s.RecordDecl):
-            raise self._error(syntax.loc, f"record type {name} refers to itself or is ill-formed")
+        if name in self.decls and isinstance(self.decls[name], s.RecordDecl | s.BitfieldDecl):
+            raise self._error(
+                syntax.loc, f"type {name} is used before its definition is complete "
+                "(types are defined in reading order)"
+            )
         raise self._error(syntax.loc, f"unknown type '{name}'")
 
     # ---- globals and constants -----------------------------------------------------
@@ -379,8 +391,12 @@ class Checker:
 
     def _local_decl(self, stmt: s.LocalDecl) -> s.Stmt:
         assert self.scope is not None
-        ty = self._type(stmt.type_syntax, allow_map=False)
-        value = self._expect(stmt.value, ty) if stmt.value is not None else None
+        try:
+            ty = self._type(stmt.type_syntax, allow_map=False)
+            value = self._expect(stmt.value, ty) if stmt.value is not None else None
+        except _Abort:
+            self._poison(stmt.name)
+            raise
         self._check_fresh(stmt.name, stmt.loc)
         unique = self.scope.declare(stmt.name, ty)
         decl = s.LocalDecl(stmt.loc, stmt.type_syntax, unique, value)
@@ -393,6 +409,11 @@ class Checker:
             raise self._error(loc, f"'{name}' is already declared in this function")
         if self._is_global(name):
             raise self._error(loc, f"local '{name}' would hide the global '{name}'")
+
+    def _poison(self, name: str) -> None:
+        assert self.scope is not None
+        if self.scope.lookup(name) is None and not self._is_global(name):
+            self.scope.declare(name, _POISONED)
 
     def _is_global(self, name: str) -> bool:
         return name in self.p.globals or name in self.p.constants or name in self.p.enum_values
@@ -417,7 +438,11 @@ class Checker:
             if known is None and not is_global:
                 if target.name in self.p.constants or target.name in self.p.enum_values:
                     raise self._error(target.loc, f"cannot assign to constant '{target.name}'")
-                value = self._expr(stmt.value)
+                try:
+                    value = self._expr(stmt.value)
+                except _Abort:
+                    self._poison(target.name)
+                    raise
                 if value.ty is None:
                     raise _Abort()
                 self._check_fresh(target.name, target.loc)
@@ -461,7 +486,7 @@ class Checker:
         return s.Case(stmt.loc, subject, arms, otherwise)
 
     def _pattern(self, pattern: s.Expr, ty: Type) -> s.Expr:
-        checked = self._expect(pattern, ty)
+        checked = self._coerce(self._operand(pattern, ty), ty)
         if not isinstance(checked, s.BitsLit | s.IntLit | s.EnumLit | s.BoolLit):
             raise self._error(pattern.loc, "a pattern must be a constant")
         return checked
@@ -524,6 +549,11 @@ class Checker:
         if isinstance(expr, s.BitsLit):
             if expr.width == 0:
                 raise self._error(expr.loc, "a bit string needs at least one bit")
+            if expr.care != mask(expr.width):
+                raise self._error(
+                    expr.loc, "a bit string with 'x' bits is a pattern: use it after when, "
+                    "in IN {...}, or as a side of == or !="
+                )
             return _typed(s.BitsLit(expr.loc, expr.value, expr.width, expr.care), Bits(expr.width))
         if isinstance(expr, s.BoolLit):
             return _typed(s.BoolLit(expr.loc, expr.value), BOOL)
@@ -558,6 +588,13 @@ class Checker:
             return self._forall(expr)
         raise self._error(expr.loc, "unknown expression")
 
+    def _operand(self, expr: s.Expr, hint: Type | None = None) -> s.Expr:
+        """An operand that may be a pattern with 'x' bits: a `when` or `IN` pattern, or a
+        side of == or != (both semantics compare only the bits that are not 'x')."""
+        if isinstance(expr, s.BitsLit) and expr.width > 0:
+            return _typed(s.BitsLit(expr.loc, expr.value, expr.width, expr.care), Bits(expr.width))
+        return self._expr(expr, hint)
+
     def _forall(self, expr: s.Forall) -> s.Expr:
         assert self.scope is not None and self.current is not None
         if not self.current.is_property:
@@ -591,6 +628,8 @@ class Checker:
     def _root_name(self, name: str, loc: s.Loc, whole: bool) -> s.Expr | None:
         assert self.scope is not None
         unique = self.scope.lookup(name)
+        if unique is not None and self.scope.types[unique] is _POISONED:
+            raise _Abort()
         if unique is not None:
             return _typed(s.Var(loc, unique, "local"), self.scope.types[unique])
         if name in self.p.globals:
@@ -736,7 +775,8 @@ class Checker:
         if op in {"&&", "||", "-->"}:
             left, right = self._expect(expr.left, BOOL), self._expect(expr.right, BOOL)
             return _typed(s.BinOp(expr.loc, op, left, right), BOOL)
-        left, right = self._expr(expr.left), self._expr(expr.right, None)
+        get = self._operand if op in {"==", "!="} else self._expr
+        left, right = get(expr.left), get(expr.right, None)
         if op == ":":
             if not (isinstance(left.ty, Bits) and isinstance(right.ty, Bits)):
                 raise self._error(expr.loc, "':' joins two bit strings")
