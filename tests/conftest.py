@@ -26,11 +26,11 @@ def spec_with_proofs() -> Spec:
     return Spec.load(SPEC_DIR, PROOFS_DIR)
 
 
-def generate_stage2_vectors(out: Path) -> Path:
-    """Generate stage 2 vectors in a fresh process, as a user runs it."""
+def generate_stage2_vectors(out: Path, cwd: Path | None = None) -> Path:
+    """Generate stage 2 vectors in a fresh process, as a user runs it (from `cwd`)."""
     command = [sys.executable, "-m", "hypspec.cli", "vectors", "stage2", "--seed", "3",
                "--random", "300", "--out", str(out)]
-    subprocess.run(command, check=True, capture_output=True)
+    subprocess.run(command, check=True, capture_output=True, cwd=cwd)
     return out / "stage2.jsonl"
 
 

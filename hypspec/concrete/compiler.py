@@ -83,7 +83,7 @@ class _Emitter:
     def arm(self, stmt: s.Stmt, index: int, body: list[s.Stmt], depth: int) -> None:
         """One arm of a decision; a traced build first records which arm it is."""
         if self.trace:
-            self.emit(depth, f"_T.append(({str(stmt.loc)!r}, {index}))")
+            self.emit(depth, f"_T.append(({stmt.loc.key!r}, {index}))")
         self.block(body, depth)
 
     # ---- statements ------------------------------------------------------------------
@@ -254,10 +254,10 @@ class _Emitter:
 
     def unknown(self, ty: Type | None, loc: s.Loc) -> str:
         if isinstance(ty, Bool):
-            return f"bool(S.oracle.choose({str(loc)!r}, 1))"
+            return f"bool(S.oracle.choose({loc.key!r}, 1))"
         if isinstance(ty, Int):
-            return f"wrap(S.oracle.choose({str(loc)!r}, 64))"
-        return f"S.oracle.choose({str(loc)!r}, {width_of(ty)})"
+            return f"wrap(S.oracle.choose({loc.key!r}, 64))"
+        return f"S.oracle.choose({loc.key!r}, {width_of(ty)})"
 
     def call(self, e: s.Call) -> str:
         args = [self.expr(a) for a in e.args]

@@ -26,6 +26,15 @@ class Loc:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
+    @property
+    def key(self) -> str:
+        """A stable name for this position: the chapter's file name, line and column.
+
+        The oracle keys UNKNOWN values on it and path coverage keys decisions on it;
+        unlike the path as printed, it does not depend on the working directory,
+        so a seed gives the same values and the same path names from anywhere."""
+        return f"{self.file.rsplit('/', 1)[-1]}:{self.line}:{self.col}"
+
 
 # ---- type syntax ----------------------------------------------------------------
 

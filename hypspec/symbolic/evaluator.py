@@ -216,7 +216,7 @@ class SymbolicEvaluator:
 
         The caller fills in the returned list of arm guards as it evaluates the arms.
         """
-        decision = Decision(str(stmt.loc), [])
+        decision = Decision(stmt.loc.key, [])
         self._active[-1].decisions.append(decision)
         return decision.arms
 
@@ -335,8 +335,9 @@ class SymbolicEvaluator:
             return frame.locals[e.name]
         if isinstance(e, s.Unknown):
             assert e.ty is not None
-            const = z3.Const(f"unknown!{len(self.unknowns)}@{e.loc}", sort_of(e.ty))
-            self.unknowns.append((str(e.loc), const))
+            key = e.loc.key
+            const = z3.Const(f"unknown!{len(self.unknowns)}@{key}", sort_of(e.ty))
+            self.unknowns.append((key, const))
             return const
         if isinstance(e, s.Call):
             args = [self._expr(a, frame, live) for a in e.args]
