@@ -7,6 +7,7 @@ below the existing ones rather than editing them.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -315,3 +316,65 @@ def stage2_noise_worlds(draw: st.DrawFn) -> World:
         ipa=draw(st.integers(0, 2**40 - 1)),
         size=4, signed=False, rt=draw(st.integers(0, 12)), value=draw(st.integers(0, 2**32 - 1)),
     )
+
+
+# =====================================================================================
+# Processor state (tests/spec): CPSRs and register files for the mode and exception tests
+# =====================================================================================
+
+from tests.helpers.processor_state import MODES, SPSR_OF  # noqa: E402
+
+WORD = st.integers(0, 2**32 - 1)
+FLAGS = st.integers(0, 2**27 - 1).map(lambda bits: bits << 5)  # every CPSR bit above M
+
+
+@st.composite
+def cpsrs(draw: st.DrawFn, modes: tuple[int, ...] = MODES) -> int:
+    """A CPSR in a real mode, every other bit random."""
+    return draw(FLAGS) | draw(st.sampled_from(modes))
+
+
+@st.composite
+def processor_states(draw: st.DrawFn, modes: tuple[int, ...] = MODES) -> dict[str, Any]:
+    """Every register the mode and exception chapters read, random."""
+    spsr_mode = st.one_of(st.sampled_from(MODES), st.integers(0, 31))  # sometimes illegal
+    spsrs = {name: draw(FLAGS) | draw(spsr_mode) for name in SPSR_OF.values()}
+    return {
+        "CPSR": draw(cpsrs(modes)), "HCR": draw(st.integers(0, 2**28 - 1)),
+        "SCTLR": draw(WORD), "HSCTLR": draw(WORD), "VBAR": draw(WORD), "HVBAR": draw(WORD),
+        "ELR_hyp": draw(WORD), "_PC": draw(WORD), "HSR": draw(WORD),
+        "_R": draw(st.lists(WORD, min_size=31, max_size=31)), **spsrs,
+    }
+
+
+# =====================================================================================
+# A32 instruction words (tests/spec): templates of the decoded classes, operands random
+# =====================================================================================
+
+from tests.helpers.a32 import AL, bxj, eret, hvc, mrs_banked, msr_banked, smc, wfe, wfi  # noqa: E402
+
+
+@st.composite
+def interesting_words(draw: st.DrawFn) -> int:
+    """Words aimed at the decoded classes: a template with random operand fields."""
+    cond = draw(st.sampled_from([AL, AL, 0x0, 0x1, 0xB, 0xF]))
+    kind = draw(st.integers(0, 7))
+    rnd = draw(st.integers(0, 2**32 - 1))
+    if kind == 0:   # coprocessor space, bits 27:26 = 11
+        return cond << 28 | 0b11 << 26 | rnd & 0x03FFFFFF
+    if kind == 1:   # MCR/MRC to CP14/15/10/11
+        cp = draw(st.sampled_from([10, 11, 14, 15]))
+        return cond << 28 | 0b1110 << 24 | rnd & 0x00FFF0FF | cp << 8 | 1 << 4
+    if kind == 2:   # miscellaneous space
+        return cond << 28 | 0b00010 << 23 | rnd & 0x006FFF7F
+    if kind == 3:   # MSR immediate and hints
+        return cond << 28 | 0b00110 << 23 | 0b10 << 20 | rnd & 0x004FFFFF
+    if kind == 4:   # unconditional space
+        return 0xF << 28 | rnd & 0x0FFFFFFF
+    if kind == 5:   # banked forms with a valid layout
+        banked = mrs_banked if rnd >> 21 & 1 else msr_banked
+        conditional = cond if cond != 0xF else AL
+        return banked(rnd & 0xF, rnd >> 8 & 0x1F, spsr=bool(rnd >> 20 & 1), cond=conditional)
+    if kind == 6:
+        return [wfi(), wfe(), eret(), smc(), hvc(rnd & 0xFFFF), bxj(rnd >> 4 & 0xF)][rnd % 6]
+    return rnd

@@ -8,6 +8,7 @@ semantics computed for the same inputs; the differential tests check that.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import z3
@@ -17,6 +18,9 @@ from hypspec.concrete.runtime import Oracle
 from hypspec.lang.checker import to_signed
 from hypspec.lang.types import Array, Int, Map, Record, Type
 from hypspec.symbolic.evaluator import SymValue, sort_of, to_z3, zero
+
+#: One output of a run: its label, its symbolic term, its concrete value, its type.
+Output = tuple[str, SymValue, Any, Type]
 
 
 def _pairs(value: SymValue, concrete: Any, ty: Type) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
@@ -86,3 +90,71 @@ def map_equals(term: SymValue, concrete: dict[int, Any], ty: Map, pairs: list[tu
     solver = z3.Solver()
     solver.add(instantiated != expected)
     return solver.check() == z3.unsat
+
+
+def disagreements(spec: Spec, call: SymbolicCall, args: list[Any],
+                  make_state: Callable[[], State]) -> list[str]:
+    """The outputs on which the two semantics of `call.function` differ for one input.
+
+    `args` are internal values (as the compiled function takes them); `make_state`
+    builds a fresh state, oracle included, and is called twice: once for the inputs
+    the symbolic terms are instantiated with, once for the compiled run. `call` is
+    `spec.symbolic(name)`, which callers cache (building it is the slow part).
+    Returns the labels ("result", or a global's name) of every output whose
+    instantiated term differs from the concrete value; empty when they agree.
+
+    A global whose final term is its initial constant is untouched symbolically,
+    so it agrees exactly when the run left it unchanged: compared in Python. The
+    other scalar outputs are checked in one substitution (a conjunction of
+    equalities that simplifies to TRUE); only when it does not are they compared
+    one by one, to name the ones that differ. A written map is compared by a
+    solver call (`map_equals`), since its concrete side holds only written keys.
+    """
+    func = spec.program.functions[call.function]
+    before = make_state()
+    pairs = substitution(spec, call, args, before)
+    after = make_state()
+    result = spec.compiled.function(call.function)(after, *args)
+    wrong: list[str] = []
+    outputs: list[Output] = []
+    if func.result_ty is not None:
+        outputs.append(("result", call.evaluation.result, result, func.result_ty))
+    for name, info in spec.program.globals.items():
+        term, value = call.evaluation.globals[name], getattr(after, name)
+        if _same_term(term, call.inputs[name]):
+            if value != getattr(before, name):
+                wrong.append(name)
+        elif isinstance(info.ty, Map):
+            if not map_equals(term, value, info.ty, pairs):
+                wrong.append(name)
+        else:
+            outputs.append((name, term, value, info.ty))
+    return wrong + _differing(outputs, pairs)
+
+
+def _differing(outputs: list[Output], pairs: list[tuple]) -> list[str]:
+    """The labels of the scalar outputs whose instantiated term is not the concrete value."""
+    equalities = [e for _, term, value, ty in outputs for e in _equalities(term, value, ty)]
+    if not equalities:
+        return []
+    conjunction = z3.And(equalities)
+    if z3.is_true(z3.simplify(z3.substitute(conjunction, *pairs) if pairs else conjunction)):
+        return []
+    return [label for label, term, value, ty in outputs if concrete_value(term, ty, pairs) != value]
+
+
+def _equalities(term: SymValue, value: Any, ty: Type) -> list[z3.BoolRef]:
+    """`term == value`, component by component, as Z3 formulas."""
+    if isinstance(ty, Record):
+        return [e for t, v, (_, f) in zip(term, value, ty.fields, strict=True)  # type: ignore[arg-type]
+                for e in _equalities(t, v, f)]
+    if isinstance(ty, Array):
+        return [e for t, v in zip(term, value, strict=True) for e in _equalities(t, v, ty.elem)]  # type: ignore[arg-type]
+    return [to_z3(term, ty) == to_z3(value, ty)]
+
+
+def _same_term(term: SymValue, start: SymValue) -> bool:
+    """Whether a global's final term is its initial one (so only the concrete side can differ)."""
+    if isinstance(term, tuple):
+        return all(_same_term(t, s) for t, s in zip(term, start, strict=True))  # type: ignore[arg-type]
+    return isinstance(term, z3.ExprRef) and isinstance(start, z3.ExprRef) and term.eq(start)

@@ -9,18 +9,16 @@ and compare every output and every global written.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypspec.api import Spec, SymbolicCall
+from hypspec.api import Spec
 from hypspec.concrete.runtime import NotExecutable
-from hypspec.lang.types import Map
 from hypspec.proof.prover import PROVED, prove
-from hypspec.symbolic.instantiate import concrete_value, map_equals, substitution
+from tests.helpers.agreement import assert_agree
 
 CHAPTER = Path(__file__).with_name("constructs.md")
 INT = st.integers(-(2**20), 2**20)
@@ -31,25 +29,8 @@ def constructs() -> Spec:
     return Spec.load(CHAPTER)
 
 
-@cache
-def _symbolic(spec: Spec, name: str) -> SymbolicCall:
-    return spec.symbolic(name)
-
-
 def _agree(spec: Spec, name: str, args: list, table: dict[int, int], seed: int) -> None:
-    call = _symbolic(spec, name)
-    before = spec.state(oracle_seed=seed, Table=table)
-    pairs = substitution(spec, call, args, before)
-    after = spec.state(oracle_seed=seed, Table=table)
-    result = spec.compiled.function(name)(after, *args)
-    func = spec.program.functions[name]
-    assert concrete_value(call.evaluation.result, func.result_ty, pairs) == result
-    for global_name, info in spec.program.globals.items():
-        term = call.evaluation.globals[global_name]
-        if isinstance(info.ty, Map):
-            assert map_equals(term, getattr(after, global_name), info.ty, pairs)
-        else:
-            assert concrete_value(term, info.ty, pairs) == getattr(after, global_name)
+    assert_agree(spec, name, args, lambda: spec.state(oracle_seed=seed, Table=table))
 
 
 BITS16 = st.integers(0, 2**16 - 1)

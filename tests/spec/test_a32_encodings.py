@@ -1,115 +1,52 @@
 """Decoding and encoding of the A32 instructions the trap chapter reasons about (spec/07).
 
-Instruction words are assembled here by hand from the encoding diagrams of ARM DDI
-0406C.d (§A8.8, §B9.3), independently of the spec's own encoder, and cross-checked
-against words an assembler produces for the same instructions (noted per example).
+Instruction words are assembled by hand (tests/helpers/a32.py) from the encoding
+diagrams of ARM DDI 0406C.d (§A8.8, §B9.3), independently of the spec's own encoder,
+and cross-checked against words an assembler produces for the same instructions
+(noted per example).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypspec.api import Spec, SymbolicCall
-from hypspec.symbolic.instantiate import concrete_value, substitution
-
-AL = 0xE
-
-# ---- a small hand assembler (ARM DDI 0406C.d encodings A1) ---------------------------
-
-
-def mcr(cp: int, opc1: int, rt: int, crn: int, crm: int, opc2: int = 0, *, read: bool = False,
-        cond: int = AL) -> int:
-    """MCR/MRC: cond 1110 opc1:3 L CRn Rt coproc opc2:3 1 CRm."""
-    return (cond << 28 | 0b1110 << 24 | opc1 << 21 | int(read) << 20 | crn << 16 | rt << 12
-            | cp << 8 | opc2 << 5 | 1 << 4 | crm)
-
-
-def mrc(cp: int, opc1: int, rt: int, crn: int, crm: int, opc2: int = 0, cond: int = AL) -> int:
-    return mcr(cp, opc1, rt, crn, crm, opc2, read=True, cond=cond)
-
-
-def mcrr(cp: int, opc1: int, rt: int, rt2: int, crm: int, *, read: bool = False,
-         cond: int = AL) -> int:
-    """MCRR/MRRC: cond 1100 010 L Rt2 Rt coproc opc1:4 CRm."""
-    return cond << 28 | 0b1100010 << 21 | int(read) << 20 | rt2 << 16 | rt << 12 | cp << 8 | opc1 << 4 | crm
-
-
-def mrrc(cp: int, opc1: int, rt: int, rt2: int, crm: int, cond: int = AL) -> int:
-    return mcrr(cp, opc1, rt, rt2, crm, read=True, cond=cond)
-
-
-def ldc(cp: int, crd: int, rn: int, imm8: int, *, p: int = 1, u: int = 1, d: int = 0, w: int = 0,
-        load: bool = True, cond: int = AL) -> int:
-    """LDC/STC: cond 110 P U D W L Rn CRd coproc imm8."""
-    return (cond << 28 | 0b110 << 25 | p << 24 | u << 23 | d << 22 | w << 21 | int(load) << 20
-            | rn << 16 | crd << 12 | cp << 8 | imm8)
-
-
-def wfi(cond: int = AL) -> int:
-    return cond << 28 | 0x0320F003  # hint space, op2 = 3
-
-
-def wfe(cond: int = AL) -> int:
-    return cond << 28 | 0x0320F002  # op2 = 2
-
-
-def svc(imm24: int, cond: int = AL) -> int:
-    return cond << 28 | 0xF << 24 | imm24
-
-
-def hvc(imm16: int) -> int:
-    """HVC: 1110 0001 0100 imm12 0111 imm4."""
-    return 0xE1400070 | (imm16 >> 4) << 8 | (imm16 & 0xF)
-
-
-def smc(imm4: int = 0, cond: int = AL) -> int:
-    return cond << 28 | 0x01600070 | imm4
-
-
-def eret(cond: int = AL) -> int:
-    return cond << 28 | 0x0160006E
-
-
-def bxj(rm: int, cond: int = AL) -> int:
-    """BXJ: cond 0001 0010 (1111)(1111)(1111) 0010 Rm."""
-    return cond << 28 | 0x012FFF20 | rm
-
-
-def mrs_banked(rd: int, sysm: int, *, spsr: bool = False, cond: int = AL) -> int:
-    """MRS (Banked): cond 00010 R 00 M1 Rd (0)(0) 1 M 0000 (0000)."""
-    return cond << 28 | 0x01000200 | int(spsr) << 22 | (sysm & 0xF) << 16 | rd << 12 | (sysm >> 4) << 8
-
-
-def msr_banked(sysm: int, rn: int, *, spsr: bool = False, cond: int = AL) -> int:
-    """MSR (Banked): cond 00010 R 10 M1 (1111) (0)(0) 1 M 0000 Rn."""
-    return cond << 28 | 0x0120F200 | int(spsr) << 22 | (sysm & 0xF) << 16 | (sysm >> 4) << 8 | rn
-
-
-def vmrs(rt: int, reg: int, cond: int = AL) -> int:
-    """VMRS: cond 1110 1111 reg Rt 1010 0001 0000."""
-    return cond << 28 | 0x0EF00A10 | reg << 16 | rt << 12
-
-
-def vmsr(reg: int, rt: int, cond: int = AL) -> int:
-    """VMSR: cond 1110 1110 reg Rt 1010 0001 0000."""
-    return cond << 28 | 0x0EE00A10 | reg << 16 | rt << 12
-
-
-VADD_F64 = 0xEE310B02      # vadd.f64 d0, d1, d2 (CDP space, coprocessor 11)
-VADD_I32_Q = 0xF2220844    # vadd.i32 q0, q1, q2 (Advanced SIMD data processing)
-VLD1 = 0xF420070F          # vld1.8 {d0}, [r0] (Advanced SIMD element load)
-CPSID_I = 0xF10C0080       # cpsid i
-MRS_CPSR = 0xE10F0000      # mrs r0, apsr
-MRS_SPSR = 0xE14F0000      # mrs r0, spsr
-MSR_CPSR_F = 0xE128F000    # msr apsr_nzcvq, r0
-MSR_IMM = 0xE328F20F       # msr apsr_nzcvq, #0xf0000000
-
-SYSM_ELR_HYP, SYSM_SP_HYP, SYSM_SP_USR, SYSM_LR_SVC = 0b11110, 0b11111, 0b00101, 0b10010
+from hypspec.api import Spec
+from tests.helpers.a32 import (
+    AL,
+    CPSID_I,
+    MRS_CPSR,
+    MRS_SPSR,
+    MSR_CPSR_F,
+    MSR_IMM,
+    SYSM_ELR_HYP,
+    SYSM_LR_SVC,
+    SYSM_SP_USR,
+    VADD_F64,
+    VADD_I32_Q,
+    VLD1,
+    bxj,
+    eret,
+    hvc,
+    ldc,
+    mcr,
+    mcrr,
+    mrc,
+    mrrc,
+    mrs_banked,
+    msr_banked,
+    smc,
+    svc,
+    vmrs,
+    vmsr,
+    wfe,
+    wfi,
+)
+from tests.helpers.agreement import agree
+from tests.strategies import interesting_words
 
 
 def decode(spec: Spec, word: int) -> dict[str, Any]:
@@ -226,58 +163,6 @@ def test_encode_reproduces_assembled_words(spec: Spec) -> None:
 
 
 # ---- both semantics agree on decoding ------------------------------------------------------
-
-
-def _field(word: int, value: int, shift: int) -> int:
-    return word | value << shift
-
-
-@st.composite
-def interesting_words(draw: st.DrawFn) -> int:
-    """Words aimed at the decoded classes: a template with random operand fields."""
-    cond = draw(st.sampled_from([AL, AL, 0x0, 0x1, 0xB, 0xF]))
-    kind = draw(st.integers(0, 7))
-    rnd = draw(st.integers(0, 2**32 - 1))
-    if kind == 0:   # coprocessor space, bits 27:26 = 11
-        return cond << 28 | 0b11 << 26 | rnd & 0x03FFFFFF
-    if kind == 1:   # MCR/MRC to CP14/15/10/11
-        cp = draw(st.sampled_from([10, 11, 14, 15]))
-        return cond << 28 | 0b1110 << 24 | rnd & 0x00FFF0FF | cp << 8 | 1 << 4
-    if kind == 2:   # miscellaneous space
-        return cond << 28 | 0b00010 << 23 | rnd & 0x006FFF7F
-    if kind == 3:   # MSR immediate and hints
-        return cond << 28 | 0b00110 << 23 | 0b10 << 20 | rnd & 0x004FFFFF
-    if kind == 4:   # unconditional space
-        return 0xF << 28 | rnd & 0x0FFFFFFF
-    if kind == 5:   # banked forms with a valid layout
-        banked = mrs_banked if rnd >> 21 & 1 else msr_banked
-        conditional = cond if cond != 0xF else AL
-        return banked(rnd & 0xF, rnd >> 8 & 0x1F, spsr=bool(rnd >> 20 & 1), cond=conditional)
-    if kind == 6:
-        return [wfi(), wfe(), eret(), smc(), hvc(rnd & 0xFFFF), bxj(rnd >> 4 & 0xF)][rnd % 6]
-    return rnd
-
-
-@cache
-def _symbolic(spec: Spec, name: str) -> SymbolicCall:
-    return spec.symbolic(name)
-
-
-def agree(spec: Spec, name: str, args: list, state_values: dict[str, Any], seed: int = 0) -> Any:
-    """Run `name` concretely and symbolically on the same inputs; return the result."""
-    call = _symbolic(spec, name)
-    func = spec.program.functions[name]
-    before = spec.state(oracle_seed=seed, **state_values)
-    pairs = substitution(spec, call, args, before)
-    after = spec.state(oracle_seed=seed, **state_values)
-    result = spec.compiled.function(name)(after, *args)
-    assert concrete_value(call.evaluation.result, func.result_ty, pairs) == result
-    for global_name, info in spec.program.globals.items():
-        if global_name == "PhysMem":
-            continue  # no function of these chapters touches memory
-        term = call.evaluation.globals[global_name]
-        assert concrete_value(term, info.ty, pairs) == getattr(after, global_name), global_name
-    return result
 
 
 @settings(max_examples=200)

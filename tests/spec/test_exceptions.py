@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 from hypspec.api import Spec, State
 from hypspec.proof.mutants import Mutant, check_mutant
 from hypspec.proof.prover import PROVED, prove
-from tests.spec.test_processor_state import (
+from tests.helpers.agreement import agree_api
+from tests.helpers.processor_state import (
     ABT,
     FIQ,
     HYP,
@@ -46,11 +47,9 @@ from tests.spec.test_processor_state import (
     MODES,
     SVC,
     UND,
-    WORD,
-    agree,
     modes_mutants,
-    processor_states,
 )
+from tests.strategies import WORD, processor_states
 
 VBAR, HVBAR, PC = 0x80000000, 0x40000000, 0x80001000
 T_BIT, F_BIT, I_BIT, A_BIT, E_BIT = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9
@@ -458,7 +457,7 @@ FAULTS = st.builds(fault, st.booleans())
 @given(state=processor_states(), syndrome=WORD, abort=FAULTS)
 def test_exception_entry_agrees(spec: Spec, kind: str, state: dict[str, Any], syndrome: int,
                                 abort: dict[str, Any]) -> None:
-    agree(spec, "Model.TakeException", [kind, syndrome, abort], state)
+    agree_api(spec, "Model.TakeException", [kind, syndrome, abort], state)
 
 
 ROUTING = ["Model.PhysicalIRQMasked", "Model.PhysicalFIQMasked", "Model.PhysicalSErrorMasked",
@@ -471,25 +470,25 @@ ROUTING = ["Model.PhysicalIRQMasked", "Model.PhysicalFIQMasked", "Model.Physical
 @settings(max_examples=EXAMPLES)
 @given(cpsr=st.integers(0, 2**27 - 1), mode=st.sampled_from(MODES), hcr=st.integers(0, 2**28 - 1))
 def test_routing_agrees(spec: Spec, name: str, cpsr: int, mode: int, hcr: int) -> None:
-    agree(spec, name, [], {"CPSR": (cpsr << 5) | mode, "HCR": hcr})
+    agree_api(spec, name, [], {"CPSR": (cpsr << 5) | mode, "HCR": hcr})
 
 
 @settings(max_examples=EXAMPLES)
 @given(psr=WORD)
 def test_it_advance_agrees(spec: Spec, psr: int) -> None:
-    agree(spec, "Model.ITAdvanced", [psr], {})
+    agree_api(spec, "Model.ITAdvanced", [psr], {})
 
 
 @settings(max_examples=EXAMPLES)
 @given(kind=st.sampled_from(KINDS), state=processor_states())
 def test_preferred_return_address_agrees(spec: Spec, kind: str, state: dict[str, Any]) -> None:
-    agree(spec, "Model.PreferredReturnAddress", [kind], state)
+    agree_api(spec, "Model.PreferredReturnAddress", [kind], state)
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(modes=(HYP,)))
 def test_eret_from_hyp_agrees(spec: Spec, state: dict[str, Any]) -> None:
-    agree(spec, "Model.ExecuteERET", [], state)
+    agree_api(spec, "Model.ExecuteERET", [], state)
 
 
 # ---- every kind, every mode: the invariants the proofs state, run concretely ------------

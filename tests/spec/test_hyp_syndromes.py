@@ -19,13 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import Spec
-from tests.spec.test_a32_encodings import (
+from tests.helpers.a32 import (
     VADD_F64,
     VADD_I32_Q,
-    agree,
     bxj,
     hvc,
-    interesting_words,
     ldc,
     mcr,
     mcrr,
@@ -37,25 +35,11 @@ from tests.spec.test_a32_encodings import (
     wfe,
     wfi,
 )
+from tests.helpers.agreement import agree
+from tests.helpers.syndromes import cv, hsr, iss_mcr, iss_mcrr
+from tests.strategies import interesting_words
 
 EC_CODES = [0x00, 0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x0A, 0x0C, 0x11, 0x12, 0x13]
-
-
-def hsr(ec: int, il: int, iss: int) -> int:
-    return ec << 26 | il << 25 | iss
-
-
-def cv(cond: int = 0xE) -> int:
-    return 1 << 24 | cond << 20
-
-
-def iss_mcr(*, opc2: int = 0, opc1: int = 0, crn: int, rt: int, crm: int, read: bool,
-            cond: int = 0xE) -> int:
-    return cv(cond) | opc2 << 17 | opc1 << 14 | crn << 10 | rt << 5 | crm << 1 | int(read)
-
-
-def iss_mcrr(*, opc1: int, rt2: int, rt: int, crm: int, read: bool, cond: int = 0xE) -> int:
-    return cv(cond) | opc1 << 16 | rt2 << 10 | rt << 5 | crm << 1 | int(read)
 
 
 def syndrome(spec: Spec, ec: int, word: int, advsimd: bool = False, seed: int = 0) -> int:

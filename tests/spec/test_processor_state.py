@@ -15,30 +15,50 @@ on their mutants.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import pytest
-import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypspec.api import Spec, State, SymbolicCall
-from hypspec.lang.types import Array, Map, Record, Type
-from hypspec.proof.mutants import Mutant, check_mutant, read_mutants
+from hypspec.api import Spec
+from hypspec.proof.mutants import Mutant, check_mutant
 from hypspec.proof.prover import PROVED, prove
-from hypspec.symbolic.evaluator import to_z3
-from hypspec.symbolic.instantiate import concrete_value, map_equals, substitution
+from tests.helpers.agreement import agree_api
+from tests.helpers.processor_state import (
+    A_BIT,
+    ABT,
+    F_BIT,
+    FIQ,
+    HYP,
+    I_BIT,
+    IRQ,
+    LR_ABT,
+    LR_FIQ,
+    LR_IRQ,
+    LR_SVC,
+    LR_UND,
+    LR_USR,
+    MODES,
+    MON,
+    SP_ABT,
+    SP_FIQ,
+    SP_HYP,
+    SP_IRQ,
+    SP_SVC,
+    SP_UND,
+    SP_USR,
+    SPSR_OF,
+    SVC,
+    SYS,
+    T_BIT,
+    TGE,
+    UND,
+    USR,
+    modes_mutants,
+)
+from tests.strategies import WORD, processor_states
 
-USR, FIQ, IRQ, SVC, MON, ABT, HYP, UND, SYS = 0x10, 0x11, 0x12, 0x13, 0x16, 0x17, 0x1A, 0x1B, 0x1F
-MODES = (USR, FIQ, IRQ, SVC, ABT, HYP, UND, SYS)
-PL1_MODES = (FIQ, IRQ, SVC, ABT, UND, SYS)
-T_BIT, F_BIT, I_BIT, A_BIT, E_BIT = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9
-TGE = 1 << 27  # HCR.TGE
-
-# Register numbers as the ARMv8 mapping of the AArch32 registers lays them out.
-SP_USR, LR_USR, SP_HYP, LR_IRQ, SP_IRQ, LR_SVC, SP_SVC = 13, 14, 15, 16, 17, 18, 19
-LR_ABT, SP_ABT, LR_UND, SP_UND, SP_FIQ, LR_FIQ = 20, 21, 22, 23, 29, 30
 BANK = {  # (n, mode) -> index, from §B1.3.2, Figure B1-2 (one column per mode)
     **{(n, m): n for n in range(8) for m in MODES},
     **{(n, m): n for n in range(8, 13) for m in MODES if m != FIQ},
@@ -80,10 +100,6 @@ def test_hyp_mode_lr_is_the_user_lr(spec: Spec) -> None:
 def test_pc_reads_ahead_of_the_current_instruction(spec: Spec, cpsr: int, expected: int) -> None:
     # §A2.3: reading R15 gives the instruction's address + 8 in ARM state, + 4 in Thumb.
     assert spec.call("R", 15, state=spec.state(CPSR=cpsr, _PC=0x8000)) == expected
-
-
-SPSR_OF = {FIQ: "SPSR_fiq", IRQ: "SPSR_irq", SVC: "SPSR_svc", ABT: "SPSR_abt", UND: "SPSR_und",
-           HYP: "SPSR_hyp"}
 
 
 @pytest.mark.parametrize("mode", sorted(SPSR_OF))
@@ -323,82 +339,6 @@ def test_rfe_in_hyp_and_user(spec: Spec, mode: int, outcome: str) -> None:
 # ---- concrete and symbolic semantics agree -------------------------------------------
 
 EXAMPLES = 150
-WORD = st.integers(0, 2**32 - 1)
-FLAGS = st.integers(0, 2**27 - 1).map(lambda bits: bits << 5)  # every CPSR bit above M
-
-
-@st.composite
-def cpsrs(draw: st.DrawFn, modes: tuple[int, ...] = MODES) -> int:
-    """A CPSR in a real mode, every other bit random."""
-    return draw(FLAGS) | draw(st.sampled_from(modes))
-
-
-@st.composite
-def processor_states(draw: st.DrawFn, modes: tuple[int, ...] = MODES) -> dict[str, Any]:
-    """Every register the mode and exception chapters read, random."""
-    spsr_mode = st.one_of(st.sampled_from(MODES), st.integers(0, 31))  # sometimes illegal
-    spsrs = {name: draw(FLAGS) | draw(spsr_mode) for name in SPSR_OF.values()}
-    return {
-        "CPSR": draw(cpsrs(modes)), "HCR": draw(st.integers(0, 2**28 - 1)),
-        "SCTLR": draw(WORD), "HSCTLR": draw(WORD), "VBAR": draw(WORD), "HVBAR": draw(WORD),
-        "ELR_hyp": draw(WORD), "_PC": draw(WORD), "HSR": draw(WORD),
-        "_R": draw(st.lists(WORD, min_size=31, max_size=31)), **spsrs,
-    }
-
-
-@cache
-def _symbolic(spec: Spec, name: str) -> SymbolicCall:
-    return spec.symbolic(name)
-
-
-def agree(spec: Spec, name: str, args: list[Any], registers: dict[str, Any], seed: int = 0) -> None:
-    """The Z3 terms of `name`, instantiated, equal the compiled run: result and all globals.
-
-    Every scalar the run produces is compared in one substitution (a conjunction of
-    equalities that must simplify to TRUE); only on a mismatch are the outputs compared
-    one by one, to name the one that differs.
-    """
-    call = _symbolic(spec, name)
-    func = spec.program.functions[name]
-    before: State = spec.state(oracle_seed=seed, **registers)
-    encoded = [spec.encode(a, p.ty, name) for a, p in zip(args, func.params, strict=True)]  # type: ignore[arg-type]
-    pairs = substitution(spec, call, encoded, before)
-    after = spec.state(oracle_seed=seed, **registers)
-    result = spec.compiled.function(name)(after, *encoded)
-    outputs: list[tuple[str, Any, Any, Type]] = []
-    if func.result_ty is not None:
-        outputs.append(("result", call.evaluation.result, result, func.result_ty))
-    for global_name, info in spec.program.globals.items():
-        term = call.evaluation.globals[global_name]
-        if _same_term(term, call.inputs[global_name]):  # untouched symbolically: must be concretely
-            assert getattr(after, global_name) == getattr(before, global_name), global_name
-        elif isinstance(info.ty, Map):
-            assert map_equals(term, getattr(after, global_name), info.ty, pairs), global_name
-        else:
-            outputs.append((global_name, term, getattr(after, global_name), info.ty))
-    equalities = [e for _, term, value, ty in outputs for e in _equalities(term, value, ty)]
-    if equalities and z3.is_true(z3.simplify(z3.substitute(z3.And(equalities), *pairs))):
-        return
-    for label, term, value, ty in outputs:
-        assert concrete_value(term, ty, pairs) == value, label
-
-
-def _equalities(term: Any, value: Any, ty: Type) -> list[z3.BoolRef]:
-    """`term == value`, component by component, as Z3 formulas."""
-    if isinstance(ty, Record):
-        return [e for t, v, (_, f) in zip(term, value, ty.fields, strict=True)
-                for e in _equalities(t, v, f)]
-    if isinstance(ty, Array):
-        return [e for t, v in zip(term, value, strict=True) for e in _equalities(t, v, ty.elem)]
-    return [to_z3(term, ty) == to_z3(value, ty)]
-
-
-def _same_term(term: Any, start: Any) -> bool:
-    """Whether a global's final term is its initial one (so only the concrete side can differ)."""
-    if isinstance(term, tuple):
-        return all(_same_term(t, s) for t, s in zip(term, start, strict=True))
-    return isinstance(term, z3.ExprRef) and isinstance(start, z3.ExprRef) and term.eq(start)
-
 
 MEANS = st.sampled_from(["ModeChangeMeans_CPS", "ModeChangeMeans_MSR", "ModeChangeMeans_ERET",
                          "ModeChangeMeans_SUBSPCLR", "ModeChangeMeans_RFE",
@@ -409,56 +349,50 @@ MEANS = st.sampled_from(["ModeChangeMeans_CPS", "ModeChangeMeans_MSR", "ModeChan
 @given(means=MEANS, frommode=st.sampled_from(MODES), tomode=st.integers(0, 31),
        hcr=st.integers(0, 2**28 - 1))
 def test_mode_change_agrees(spec: Spec, means: str, frommode: int, tomode: int, hcr: int) -> None:
-    agree(spec, "Model.ModeChange", [means, frommode, tomode], {"HCR": hcr})
+    agree_api(spec, "Model.ModeChange", [means, frommode, tomode], {"HCR": hcr})
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(), seed=st.integers(0, 3))
 def test_eret_agrees(spec: Spec, state: dict[str, Any], seed: int) -> None:
-    agree(spec, "Model.ExecuteERET", [], state, seed)
+    agree_api(spec, "Model.ExecuteERET", [], state, seed)
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(), imm=WORD, seed=st.integers(0, 3))
 def test_subs_pc_lr_agrees(spec: Spec, state: dict[str, Any], imm: int, seed: int) -> None:
-    agree(spec, "Model.ExecuteSUBSPCLR", [imm], state, seed)
+    agree_api(spec, "Model.ExecuteSUBSPCLR", [imm], state, seed)
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(), new_pc=WORD, new_cpsr=WORD)
 def test_rfe_agrees(spec: Spec, state: dict[str, Any], new_pc: int, new_cpsr: int) -> None:
-    agree(spec, "Model.ExecuteRFE", [new_pc, new_cpsr], state)
+    agree_api(spec, "Model.ExecuteRFE", [new_pc, new_cpsr], state)
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(), imod=st.integers(0, 3), flags=st.lists(st.booleans(), min_size=4,
        max_size=4), mode=st.integers(0, 31))
 def test_cps_agrees(spec: Spec, state: dict[str, Any], imod: int, flags: list[bool], mode: int) -> None:
-    agree(spec, "Model.ExecuteCPS", [imod, *flags, mode], state)
+    agree_api(spec, "Model.ExecuteCPS", [imod, *flags, mode], state)
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(), value=WORD, bytemask=st.integers(0, 15))
 def test_msr_agrees(spec: Spec, state: dict[str, Any], value: int, bytemask: int) -> None:
-    agree(spec, "Model.ExecuteMSRCPSR", [value, bytemask], state)
+    agree_api(spec, "Model.ExecuteMSRCPSR", [value, bytemask], state)
 
 
 @settings(max_examples=EXAMPLES)
 @given(state=processor_states(), n=st.integers(0, 14), mode=st.sampled_from(MODES), value=WORD)
 def test_banked_register_write_agrees(spec: Spec, state: dict[str, Any], n: int, mode: int,
                                       value: int) -> None:
-    agree(spec, "SetRmode", [n, mode, value], state)
+    agree_api(spec, "SetRmode", [n, mode, value], state)
 
 
 # ---- proofs and their mutants --------------------------------------------------------
 
 MODE_PROPERTIES = ["Modes.OnlyExceptionsEnterHyp", "Modes.NoInstructionEntersHyp"]
-
-
-def modes_mutants(properties: list[str]) -> list[Mutant]:
-    """The mutants of proofs/mutants/modes.toml that one of `properties` must catch."""
-    return [m for m in read_mutants() if m.source.endswith("modes.toml")
-            and set(m.caught_by) & set(properties)]
 
 
 @pytest.mark.parametrize("name", MODE_PROPERTIES)

@@ -8,22 +8,14 @@ the whole of memory afterwards.
 
 from __future__ import annotations
 
-from functools import cache
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hypspec.api import Spec, SymbolicCall
-from hypspec.lang.types import Map
-from hypspec.symbolic.instantiate import concrete_value, map_equals, substitution
+from hypspec.api import Spec
+from tests.helpers.agreement import assert_agree
 from tests.strategies import GUEST_MMU_OFF, stage2_noise_worlds, stage2_worlds
 
 EXAMPLES = 300
-
-
-@cache
-def _symbolic(spec: Spec, name: str) -> SymbolicCall:
-    return spec.symbolic(name)
 
 
 def _state(spec: Spec, world, seed: int):
@@ -32,19 +24,7 @@ def _state(spec: Spec, world, seed: int):
 
 
 def _agree(spec: Spec, name: str, args: list, world, seed: int) -> None:
-    call = _symbolic(spec, name)
-    func = spec.program.functions[name]
-    before = _state(spec, world, seed)
-    pairs = substitution(spec, call, args, before)
-    after = _state(spec, world, seed)
-    result = spec.compiled.function(name)(after, *args)
-    assert concrete_value(call.evaluation.result, func.result_ty, pairs) == result
-    for global_name, info in spec.program.globals.items():
-        term = call.evaluation.globals[global_name]
-        if isinstance(info.ty, Map):
-            assert map_equals(term, getattr(after, global_name), info.ty, pairs), global_name
-        else:
-            assert concrete_value(term, info.ty, pairs) == getattr(after, global_name), global_name
+    assert_agree(spec, name, args, lambda: _state(spec, world, seed))
 
 
 def _translate_args(world) -> list:

@@ -3,7 +3,7 @@ User mode, the priority cases, a differential test of both semantics, and the pr
 proofs/traps.md with their mutants.
 
 Expected HSR values are assembled by hand from the ISS layouts of ARM DDI 0406C.d §B3.13.6
-(helpers in test_hyp_syndromes.py); the trap rules each row exercises are those of §B1.14.
+(helpers in tests/helpers/syndromes.py); the trap rules each row exercises are those of §B1.14.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypspec.api import SPEC_DIR, Spec
 from hypspec.proof.mutants import check_mutant, read_mutants
 from hypspec.proof.prover import PROVED, prove
-from tests.spec.test_a32_encodings import (
+from tests.helpers.a32 import (
     SYSM_ELR_HYP,
     SYSM_LR_SVC,
     SYSM_SP_HYP,
@@ -27,11 +27,9 @@ from tests.spec.test_a32_encodings import (
     VADD_F64,
     VADD_I32_Q,
     VLD1,
-    agree,
     bxj,
     eret,
     hvc,
-    interesting_words,
     ldc,
     mcr,
     mcrr,
@@ -46,7 +44,9 @@ from tests.spec.test_a32_encodings import (
     wfe,
     wfi,
 )
-from tests.spec.test_hyp_syndromes import cv, hsr, iss_mcr, iss_mcrr
+from tests.helpers.agreement import agree
+from tests.helpers.syndromes import cv, hsr, iss_mcr, iss_mcrr
+from tests.strategies import interesting_words
 
 SVC_MODE, USR_MODE, SYS_MODE, FIQ_MODE = 0x1D3, 0x1D0, 0x1DF, 0x1D1
 EXECUTE, UNDEF, HYP = "TrapOutcome_Execute", "TrapOutcome_Undefined", "TrapOutcome_HypTrap"

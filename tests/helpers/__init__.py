@@ -1,0 +1,1 @@
+"""Test machinery shared by several test modules (strategies live in tests/strategies.py)."""
