@@ -14,8 +14,24 @@ what QEMU did with what the spec said, field by field:
 * an abort: HSR, HDFAR, HIFAR and HPFAR from ``expected.registers``, each under
   ``masks[<reg>]`` (1 = compared; absent = all bits; ``0x0`` = not compared).
 
+A ``traps`` vector (``Model.TrapDecision``) becomes a :class:`TrapCase` for the trap harness
+(:mod:`hypspec.conformance.trap_qemu`), which runs one guest instruction under a trap
+configuration; what is compared is what the spec computes:
+
+* the outcome: spec ``execute`` must be harness ``executed``, ``undefined`` ``undefined``,
+  ``hyp_trap`` ``hyp_trap``, ``supervisor_call`` the guest's Supervisor Call vector (harness
+  ``other``), and ``secure_monitor_call`` ``executed`` (the Secure Monitor, on QEMU its PSCI
+  firmware, returns to the next instruction);
+* for a Hyp trap, HSR under ``masks["HSR"]``;
+* ``expected.return_address``: the offset from the instruction's address of ELR_hyp (Hyp trap),
+  LR_und (UNDEFINED) or LR_svc (Supervisor Call), as the spec's exception entry computes it.
+
+The spec's trap decision computes no register values, so r0-r12 after an executed instruction
+are not compared.
+
 A disagreement is *known* when an entry of the deviations file (``known_deviations.toml``)
-matches its category, field and, if the entry names one, a flag of the vector.  Exit status:
+matches its category and field, and the vector carries the entry's ``flag`` and every one of its
+``flags`` (those it names).  Exit status:
 0 when every disagreement is known, 1 when one is not, 2 for bad input (vector file, deviations
 file, unrunnable vector, missing tools) and 3 when the harness itself failed.
 """
@@ -47,6 +63,16 @@ from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
 from hypspec.conformance.stage2_image import CODE_HYP_ABORT, CODE_OK, CODE_OK_WORD
 from hypspec.conformance.toolchain import emit_elf as write_images
 from hypspec.conformance.toolchain import find_toolchain
+from hypspec.conformance.trap_case import (
+    GUEST_CPSR,
+    HCR_FORCED,
+    REGISTER_NAMES,
+    TrapCase,
+    TrapObservation,
+)
+from hypspec.conformance.trap_case import validate as validate_trap
+from hypspec.conformance.trap_image import assign_snippets, emit_trap_elf
+from hypspec.conformance.trap_qemu import run_traps
 from hypspec.vectors.store import VectorFileError, read_vectors
 
 DEFAULT_DEVIATIONS = Path(__file__).with_name("known_deviations.toml")
@@ -61,11 +87,33 @@ HVC_IMM_MASK = 0xFFFF  # HSR.ISS[15:0] of an HVC trap: the immediate
 WORD = 0xFFFF_FFFF
 DOUBLEWORD = (1 << 64) - 1
 ABORT_REGISTERS = ("HSR", "HDFAR", "HIFAR", "HPFAR")
+#: Registers a trap vector's return address is compared in (see ``expected.return_address``).
+RETURN_REGISTERS = ("ELR_hyp", "LR_und", "LR_svc")
 #: Field names a disagreement (and a deviation entry) can carry; ``memory`` stands for
 #: ``memory[<pa>]``.
-FIELDS = ("outcome", "data", "memory", "fetched", *ABORT_REGISTERS)
+FIELDS = ("outcome", "data", "memory", "fetched", *ABORT_REGISTERS, *RETURN_REGISTERS)
 #: The harness outcome each spec outcome must produce.
 HARNESS_OUTCOME = {"ok": "ok", "stage2_abort": "hyp_abort"}
+#: The trap harness outcome each outcome of ``Model.TrapDecision`` must produce.
+TRAP_OUTCOME = {
+    "execute": "executed",
+    "undefined": "undefined",
+    "hyp_trap": "hyp_trap",
+    "supervisor_call": "other",
+    "secure_monitor_call": "executed",
+}
+#: What the trap harness's ``detail`` starts with for an exception taken to the guest's SVC vector.
+SVC_VECTOR_DETAIL = "guest supervisor_call vector"
+#: The category whose vectors run on the trap harness; every other category (``stage2`` and any
+#: label a user gives a file of Stage 2 vectors) runs on the Stage 2 harness.
+TRAPS = "traps"
+#: The spec operation a category's vectors describe.
+OPERATIONS = {"stage2": "Model.Stage2GuestAccess", TRAPS: "Model.TrapDecision"}
+
+
+def category_operation(category: str) -> str:
+    return OPERATIONS.get(category, OPERATIONS["stage2"])
+
 
 # --- Disagreements and known deviations ----------------------------------------------------------
 
@@ -99,12 +147,14 @@ class Deviation:
     reason: str
     citation: str
     right: str  # "spec" or "implementation"
+    flags: tuple[str, ...] = ()  # every one must be a flag of the vector, as must ``flag``
 
     def matches(self, disagreement: Disagreement) -> bool:
+        required = (*self.flags, *([self.flag] if self.flag is not None else []))
         return (
             disagreement.category == self.category
             and disagreement.base_field in self.fields
-            and (self.flag is None or self.flag in disagreement.flags)
+            and all(flag in disagreement.flags for flag in required)
         )
 
 
@@ -112,12 +162,12 @@ class DeviationsFileError(ConformanceInputError):
     """The known-deviations file is not valid TOML or an entry is malformed."""
 
 
-_DEVIATION_KEYS = {"id", "category", "fields", "flag", "reason", "citation", "right"}
-_DEVIATION_REQUIRED = _DEVIATION_KEYS - {"flag"}
+_DEVIATION_KEYS = {"id", "category", "fields", "flag", "flags", "reason", "citation", "right"}
+_DEVIATION_REQUIRED = _DEVIATION_KEYS - {"flag", "flags"}
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _CATEGORY = re.compile(r"[a-z0-9]+")
 _FLAG = re.compile(r"[A-Z0-9_]+")
-_SECTION = re.compile(r"\b[AB]\d+(\.\d+)*\b")
+_SECTION = re.compile(r"\b[A-D]\d+(\.\d+)*\b")
 
 
 def _entry_error(path: Path, index: int, entry: dict[str, Any], message: str) -> DeviationsFileError:
@@ -156,6 +206,9 @@ def _entry_problem(entry: dict[str, Any]) -> str | None:
     flag = entry.get("flag")
     if flag is not None and not (isinstance(flag, str) and _FLAG.fullmatch(flag)):
         return f"'flag' {flag!r} must be a vector flag, matching [A-Z0-9_]+"
+    flags = entry.get("flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) and _FLAG.fullmatch(f) for f in flags):
+        return f"'flags' {flags!r} must be a list of vector flags, each matching [A-Z0-9_]+"
     if "DDI 0406C.d" not in entry["citation"] or not _SECTION.search(entry["citation"]):
         return (
             f"'citation' {entry['citation']!r} must cite the ARM ARM section that decides the "
@@ -202,6 +255,7 @@ def load_deviations(path: Path = DEFAULT_DEVIATIONS) -> list[Deviation]:
                 reason=entry["reason"],
                 citation=entry["citation"],
                 right=entry["right"],
+                flags=tuple(entry.get("flags", [])),
             )
         )
     return deviations
@@ -400,6 +454,153 @@ def compare(
     return found
 
 
+# --- Trap vectors --------------------------------------------------------------------------------
+
+
+def trap_vector_to_case(vector: dict[str, Any]) -> TrapCase:
+    """The trap harness stimulus of a (schema-valid) ``traps`` vector; the vector id is the case id.
+
+    Raises :class:`ConformanceInputError` when the vector's state is not one the harness can
+    produce: the CPSR must be the one the harness enters the vector's mode with, HCR must hold
+    the bits the harness forces (IMO), and PMUSERENR, which the harness does not program, must
+    be 0 (QEMU's reset value).
+    """
+    operation = vector["operation"]
+    mode = operation["mode"]
+    registers = {name: int(value, 16) for name, value in vector["state"]["registers"].items()}
+    for name in ("CPSR", *REGISTER_NAMES):
+        if name not in registers:
+            raise _vector_error(
+                vector,
+                f"state.registers has no {name}; the trap harness needs CPSR and {', '.join(REGISTER_NAMES)}",
+            )
+    if registers["CPSR"] != GUEST_CPSR[mode]:
+        raise _vector_error(
+            vector,
+            f"CPSR {registers['CPSR']:#x} is not {GUEST_CPSR[mode]:#x}, the CPSR the harness enters "
+            f"{mode} mode with",
+        )
+    if registers["HCR"] & HCR_FORCED != HCR_FORCED:
+        raise _vector_error(
+            vector,
+            f"HCR {registers['HCR']:#x} lacks the bits the harness forces ({HCR_FORCED:#x}, HCR.IMO), "
+            "so the spec would decide for another HCR than the one the instruction runs with",
+        )
+    if registers.get("PMUSERENR", 0):
+        raise _vector_error(vector, "PMUSERENR must be 0: the trap harness does not program it")
+    gprs = {int(name[1:]): int(value, 16) for name, value in vector["state"]["gprs"].items()}
+    return TrapCase(
+        id=vector["id"],
+        mode=mode,
+        instruction=int(operation["opcode"], 16),
+        registers={name: registers[name] for name in REGISTER_NAMES},
+        gprs=gprs,
+    )
+
+
+#: The register an exception entry puts the return address in, by spec outcome.
+_RETURN_REGISTER = {"hyp_trap": "ELR_hyp", "undefined": "LR_und", "supervisor_call": "LR_svc"}
+
+
+def trap_checks(vector: dict[str, Any]) -> list[Check]:
+    """Every value compared for a ``traps`` vector besides its outcome.
+
+    ``return_address`` checks compare offsets from the instruction's address (modulo 2^32).
+    """
+    expected = vector["expected"]
+    outcome = expected["outcome"]
+    checks = []
+    if outcome == "hyp_trap":
+        if "HSR" not in expected["registers"]:
+            raise _vector_error(vector, "a hyp_trap must give expected.registers.HSR, the syndrome")
+        mask = _mask(vector, "HSR") & WORD
+        if mask:
+            checks.append(Check("HSR", int(expected["registers"]["HSR"], 16), mask, 8))
+    returned = expected.get("return_address")
+    if returned is not None:
+        register = _RETURN_REGISTER.get(outcome)
+        if returned["register"] != register:
+            raise _vector_error(
+                vector,
+                f"expected.return_address names {returned['register']}, but a {outcome} outcome "
+                f"leaves its return address in {register or 'no register the harness reports'}",
+            )
+        checks.append(Check(register, returned["offset"], WORD, 8))
+    return checks
+
+
+_LR = re.compile(r"\blr=0x([0-9a-f]{8})\b")
+
+
+def _trap_observed(check: Check, observation: TrapObservation, address: int) -> int | None:
+    if check.field == "HSR":
+        return observation.hsr
+    if check.field == "LR_svc":
+        match = _LR.search(observation.detail)
+        return None if match is None else (int(match[1], 16) - address) & WORD
+    return None if observation.elr is None else (observation.elr - address) & WORD
+
+
+def _trap_outcome_matches(outcome: str, observation: TrapObservation) -> bool:
+    if observation.outcome != TRAP_OUTCOME[outcome]:
+        return False
+    return outcome != "supervisor_call" or observation.detail.startswith(SVC_VECTOR_DETAIL)
+
+
+def _trap_outcome_text(observation: TrapObservation) -> str:
+    values = [
+        f"{name}={value:#010x}"
+        for name in ("hsr", "elr")
+        if (value := getattr(observation, name)) is not None
+    ]
+    detail = f" ({observation.detail})" if observation.detail else ""
+    return " ".join([observation.outcome, *values]) + detail
+
+
+def compare_trap(
+    vector: dict[str, Any], observation: TrapObservation, address: int, *, category: str = "traps"
+) -> list[Disagreement]:
+    """The fields on which ``observation`` differs from what a ``traps`` vector expects.
+
+    ``address`` is where the harness placed the instruction (return addresses are offsets from it).
+    """
+    if observation.id != vector["id"]:
+        raise ValueError(f"observation {observation.id!r} is not of vector {vector['id']!r}")
+    flags = tuple(vector["flags"])
+    outcome = vector["expected"]["outcome"]
+    if not _trap_outcome_matches(outcome, observation):
+        seen = _trap_outcome_text(observation)
+        return [Disagreement(vector["id"], category, "outcome", outcome, seen, flags)]
+    found = []
+    for check in trap_checks(vector):
+        value = _trap_observed(check, observation, address)
+        if value is not None and value & check.mask == check.expected & check.mask:
+            continue
+        seen = "none" if value is None else check.hex(value)
+        found.append(
+            Disagreement(
+                vector["id"],
+                category,
+                check.field,
+                check.hex(check.expected),
+                seen,
+                flags,
+                check.hex(check.mask),
+            )
+        )
+    return found
+
+
+def trap_addresses(cases: Sequence[TrapCase], batch: int) -> dict[str, int]:
+    """Where :func:`run_traps` with this ``batch`` places each case's instruction, by case id."""
+    addresses: dict[str, int] = {}
+    for start in range(0, len(cases), batch):
+        chunk = cases[start : start + batch]
+        for case, snippet in zip(chunk, assign_snippets(chunk), strict=True):
+            addresses[case.id] = snippet.address
+    return addresses
+
+
 # --- Loading a run's vectors ---------------------------------------------------------------------
 
 
@@ -408,7 +609,7 @@ class LoadedVector:
     file: Path
     category: str
     vector: dict[str, Any]
-    case: Stage2Case
+    case: Stage2Case | TrapCase
 
 
 @dataclass(frozen=True)
@@ -436,6 +637,18 @@ def vector_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _load_vector(path: Path, category: str, vector: dict[str, Any]) -> LoadedVector:
+    operation, wanted = vector["operation"]["name"], category_operation(category)
+    if operation != wanted:
+        raise _vector_error(
+            vector,
+            f"operation {operation} in a file of category {category!r}, whose vectors are {wanted} "
+            f"(Model.TrapDecision vectors run from files of category {TRAPS!r})",
+        )
+    if category == TRAPS:
+        trap = trap_vector_to_case(vector)
+        validate_trap(trap)
+        trap_checks(vector)
+        return LoadedVector(path, category, vector, trap)
     case = vector_to_case(vector)
     validate(case)
     expected_checks(vector)
@@ -526,9 +739,64 @@ _HOW_TO_CHECK = (
 )
 
 
+_HOW_TO_CHECK_TRAPS = (
+    "Run the 'qemu' command (or load the ELF on a board) and read the lines "
+    "'R <index> <code> <tries> <hsr> <elr> <spsr> <vec> <glr> <gspsr> <fsr> <far> [rN=value]...' "
+    "(see hypspec/conformance/trap_qemu.py for how a line becomes an outcome). Case <index> agrees "
+    "when its outcome is 'outcome' and, for every entry of check, (value & mask) == (expected & mask), "
+    "where hsr is the <hsr> column, and ELR_hyp, LR_und (<glr> of the undefined vector) and LR_svc "
+    "(<glr> of the supervisor call vector) are offsets from the case's 'address'."
+)
+
+
+def trap_manifest_entry(index: int, item: LoadedVector, address: int) -> dict[str, Any]:
+    """What a board run must show for one trap case."""
+    vector = item.vector
+    outcome = vector["expected"]["outcome"]
+    check = {c.field: {"expected": c.hex(c.expected), "mask": c.hex(c.mask)} for c in trap_checks(vector)}
+    return {
+        "index": index,
+        "id": vector["id"],
+        "file": str(item.file),
+        "category": item.category,
+        "address": f"{address:#010x}",
+        "instruction": vector["operation"]["opcode"],
+        "spec_outcome": outcome,
+        "outcome": TRAP_OUTCOME[outcome],
+        "check": check,
+    }
+
+
+def _emit_trap_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> list[Path]:
+    cases = [item.case for item in items]
+    elves = emit_trap_elf(cases, out_dir, batch=batch)  # type: ignore[arg-type]
+    addresses = trap_addresses(cases, batch)  # type: ignore[arg-type]
+    for number, elf in enumerate(elves):
+        chunk = items[number * batch : (number + 1) * batch]
+        manifest_path = elf.with_suffix(".json")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if [c["id"] for c in manifest["cases"]] != [item.case.id for item in chunk]:
+            raise HarnessBuildError(f"{manifest_path}: cases do not match the images' batches")
+        manifest["expected_format"] = EXPECTED_FORMAT
+        manifest["how_to_check"] = _HOW_TO_CHECK_TRAPS
+        manifest["expected"] = [
+            trap_manifest_entry(i, item, addresses[item.case.id]) for i, item in enumerate(chunk)
+        ]
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return elves
+
+
 def emit_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> list[Path]:
-    """Write the ELF images and per-image manifests, with each case's expected results."""
-    elves = write_images([item.case for item in items], out_dir, batch=batch)
+    """Write the ELF images and per-image manifests, with each case's expected results.
+
+    Stage 2 cases go to ``stage2_NNN.*`` images, trap cases to ``trap_NNN.*``.
+    """
+    traps = [item for item in items if isinstance(item.case, TrapCase)]
+    items = [item for item in items if not isinstance(item.case, TrapCase)]
+    trap_elves = _emit_trap_images(traps, out_dir, batch=batch) if traps else []
+    if not items:
+        return trap_elves
+    elves = write_images([item.case for item in items], out_dir, batch=batch)  # type: ignore[misc]
     for number, elf in enumerate(elves):
         chunk = items[number * batch : (number + 1) * batch]
         manifest_path = elf.with_suffix(".json")
@@ -539,7 +807,7 @@ def emit_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> 
         manifest["how_to_check"] = _HOW_TO_CHECK
         manifest["expected"] = [manifest_entry(i, item) for i, item in enumerate(chunk)]
         manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    return elves
+    return elves + trap_elves
 
 
 # --- The run and its report ----------------------------------------------------------------------
@@ -735,20 +1003,26 @@ def _render(report: ConformReport) -> list[str]:
     return [*lines, "", verdict]
 
 
+Observation = Stage2Observation | TrapObservation
+
+
 def _run(
     items: Sequence[LoadedVector], *, batch: int, jobs: int, progress: Callable[[str], None] | None
-) -> list[Stage2Observation]:
-    """Run the cases a few images at a time so a long run can report progress."""
+) -> list[Observation]:
+    """Run the cases a few images at a time so a long run can report progress; trap cases last."""
+    stage2 = [item.case for item in items if isinstance(item.case, Stage2Case)]
+    traps = [item.case for item in items if isinstance(item.case, TrapCase)]
     step = batch * jobs
-    observations: list[Stage2Observation] = []
+    seen: dict[str, Observation] = {}
     start = time.monotonic()
-    for first in range(0, len(items), step):
-        chunk = [item.case for item in items[first : first + step]]
-        observations += run_stage2(chunk, batch=batch, jobs=jobs)
-        if progress is not None:
-            elapsed = time.monotonic() - start
-            progress(f"conform: {len(observations)}/{len(items)} vectors run ({elapsed:.1f} s)")
-    return observations
+    for cases, run in ((stage2, run_stage2), (traps, run_traps)):
+        for first in range(0, len(cases), step):
+            for observation in run(cases[first : first + step], batch=batch, jobs=jobs):  # type: ignore[operator]
+                seen[observation.id] = observation
+            if progress is not None:
+                elapsed = time.monotonic() - start
+                progress(f"conform: {len(seen)}/{len(items)} vectors run ({elapsed:.1f} s)")
+    return [seen[item.case.id] for item in items]
 
 
 def conform(
@@ -774,13 +1048,16 @@ def conform(
     find_toolchain()
     images = emit_images(items, emit_elf, batch=batch) if emit_elf is not None else []
     observations = _run(items, batch=batch, jobs=jobs, progress=progress)
+    addresses = trap_addresses([item.case for item in items if isinstance(item.case, TrapCase)], batch)
     categories = {s.category: CategoryCounts() for s in files}
     findings: list[Finding] = []
     for item, observation in zip(items, observations, strict=True):
-        found = [
-            Finding(d, item.file, match_deviation(d, known))
-            for d in compare(item.vector, observation, category=item.category)
-        ]
+        if isinstance(observation, TrapObservation):
+            address = addresses[item.case.id]
+            disagreements = compare_trap(item.vector, observation, address, category=item.category)
+        else:
+            disagreements = compare(item.vector, observation, category=item.category)
+        found = [Finding(d, item.file, match_deviation(d, known)) for d in disagreements]
         categories[item.category].add(found)
         findings += found
     return ConformReport(files, categories, findings, known, images)
@@ -831,7 +1108,8 @@ def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run conformance vectors on QEMU and compare with the spec",
         description=(
             "Run every vector of the given *.jsonl files (or directories of them) on the "
-            "bare-metal Stage-2 harness under QEMU and compare the results with the spec. "
+            "bare-metal harnesses under QEMU (stage2: one guest access under Stage 2; traps: one "
+            "guest instruction under a trap configuration) and compare the results with the spec. "
             "Exit 0 when every disagreement is a known deviation, 1 when one is not, 2 for bad "
             "input or missing tools, 3 when the harness itself failed."
         ),

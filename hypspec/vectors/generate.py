@@ -12,10 +12,10 @@ from typing import Any
 
 from hypspec import __version__
 from hypspec.api import SPEC_DIR, Spec
-from hypspec.vectors import stage2
+from hypspec.vectors import stage2, traps
 from hypspec.vectors.store import FORMAT, write_vectors
 
-CATEGORIES = {"stage2": stage2.generate}
+CATEGORIES = {"stage2": stage2.generate, "traps": traps.generate}
 
 
 def add_vectors_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,11 +45,16 @@ def run_vectors(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     feasible = Counter(p.function for p in generated.feasible)
     hit = Counter(p.function for p in generated.hit)
-    coverage = {
+    coverage: dict[str, Any] = {
         "feasible_paths": len(generated.feasible),
         "paths_hit": len(generated.hit),
         "by_function": {name: [hit[name], feasible[name]] for name in sorted(feasible)},
     }
+    not_runnable = getattr(generated, "not_runnable", {})
+    if not_runnable:
+        coverage["not_runnable"] = [
+            {"path": path.key, "rules": rules} for path, rules in sorted(not_runnable.items())
+        ]
     meta: dict[str, Any] = {
         "format": FORMAT,
         "category": args.category,
@@ -71,4 +76,8 @@ def run_vectors(args: argparse.Namespace) -> int:
         width = max(len(name) for name in feasible)
         for name in sorted(feasible):
             print(f"  {name:<{width}}  {hit[name]:>3}/{feasible[name]}")
+        if not_runnable:
+            print(f"not runnable on the harness: {len(not_runnable)} path(s) the spec can take")
+            for path, rules in sorted(not_runnable.items()):
+                print(f"  {path.key}  ({'; '.join(rules)})")
     return 0
