@@ -78,6 +78,18 @@ class Oracle:
         return value
 
 
+class FilledOracle(Oracle):
+    """Every UNKNOWN all zeros (fill 0) or all ones (fill -1): comparing the two
+    runs shows which output bits depend on an UNKNOWN, so vectors can mask them."""
+
+    def __init__(self, fill: int) -> None:
+        super().__init__(0)
+        self.fill = fill
+
+    def value(self, loc: str, width: int) -> int:
+        return self.fill & ((1 << width) - 1)
+
+
 class RecordingMap(dict):
     """A map that remembers which keys were read, and can supply missing ones.
 

@@ -24,7 +24,7 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State
-from hypspec.concrete.runtime import Oracle, RecordingMap
+from hypspec.concrete.runtime import FilledOracle, Oracle, RecordingMap
 from hypspec.lang.types import BOOL, Bits
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
@@ -212,21 +212,10 @@ def make_vector(spec: Spec, vector_id: str, kind: str, world: World, seed: int,
 
 
 def _run_outputs(spec: Spec, world: World, access: Access, fill: int) -> dict[str, int]:
-    oracle = _FilledOracle(fill)
+    oracle = FilledOracle(fill)
     state = _state(spec, world, oracle)
     spec.compiled.function(OPERATION)(state, *access.args())
     return {name: getattr(state, name) for name in REPORTED}
-
-
-class _FilledOracle(Oracle):
-    """Every UNKNOWN all zeros (fill 0) or all ones (fill -1)."""
-
-    def __init__(self, fill: int) -> None:
-        super().__init__(0)
-        self.fill = fill
-
-    def value(self, loc: str, width: int) -> int:
-        return self.fill & ((1 << width) - 1)
 
 
 def _start_level_valid(vtcr: int) -> bool:

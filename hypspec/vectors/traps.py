@@ -29,7 +29,7 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State, SymbolicCall
-from hypspec.concrete.runtime import Oracle
+from hypspec.concrete.runtime import FilledOracle, Oracle
 from hypspec.conformance import trap_case
 from hypspec.lang.types import Bits
 from hypspec.symbolic.evaluator import Decision, Invocation, SymbolicEvaluator, to_z3
@@ -490,17 +490,6 @@ def witness_stimulus(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> tupl
 # ---- one vector -------------------------------------------------------------------------------
 
 
-class _FilledOracle(Oracle):
-    """Every UNKNOWN all zeros (fill 0) or all ones (fill -1)."""
-
-    def __init__(self, fill: int) -> None:
-        super().__init__(0)
-        self.fill = fill
-
-    def value(self, loc: str, width: int) -> int:
-        return self.fill & ((1 << width) - 1)
-
-
 def _state(spec: Spec, stimulus: Stimulus, oracle: Oracle) -> State:
     state = spec.state(**stimulus.registers)
     state.oracle = oracle
@@ -560,7 +549,7 @@ def decisive_controls(spec: Spec, stimulus: Stimulus) -> list[str]:
     Each one-bit field is flipped, CPACR.cp10 takes each other value; UNKNOWN bits are held at
     zero, so that only the decision itself is compared.
     """
-    reference = _decision(spec, stimulus, _FilledOracle(0))
+    reference = _decision(spec, stimulus, FilledOracle(0))
     found = []
     for register, name, hi, lo in _decisive_candidates(spec):
         value = stimulus.registers[register]
@@ -571,7 +560,7 @@ def decisive_controls(spec: Spec, stimulus: Stimulus) -> list[str]:
                 continue
             changed = value & ~(((1 << width) - 1) << lo) | other << lo
             registers = {**stimulus.registers, register: changed}
-            if _decision(spec, replace(stimulus, registers=registers), _FilledOracle(0)) != reference:
+            if _decision(spec, replace(stimulus, registers=registers), FilledOracle(0)) != reference:
                 found.append(f"{register}_{name}_{current}".upper())
                 break
     return found
@@ -682,7 +671,7 @@ def make_vector(
     outcome = spec.decode(outcome, spec.program.records["Model.TrapResult"].fields[0][1])
     masks = {"HSR": _hex(WORD)}
     if state.oracle.chosen:
-        low, high = (_decision(spec, stimulus, _FilledOracle(fill))[1] for fill in (0, -1))
+        low, high = (_decision(spec, stimulus, FilledOracle(fill))[1] for fill in (0, -1))
         masks["HSR"] = _hex(~(low ^ high) & WORD)
     instr = decoded(spec, stimulus.opcode)
     expected: dict[str, Any] = {
