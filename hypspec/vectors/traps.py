@@ -639,7 +639,8 @@ def vector_flags(spec: Spec, stimulus: Stimulus) -> list[str]:
     * `<REGISTER>_<FIELD>_<value>` for each control whose value decides the outcome
       (`decisive_controls`);
     * `UNPREDICTABLE_IN_ARMV7` when ARMv7 leaves the case UNPREDICTABLE and the spec follows the
-      behaviour ARMv8 defines, with `UNPREDICTABLE_<case>` naming the case.
+      behaviour ARMv8 defines, with `UNPREDICTABLE_<case>` naming the case;
+    * `HSTR_BEFORE_UNDEFINED` when HSTR traps a PL1 access that would otherwise be UNDEFINED.
     """
     instr = decoded(spec, stimulus.opcode)
     iclass = instr["iclass"]
@@ -653,7 +654,26 @@ def vector_flags(spec: Spec, stimulus: Stimulus) -> list[str]:
         flags.add("CONDITIONAL")
     flags.update(decisive_controls(spec, stimulus))
     flags.update(_unpredictable(spec, stimulus, instr, register))
+    if _hstr_before_undefined(spec, stimulus, instr, register):
+        flags.add("HSTR_BEFORE_UNDEFINED")
     return sorted(flags)
+
+
+def _hstr_before_undefined(
+    spec: Spec, stimulus: Stimulus, instr: dict[str, Any], register: str | None
+) -> bool:
+    """Whether HSTR traps a PL1 CP15 access that would otherwise be UNDEFINED (an unallocated
+    encoding, a Hyp-only register, a write to a read-only one): rule 2 of spec/04."""
+    if stimulus.mode != "svc" or register is None or instr["coproc"] != 15:
+        return False
+    if instr["iclass"] not in ("A32Class_MCR_MRC", "A32Class_MCRR_MRRC"):
+        return False
+    major = instr["CRn"] if instr["iclass"] == "A32Class_MCR_MRC" else instr["CRm"]
+    if major in (4, 14) or not stimulus.registers["HSTR"] >> major & 1:
+        return False
+    state = _state(spec, stimulus, FilledOracle(0))
+    verdict = spec.call("Model.SysRegAccess", register, instr["read"], 1, state=state)
+    return verdict == "Verdict_Undefined"
 
 
 def make_vector(
@@ -845,7 +865,7 @@ CATALOGUE: tuple[Row, ...] = (
     _hstr(8, mcr(15, 0, 8, 7, 0)),  # TLBIALL
     _hstr(9, mrc(15, 0, 9, 12, 0)),  # PMCR
     _hstr(10, mrc(15, 0, 10, 2, 0)),  # PRRR
-    _hstr(11, mrc(15, 0, 11, 0, 0)),  # nothing at c11 on Cortex-A15: UNDEFINED first
+    _hstr(11, mrc(15, 0, 11, 0, 0)),  # nothing at c11 on Cortex-A15: HSTR.T11 still traps it at PL1
     _hstr(12, mrc(15, 0, 12, 0, 0)),  # VBAR
     _hstr(13, mrc(15, 0, 13, 0, 1)),  # CONTEXTIDR
     _hstr(15, mrc(15, 4, 15, 0, 0)),  # CBAR

@@ -56,6 +56,7 @@ PROPERTIES = [
     "Traps.HypOnlyInaccessible", "Traps.HypOnlyNotGuestAccessible", "A32.DecodeEncode",
     "A32.EncodeDecode", "Traps.SyndromeMatchesClass", "Traps.SyndromeReportsOperands",
     "Traps.CPACRBeforeHCPTR", "Traps.MajorMatchesTable", "Traps.MajorMatchesTable64",
+    "Traps.UndefinedEncodingsNeverExecute",
 ]
 
 
@@ -92,6 +93,7 @@ SCTLR_R, SCTLR_R_HSR = mcr15(1, 0, 0, 0, read=True)
 SCTLR_W, SCTLR_W_HSR = mcr15(1, 0, 0, 0, read=False, rt=1)
 PMCCNTR_R, PMCCNTR_HSR = mcr15(9, 0, 13, 0, read=True)
 CNTP_CTL_R, CNTP_CTL_HSR = mcr15(14, 0, 2, 1, read=True)
+HCR_R, HCR_R_HSR = mcr15(1, 4, 1, 0, read=True)
 CNTPCT = mrrc(15, 0, 2, 3, 14)
 CNTPCT_HSR = hsr(0x04, 1, iss_mcrr(opc1=0, rt2=3, rt=2, crm=14, read=True))
 
@@ -176,8 +178,9 @@ ROWS = [
         (HYP, 0x0FE13C01), (UNDEF, None)),
     Row("HSTR.T13 traps TPIDRURW at PL0 too", mcr15(13, 0, 0, 2, read=True)[0], {"HSTR": {"T13": 1}},
         (HYP, mcr15(13, 0, 0, 2, read=True)[1]), (HYP, mcr15(13, 0, 0, 2, read=True)[1])),
-    Row("HCR is Hyp-only", mcr15(1, 4, 1, 0, read=True)[0], {"HSTR": {"T1": 1}}, (UNDEF, None),
+    Row("HCR is Hyp-only; HSTR.T1 still traps it at PL1", HCR_R, {"HSTR": {"T1": 1}}, (HYP, HCR_R_HSR),
         (UNDEF, None)),
+    Row("HCR is Hyp-only", HCR_R, {}, (UNDEF, None), (UNDEF, None)),
     Row("VTTBR (MCRR opc1 6) is Hyp-only", mcrr(15, 6, 0, 1, 2), {}, (UNDEF, None), (UNDEF, None)),
     Row("CNTVOFF (MCRR opc1 4) is Hyp-only", mcrr(15, 4, 0, 1, 14), {}, (UNDEF, None), (UNDEF, None)),
     Row("MRS ELR_hyp is UNDEFINED below PL2", mrs_banked(0, SYSM_ELR_HYP), {}, (UNDEF, None),
@@ -282,20 +285,69 @@ def test_trcdis_beats_tta(trace_spec: Spec) -> None:
     assert decide(trace_spec, mcr14(0, 1, 0, 0)[0], SVC_MODE, config)["outcome"] == UNDEF
 
 
-def test_hyp_only_beats_every_trap(spec: Spec) -> None:
-    everything = {"HCR": 0x0FFFE000, "HSTR": 0x3BFEF, "HCPTR": 0x8010BFFF, "HDCR": 0xFE0}
-    for word in (mcr15(1, 4, 1, 0, read=True)[0], mcr15(12, 4, 0, 0, read=False)[0],
-                 mcrr(15, 4, 0, 1, 2), mrrc(15, 6, 0, 1, 14)):
-        assert decide(spec, word, SVC_MODE, everything)["outcome"] == UNDEF
+HYP_ONLY_ACCESSES = [
+    (mcr15(1, 4, 1, 0, read=True)[0], 1),  # HCR (c1), read
+    (mcr15(12, 4, 0, 0, read=False)[0], 12),  # HVBAR (c12), write
+    (mcrr(15, 4, 0, 1, 2), 2),  # HTTBR (MCRR, CRm = c2)
+    (mrrc(15, 6, 0, 1, 14), 14),  # CNTHP_CVAL (MRRC, CRm = c14: there is no HSTR.T14)
+]
+
+
+def test_hyp_only_beats_every_trap_but_hstr(spec: Spec) -> None:
+    """§B4.2: a Hyp-only register is UNDEFINED at PL1 whatever HCR, HCPTR and HDCR trap."""
+    everything_but_hstr = {"HCR": 0x0FFFE000, "HCPTR": 0x8010BFFF, "HDCR": 0xFE0}
+    for word, _ in HYP_ONLY_ACCESSES:
+        assert decide(spec, word, SVC_MODE, everything_but_hstr)["outcome"] == UNDEF
+
+
+def test_hstr_at_pl1_beats_hyp_only(spec: Spec) -> None:
+    """§B4.1.73: HSTR.Tn traps any PL1 access to c<n>, also one that would be UNDEFINED."""
+    for word, major in HYP_ONLY_ACCESSES:
+        expected = UNDEF if major == 14 else HYP
+        assert decide(spec, word, SVC_MODE, {"HSTR": 0x3BFEF})["outcome"] == expected
+        assert decide(spec, word, USR_MODE, {"HSTR": 0x3BFEF})["outcome"] == UNDEF
+
+
+def test_hstr_at_pl1_traps_unallocated_and_read_only_writes(spec: Spec) -> None:
+    unallocated, unallocated_hsr = mcr15(1, 0, 15, 7, read=True)  # nothing at c1, 0, c15, 7
+    assert decide(spec, unallocated, SVC_MODE, {})["outcome"] == UNDEF
+    taken = decide(spec, unallocated, SVC_MODE, {"HSTR": {"T1": 1}})
+    assert taken["outcome"] == HYP and taken["hsr"] == unallocated_hsr == 0x0FEE041F
+    midr_write, midr_hsr = mcr15(0, 0, 0, 0, read=False)
+    assert decide(spec, midr_write, SVC_MODE, {})["outcome"] == UNDEF
+    taken = decide(spec, midr_write, SVC_MODE, {"HSTR": {"T0": 1}})
+    assert taken["outcome"] == HYP and taken["hsr"] == midr_hsr == 0x0FE00000
+
+
+def test_tidcp_traps_the_implementation_defined_space_at_pl1(spec: Spec) -> None:
+    """§B1.14.3: c9 CRm c0-c2/c5-c8, c10 CRm c0/c1/c4/c8, c11 CRm c0-c8/c15, any opc1 and opc2."""
+    tidcp = {"HCR": {"TIDCP": 1}}
+    for crn, crm in [(9, 0), (9, 8), (10, 4), (11, 15), (11, 3)]:
+        word, expected = mcr15(crn, 7, crm, 5, read=True)
+        taken = decide(spec, word, SVC_MODE, tidcp)
+        assert taken["outcome"] == HYP and taken["hsr"] == expected
+    for crn, crm in [(9, 12), (9, 13), (10, 2), (11, 9)]:  # PMU, PRRR, unlisted: not TIDCP's
+        word, _ = mcr15(crn, 0, crm, 0, read=True)
+        assert decide(spec, word, SVC_MODE, tidcp)["outcome"] != HYP
+    assert decide(spec, mcr15(9, 1, 0, 2, read=True)[0], USR_MODE, tidcp)["outcome"] == UNDEF  # L2CTLR
+
+
+def test_undefined_encodings_are_undefined_and_routed_by_tge(spec: Spec) -> None:
+    for word in (0xEEF10A90, 0xEC000000, 0xE7F000F0):
+        assert decide(spec, word, SVC_MODE, {"HCPTR": {"TCP10": 1, "TCP11": 1}, **FP_ON})["outcome"] == UNDEF
+        assert decide(spec, word, USR_MODE, {})["outcome"] == UNDEF
+        routed = {decide(spec, word, USR_MODE, {"HCR": {"TGE": 1}}, seed=s)["hsr"] for s in range(8)}
+        assert routed == {0x00000000, 0x02000000}  # EC 0x00, ISS 0, IL UNK/SBZP
+        assert decide(spec, word, SVC_MODE, {"HCR": {"TGE": 1}})["outcome"] == UNDEF
 
 
 def test_failed_condition_is_never_trapped(spec: Spec) -> None:
     word = mrc(15, 0, 0, 1, 0, 0, cond=0x1)  # mrcne
     z_set = SVC_MODE | 1 << 30
     assert decide(spec, word, z_set, {"HSTR": {"T1": 1}})["outcome"] == EXECUTE
-    taken = decide(spec, word, SVC_MODE, {"HSTR": {"T1": 1}})
-    expected = hsr(0x03, 1, iss_mcr(crn=1, rt=0, crm=0, read=True, cond=0x1))
-    assert taken["outcome"] == HYP and taken["hsr"] == expected
+    taken = {decide(spec, word, SVC_MODE, {"HSTR": {"T1": 1}}, seed=s)["hsr"] for s in range(16)}
+    expected = {hsr(0x03, 1, iss_mcr(crn=1, rt=0, crm=0, read=True, cond=c)) for c in (0x1, 0xE)}
+    assert taken == expected  # COND is NE or, as §B3.13.6 permits, AL
 
 
 def test_wfe_with_an_event_registered_is_not_trapped(spec: Spec) -> None:
