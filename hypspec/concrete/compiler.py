@@ -4,6 +4,11 @@ Each spec function becomes a Python function `f(S, *args)` where `S` is the
 architectural state (one attribute per global). The generated code keeps the
 spec's shape, with a `# file:line` comment per statement, so a stack trace
 points back at the chapter. ARM names are mangled `.` -> `_`.
+
+Records are tuples. A record-typed local is kept as one Python local per leaf
+field (scalar replacement), so that updating a field assigns one name instead
+of rebuilding the nested tuple; the tuple is assembled only where the whole
+record is used (returned, passed, stored).
 """
 
 from __future__ import annotations
@@ -45,6 +50,12 @@ class _Emitter:
         self.temp = 0
         self.ranges: RangeAnalysis | None = None
         self.subst: dict[str, str] = {}  # parameter -> argument code, inside an inlined body
+        self.scalar: dict[str, Record] = {}  # record locals kept as one Python local per leaf
+        # inside an inlined body: parameter -> the scalar-replaced (sub-)record passed to it
+        self.alias: dict[str, tuple[str, tuple[int, ...], Type]] = {}
+        # inside an inlined straight-line body: leaf local -> the expression it holds
+        self.leaf_env: dict[str, str] = {}
+        self.straight = {name: _straight(f) and not trace for name, f in program.functions.items()}
         # A traced build keeps every function whole, so each decision is recorded.
         self.inline = {name: _inlinable(f) and not trace for name, f in program.functions.items()}
 
@@ -68,6 +79,7 @@ class _Emitter:
 
     def function(self, func: s.FuncDecl) -> None:
         self.ranges = RangeAnalysis(func)
+        self.scalar = _record_locals(func)
         params = ", ".join(["S", *(local_name(p.name) for p in func.params)])
         self.lines.append(f"def {py_name(func.name)}({params}):  # {func.loc}")
         if self.trace:
@@ -99,11 +111,15 @@ class _Emitter:
 
     def stmt(self, stmt: s.Stmt, depth: int) -> None:
         if isinstance(stmt, s.Assign):
-            self.assign(stmt.target, self.expr(stmt.value), depth, stmt.loc)
+            if not self.copy_leaves(stmt.target, stmt.value, depth, stmt.loc):
+                self.assign(stmt.target, self.expr(stmt.value), depth, stmt.loc)
         elif isinstance(stmt, s.LocalDecl):
             assert stmt.ty is not None
             value = self.expr(stmt.value) if stmt.value is not None else repr(zero_value(stmt.ty))
-            self.emit(depth, f"{local_name(stmt.name)} = {value}  # {stmt.loc}")
+            if stmt.name in self.scalar:
+                self.emit(depth, f"{self.pattern(stmt.name, (), stmt.ty)} = {value}  # {stmt.loc}")
+            else:
+                self.emit(depth, f"{local_name(stmt.name)} = {value}  # {stmt.loc}")
         elif isinstance(stmt, s.Return):
             value = self.expr(stmt.value) if stmt.value is not None else ""
             self.emit(depth, f"return {value}".rstrip() + f"  # {stmt.loc}")
@@ -151,7 +167,11 @@ class _Emitter:
 
     def assign(self, target: s.Expr, value: str, depth: int, loc: s.Loc) -> None:
         """Assign through a chain of field, slice and index selections."""
-        if isinstance(target, s.Var):
+        scalar = self.scalar_path(target)
+        if scalar is not None:
+            name, path, ty = scalar
+            self.emit(depth, f"{self.pattern(name, path, ty)} = {value}  # {loc}")
+        elif isinstance(target, s.Var):
             name = f"S.{target.name}" if target.scope == "global" else local_name(target.name)
             self.emit(depth, f"{name} = {value}  # {loc}")
         elif isinstance(target, s.Field):
@@ -171,6 +191,54 @@ class _Emitter:
             self.assign(target.base, self.slice_update(target, value), depth, loc)
         else:
             raise AssertionError(f"unexpected assignment target {target}")
+
+    # ---- scalar replacement of record locals -------------------------------------------
+
+    def scalar_path(self, e: s.Expr) -> tuple[str, tuple[int, ...], Type] | None:
+        """(local, field path, type) when `e` is a scalar-replaced local or a field chain into one."""
+        path: list[int] = []
+        while isinstance(e, s.Field) and isinstance(e.base.ty, Record):
+            index = e.base.ty.index_of(e.name)
+            assert index is not None
+            path.append(index)
+            e = e.base
+        if not (isinstance(e, s.Var) and e.scope == "local"):
+            return None
+        if e.name in self.alias:
+            root, prefix, ty = self.alias[e.name]
+        elif e.name in self.scalar and e.name not in self.subst:
+            root, prefix, ty = e.name, (), self.scalar[e.name]
+        else:
+            return None
+        for index in reversed(path):
+            assert isinstance(ty, Record)
+            ty = ty.fields[index][1]
+        return root, (*prefix, *reversed(path)), ty
+
+    def copy_leaves(self, target: s.Expr, value: s.Expr, depth: int, loc: s.Loc) -> bool:
+        """A record copied between two different scalar-replaced locals, one leaf at a time."""
+        into, source = self.scalar_path(target), self.scalar_path(value)
+        if into is None or source is None or into[0] == source[0] or not isinstance(into[2], Record):
+            return False
+        for (to, _), (frm, _) in zip(self.leaves(*into), self.leaves(*source), strict=True):
+            self.emit(depth, f"{to} = {frm}  # {loc}")
+        return True
+
+    def leaves(self, name: str, path: tuple[int, ...], ty: Type, raw: bool = False) -> list[tuple[str, Type]]:
+        """The leaves of a (sub-)record in order: their values, or with `raw` their local names."""
+        if not isinstance(ty, Record):
+            return [(self.pattern(name, path, ty, raw), ty)]
+        return [
+            leaf for i, (_, f_ty) in enumerate(ty.fields) for leaf in self.leaves(name, (*path, i), f_ty, raw)
+        ]
+
+    def pattern(self, name: str, path: tuple[int, ...], ty: Type, raw: bool = False) -> str:
+        """The leaf locals of a (sub-)record, nested as the tuple is: a target or a value."""
+        if not isinstance(ty, Record):
+            leaf = f"{local_name(name)}__{'_'.join(map(str, path))}"
+            return leaf if raw else self.leaf_env.get(leaf, leaf)
+        parts = [self.pattern(name, (*path, i), f_ty) for i, (_, f_ty) in enumerate(ty.fields)]
+        return f"({', '.join(parts)},)"
 
     def slice_update(self, target: s.Slice, value: str) -> str:
         """The base with the sliced bits replaced by `value` (high item first)."""
@@ -219,6 +287,9 @@ class _Emitter:
             return str(e.value)
         if isinstance(e, s.EnumLit):
             return str(e.value)
+        scalar = self.scalar_path(e) if isinstance(e, s.Var | s.Field) else None
+        if scalar is not None:
+            return self.pattern(*scalar)
         if isinstance(e, s.Var):
             if e.scope == "global":
                 return f"S.{e.name}"
@@ -262,7 +333,7 @@ class _Emitter:
     def call(self, e: s.Call) -> str:
         args = [self.expr(a) for a in e.args]
         if e.func not in BUILTINS:
-            return self.user_call(e.func, args)
+            return self.user_call(e.func, args, [self.scalar_path(a) for a in e.args])
         first = e.args[0].ty
         width = width_of(first)
         if e.func in {"UInt", "ZeroExtend"}:
@@ -299,32 +370,85 @@ class _Emitter:
             return f"max({args[0]}, {args[1]})"
         raise AssertionError(f"builtin {e.func} has no concrete meaning")
 
-    def user_call(self, name: str, args: list[str]) -> str:
+    def user_call(
+        self, name: str, args: list[str], scalars: list[tuple[str, tuple[int, ...], Type] | None]
+    ) -> str:
         """A call; a function whose body is only decisions and returns becomes an expression.
 
         The arguments are bound once, in order, to fresh names (as a call would
-        evaluate them), then the body's conditional expression uses them.
+        evaluate them), then the body's conditional expression uses them. A
+        scalar-replaced record argument is not assembled: the body reads its leaves.
         """
         func = self.p.functions[name]
-        simple = all(a.isidentifier() or a.lstrip("-").isdigit() for a in args)
-        if not self.inline[name] or not (simple or len(func.body) == 1):
+        simple = all(
+            a.isidentifier() or a.lstrip("-").isdigit() or v for a, v in zip(args, scalars, strict=True)
+        )
+        inlined = self.inline[name] and (simple or len(func.body) == 1)
+        if not inlined and not self.straight[name]:
             return f"{py_name(name)}({', '.join(['S', *args])})"
-        saved = self.subst, self.ranges
+        saved = self.subst, self.ranges, self.scalar, self.alias, self.leaf_env
         bindings = []
-        self.subst = {}
-        for param, arg in zip(func.params, args, strict=True):
-            if arg.isidentifier() or arg.lstrip("-").isdigit():
+        self.subst, self.scalar, self.alias, self.leaf_env = {}, {}, {}, {}
+        for param, arg, scalar in zip(func.params, args, scalars, strict=True):
+            if scalar is not None:
+                self.alias[param.name] = scalar
+            elif arg.isidentifier() or arg.lstrip("-").isdigit():
                 self.subst[param.name] = arg
             else:
                 self.temp += 1
                 self.subst[param.name] = f"_a{self.temp}"
                 bindings.append(f"(_a{self.temp} := {arg})")
         self.ranges = RangeAnalysis(func)
-        code = self.body_expression(func.body)
-        self.subst, self.ranges = saved
+        if inlined:
+            code = self.body_expression(func.body)
+        else:
+            self.scalar = _record_locals(func)
+            code = self.straight_expression(func.body)
+        self.subst, self.ranges, self.scalar, self.alias, self.leaf_env = saved
         if not bindings:
             return f"({code})"
         return f"({', '.join(bindings)}, {code})[{len(bindings)}]"
+
+    def straight_expression(self, stmts: list[s.Stmt]) -> str:
+        """A straight-line body (declarations and assignments, then a return) as one expression.
+
+        Each local, and each leaf of a record local, stands for the expression last
+        assigned to it; `_straight` admits only bodies whose expressions are pure, so
+        repeating one is safe.
+        """
+        *body, last = stmts
+        for stmt in body:
+            if isinstance(stmt, s.LocalDecl):
+                assert stmt.ty is not None
+                target: s.Expr = s.Var(stmt.loc, name=stmt.name, scope="local")
+                target.ty = stmt.ty
+                value = stmt.value
+            else:
+                assert isinstance(stmt, s.Assign)
+                target, value = stmt.target, stmt.value
+            self.bind(target, value)
+        assert isinstance(last, s.Return) and last.value is not None
+        return self.expr(last.value)
+
+    def bind(self, target: s.Expr, value: s.Expr | None) -> None:
+        """One step of `straight_expression`: the target now holds `value` (None: zero)."""
+        assert target.ty is not None
+        scalar = self.scalar_path(target)
+        if scalar is None:
+            assert isinstance(target, s.Var)
+            code = repr(zero_value(target.ty)) if value is None else self.expr(value)
+            self.subst[target.name] = f"({code})"
+            return
+        name, path, ty = scalar
+        if value is None or not isinstance(ty, Record):
+            zero = zero_value(ty)
+            sources = [repr(v) for v in _flatten(zero)] if value is None else [f"({self.expr(value)})"]
+        else:
+            source = self.scalar_path(value)
+            assert source is not None, "_straight admits only copies between record locals"
+            sources = [code for code, _ in self.leaves(*source)]
+        for (leaf, _), code in zip(self.leaves(name, path, ty, raw=True), sources, strict=True):
+            self.leaf_env[leaf] = code
 
     def body_expression(self, stmts: list[s.Stmt]) -> str:
         """A block of asserts, decisions and returns, as one conditional expression."""
@@ -428,6 +552,93 @@ class _Emitter:
         if lo == "0":
             return f"({base} & {mask(item.width):#x})"
         return f"(({base} >> {lo}) & {mask(item.width):#x})"
+
+
+def _record_locals(func: s.FuncDecl) -> dict[str, Record]:
+    """The function's record-typed locals (parameters excluded: they arrive as tuples)."""
+    params = {p.name for p in func.params}
+    found: dict[str, Record] = {}
+
+    def visit(stmts: list[s.Stmt]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, s.LocalDecl) and isinstance(stmt.ty, Record):
+                found[stmt.name] = stmt.ty
+            elif isinstance(stmt, s.Assign) and isinstance(stmt.target, s.Var):
+                target = stmt.target
+                if target.scope == "local" and target.name not in params and isinstance(target.ty, Record):
+                    found[target.name] = target.ty
+            elif isinstance(stmt, s.If):
+                for _, body in stmt.arms:
+                    visit(body)
+                visit(stmt.orelse or [])
+            elif isinstance(stmt, s.Case):
+                for _, body in stmt.arms:
+                    visit(body)
+                visit(stmt.otherwise or [])
+            elif isinstance(stmt, s.For):
+                visit(stmt.body)
+
+    visit(func.body)
+    return found
+
+
+def _flatten(value: object) -> list[object]:
+    return [leaf for part in value for leaf in _flatten(part)] if isinstance(value, tuple) else [value]
+
+
+def _straight(func: s.FuncDecl) -> bool:
+    """Declarations and assignments of locals (record fields included), then a return; every
+    expression pure (no UNKNOWN, no call but a builtin), every record assigned whole either
+    zero or a copy of another record local. Such a function inlines as one expression."""
+    if func.result_ty is None or len(func.body) < 2:
+        return False
+    *body, last = func.body
+    if not isinstance(last, s.Return) or last.value is None or not _pure(last.value):
+        return False
+    for stmt in body:
+        if isinstance(stmt, s.LocalDecl):
+            value, target_ty = stmt.value, stmt.ty
+        elif isinstance(stmt, s.Assign) and _field_chain_to_local(stmt.target):
+            value, target_ty = stmt.value, stmt.target.ty
+        else:
+            return False
+        if value is None:
+            continue
+        if not _pure(value):
+            return False
+        if isinstance(target_ty, Record) and not _field_chain_to_local(value):
+            return False
+    return True
+
+
+def _field_chain_to_local(e: s.Expr) -> bool:
+    while isinstance(e, s.Field):
+        e = e.base
+    return isinstance(e, s.Var) and e.scope == "local"
+
+
+def _pure(e: s.Expr) -> bool:
+    """No UNKNOWN and no call to a spec function anywhere in `e` (builtins are pure)."""
+    if isinstance(e, s.IntLit | s.BitsLit | s.BoolLit | s.EnumLit | s.Var):
+        return True
+    if isinstance(e, s.Call):
+        return e.func in BUILTINS and all(_pure(a) for a in e.args)
+    if isinstance(e, s.BinOp):
+        return _pure(e.left) and _pure(e.right)
+    if isinstance(e, s.UnOp):
+        return _pure(e.operand)
+    if isinstance(e, s.Slice):
+        items = [x for item in e.items for x in (item.first, item.second) if x is not None]
+        return _pure(e.base) and all(_pure(x) for x in items)
+    if isinstance(e, s.Index):
+        return _pure(e.base) and _pure(e.index)
+    if isinstance(e, s.Field):
+        return _pure(e.base)
+    if isinstance(e, s.InSet):
+        return _pure(e.subject) and all(_pure(p) for p in e.patterns)
+    if isinstance(e, s.CondExpr):
+        return _pure(e.cond) and _pure(e.then) and _pure(e.orelse)
+    return False
 
 
 def _inlinable(func: s.FuncDecl) -> bool:

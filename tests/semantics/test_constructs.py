@@ -61,6 +61,22 @@ def test_records_and_arrays_agree(constructs: Spec, a: int, kind: int, index: in
 
 
 @settings(max_examples=150)
+@given(a=BITS8, b=BITS8)
+def test_record_locals_agree(constructs: Spec, a: int, b: int) -> None:
+    """Scalar-replaced record locals and inlined straight-line functions (hypspec.concrete.compiler)."""
+    _agree(constructs, "Test.RecordLocals", [a, b], {}, 0)
+
+
+def test_record_locals_worked_example(constructs: Spec) -> None:
+    # a = 0x81: p = (low 0x81, flag, count 2, kind B); b = 0x35: other = (0x35, no flag, count 6, kind C).
+    # p.low<3:0> = 3 -> 0x83; weights: p 102, other 6 -> nest.inner.count 108. b<0> = 1: other = p,
+    # then other.low<7> = 1 -> 0x83; other's weight 102 > 50.
+    nest = constructs.call("Test.RecordLocals", 0x81, 0x35)
+    assert nest["inner"] == {"low": 0x35, "kind": "Kind_C", "flag": False, "count": 108}
+    assert nest["cells"] == [0x83, 0x83, 0xFFFF, 0]
+
+
+@settings(max_examples=150)
 @given(key=st.integers(0, 63), value=BITS16, table=TABLES)
 def test_maps_and_registers_agree(constructs: Spec, key: int, value: int, table: dict) -> None:
     _agree(constructs, "Test.State", [key, value], table, 0)
