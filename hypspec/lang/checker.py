@@ -249,6 +249,13 @@ class Checker:
 
     def _define_value(self, decl: s.Decl) -> None:
         try:
+            if isinstance(decl, s.RegisterDecl | s.GlobalDecl) and "." in decl.name:
+                # [GLOBAL-DOT] `R.F` reads field F of register or variable R, so a global's own
+                # name cannot contain a dot.
+                raise self._error(
+                    decl.loc, f"a register or variable name cannot contain a dot: '{decl.name}' "
+                    "would read as a field selection (write it with '_')"
+                )
             if isinstance(decl, s.RegisterDecl):
                 width = self._const_width(decl.width, "a register's width")
                 layout = self._layout(decl.name, width, decl.fields)

@@ -1,4 +1,4 @@
-"""Names: declarations [DUP-DECL], resolution [UNKNOWN-NAME] [UNKNOWN-TYPE] [UNKNOWN-FUNC],
+"""Names: declarations [DUP-DECL] [GLOBAL-DOT], resolution [UNKNOWN-NAME] [UNKNOWN-TYPE] [UNKNOWN-FUNC],
 calls [ARITY] [PROC-VALUE] [PROPERTY-CALL], scoping [NO-SHADOW] [LOCAL-REDECL]."""
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ def test_duplicate_declaration_of_builtin(workdir: Path) -> None:
     """[DUP-DECL] a built-in's name cannot be declared again."""
     expect_error(workdir, [("UInt", "integer UInt(integer a)\n    return a;")],
                  "UInt(", "'UInt' is declared more than once")
+
+
+def test_dotted_global_name(workdir: Path) -> None:
+    """[GLOBAL-DOT] a variable named `GIC.X` would read as field X of GIC: rejected at its declaration."""
+    expect_error(workdir, [("GIC.X", "var bits(8) GIC.X;")], "GIC.X;", "cannot contain a dot")
 
 
 def test_unknown_name(workdir: Path) -> None:
