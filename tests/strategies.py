@@ -378,3 +378,125 @@ def interesting_words(draw: st.DrawFn) -> int:
     if kind == 6:
         return [wfi(), wfe(), eret(), smc(), hvc(rnd & 0xFFFF), bxj(rnd >> 4 & 0xF)][rnd % 6]
     return rnd
+
+
+# =====================================================================================
+# GIC virtual interface (tests/spec): GICH state, list registers and GICV/GICH offsets
+# =====================================================================================
+
+#: Word offsets of the GICV frame (ARM IHI 0048B.b §5.4) and of the GICH frame (§5.3).
+GICV_OFFSETS: tuple[int, ...] = (
+    0x000, 0x004, 0x008, 0x00C, 0x010, 0x014, 0x018, 0x01C, 0x020, 0x024, 0x028,
+    0x0D0, 0x0D4, 0x0E0, 0x0FC, 0x1000,
+)
+GICH_OFFSETS: tuple[int, ...] = (
+    0x000, 0x004, 0x008, 0x010, 0x020, 0x024, 0x030, 0x034, 0x0F0,
+    0x100, 0x104, 0x108, 0x10C, 0x110,
+)
+#: A few virtual IDs, so that EOI values and list registers often name the same interrupt.
+VIRTUAL_IDS = st.sampled_from([1, 5, 27, 40, 1019, 1023])
+
+
+@st.composite
+def gich_list_entries(draw: st.DrawFn) -> int:
+    """A GICH_LRn value (IHI 0048B.b §5.3): any state, priority, group, HW and IDs."""
+    entry = draw(VIRTUAL_IDS) | draw(st.integers(0, 0x3FF)) << 10
+    entry |= draw(st.integers(0, 31)) << 23 | draw(st.integers(0, 3)) << 28
+    entry |= draw(st.integers(0, 1)) << 30 | draw(st.integers(0, 1)) << 31
+    return entry if draw(st.integers(0, 9)) else draw(st.integers(0, 2**32 - 1))
+
+
+@st.composite
+def gic_virtual_states(draw: st.DrawFn) -> dict[str, Any]:
+    """GICH_HCR, GICH_VMCR, GICH_APR and the four list registers, biased to enabled groups."""
+    vmcr = draw(st.integers(0, 2**32 - 1)) & 0xF8FC021F
+    if draw(st.booleans()):
+        vmcr |= 0xF8000003  # both groups on, mask wide open
+    return {
+        "GICH_HCR": draw(st.integers(0, 2**32 - 1)) & 0xF80000FF | draw(st.integers(0, 1)),
+        "GICH_VMCR": vmcr,
+        "GICH_APR": draw(st.one_of(st.just(0), st.integers(0, 2**32 - 1))),
+        **{f"GICH_LR{n}": draw(gich_list_entries()) for n in range(4)},
+    }
+
+
+def gicv_offsets() -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from(GICV_OFFSETS), st.integers(0, 2**13 - 1))
+
+
+def gich_offsets() -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from(GICH_OFFSETS), st.integers(0, 2**12 - 1))
+
+
+@st.composite
+def gicv_write_values(draw: st.DrawFn) -> int:
+    """A value written to GICV: mostly an interrupt ID (with a CPUID), sometimes any word."""
+    if draw(st.booleans()):
+        return draw(VIRTUAL_IDS) | draw(st.integers(0, 7)) << 10
+    return draw(st.integers(0, 2**32 - 1))
+
+
+# =====================================================================================
+# GIC distributor (tests/spec): distributor and CPU interface state, GICD/GICC offsets
+# =====================================================================================
+
+#: INTIDs the GIC tests draw from: SGIs, PPIs, low SPIs and the last implemented ones.
+GIC_INTIDS = st.one_of(st.integers(0, 47), st.integers(280, 287))
+#: GICD offsets: every register bank, near its start and at its implemented end.
+GICD_BANKS = [0x000, 0x004, 0x008, 0x080, 0x100, 0x180, 0x200, 0x280, 0x300, 0x380,
+              0x400, 0x800, 0xC00, 0xF00, 0xF10, 0xF20, 0xFD0]
+
+
+@st.composite
+def gic_distributor_offsets(draw: st.DrawFn) -> int:
+    """A GICD offset: a register bank's start plus a few words, or any 12-bit offset."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(st.integers(0, 0xFFF))
+    return draw(st.sampled_from(GICD_BANKS)) + 4 * draw(st.sampled_from([0, 0, 1, 2, 8, 9, 71, 72]))
+
+
+@st.composite
+def gic_cpu_offsets(draw: st.DrawFn) -> int:
+    """A GICC offset: a defined register (mostly IAR/HPPIR), or any 13-bit offset."""
+    defined = [0x00, 0x04, 0x08, 0x0C, 0x0C, 0x10, 0x14, 0x18, 0x18, 0x1C, 0x20, 0xD0, 0xD8,
+               0xE0, 0xE8, 0xFC, 0x1000]
+    if draw(st.integers(0, 5)) == 0:
+        return draw(st.integers(0, 0x1FFF))
+    return draw(st.sampled_from(defined))
+
+
+def _gic_key(cpu: int, intid: int) -> int:
+    """GIC.Key(): banked INTIDs below 32 carry the CPU number in bits [12:10]."""
+    return (cpu << 10 | intid) if intid < 32 else intid
+
+
+#: An interrupt word that is enabled, pending and inactive (a candidate for acknowledge).
+_GIC_LIVE = st.integers(0, 2**32 - 1).map(lambda w: w & ~0x4 | 0x3)
+
+
+@st.composite
+def gic_states(draw: st.DrawFn) -> dict[str, Any]:
+    """Random distributor and CPU interface state (as `spec.state()` takes it), CPU 0 mostly.
+
+    Interrupt words are often live (enabled, pending, inactive), the priority mask often open
+    and the active priorities often empty, so that acknowledges happen as well as refusals.
+    """
+    cpu = draw(st.sampled_from([0, 0, 0, 1, 5]))
+    word = st.one_of(st.integers(0, 2**32 - 1), _GIC_LIVE, _GIC_LIVE)
+    interrupts = {
+        _gic_key(draw(st.sampled_from([cpu, cpu, 3])), intid): draw(word)
+        for intid in draw(st.lists(GIC_INTIDS, min_size=1, max_size=12))
+    }
+    cpus = [cpu, draw(st.integers(0, 7))]
+    apr = st.sampled_from([0, 0, 0, 0, 1 << 127, 1 << 64]) | st.integers(0, 2**128 - 1)
+    return {
+        "GIC_CurrentCPU": cpu,
+        "GICD_CTLR": draw(st.sampled_from([3, 3, 1, 2, 0])),
+        "GIC_Interrupts": interrupts,
+        "GICC_CTLR": {c: draw(st.sampled_from([0x7, 0x7, 0x1, 0x3, 0x207, 0x219, 0xF])) for c in cpus},
+        "GICC_PMR": {c: draw(st.one_of(st.just(0xFF), st.integers(0, 255))) for c in cpus},
+        "GICC_BPR": {c: draw(st.integers(0, 7)) for c in cpus},
+        "GICC_ABPR": {c: draw(st.integers(0, 7)) for c in cpus},
+        "GICC_APR": {c: draw(apr) for c in cpus},
+        "GICC_NSAPR": {c: draw(apr) for c in cpus},
+    }

@@ -29,6 +29,23 @@ configuration; what is compared is what the spec computes:
 The spec's trap decision computes no register values, so r0-r12 after an executed instruction
 are not compared.
 
+A ``gic`` or ``timers`` vector is a script (:mod:`hypspec.vectors.script`): register accesses,
+each from the mode its step names.  It becomes a :class:`ScriptCase` for the script harness
+(:mod:`hypspec.conformance.script_qemu`), and what is compared is:
+
+* the outcome: every step must run (field ``outcome``); an exception taken during the script is
+  a disagreement naming the step and the exception;
+* every read that carries an expectation (field ``read``, shown as ``read[<step>]``): exactly
+  under its mask, or, for a counter-relative expectation, against the CNTPCT values the harness
+  read in Hyp mode before and after the read, or before and after an earlier step that latches
+  the count (a TimerValue write: :func:`hypspec.conformance.script_case.latching`).
+
+A script disagreement also carries the flags of its step (``EL_<mode>``, ``OP_<op>``,
+``REG_<register>``: :func:`hypspec.conformance.script_case.step_flags`) and of the registers its
+vector accesses (``READS_<register>``, ``WRITES_<register>``:
+:func:`hypspec.conformance.script_case.access_flags`), so that a deviation entry can name a
+register, or the vectors that use one.
+
 A disagreement is *known* when an entry of the deviations file (``known_deviations.toml``)
 matches its category and field, and the vector carries the entry's ``flag`` and every one of its
 ``flags`` (those it names).  Exit status:
@@ -59,6 +76,16 @@ from hypspec.conformance.errors import (
 )
 from hypspec.conformance.layout import RAM_END, SCRATCH_BASE, validate
 from hypspec.conformance.qemu import DEFAULT_BATCH, run_stage2
+from hypspec.conformance.script_case import (
+    ScriptCase,
+    ScriptObservation,
+    access_flags,
+    register_name,
+    step_flags,
+)
+from hypspec.conformance.script_case import validate as validate_script
+from hypspec.conformance.script_image import emit_script_elf
+from hypspec.conformance.script_qemu import run_scripts
 from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
 from hypspec.conformance.stage2_image import CODE_HYP_ABORT, CODE_OK, CODE_OK_WORD
 from hypspec.conformance.toolchain import emit_elf as write_images
@@ -73,6 +100,7 @@ from hypspec.conformance.trap_case import (
 from hypspec.conformance.trap_case import validate as validate_trap
 from hypspec.conformance.trap_image import assign_snippets, emit_trap_elf
 from hypspec.conformance.trap_qemu import run_traps
+from hypspec.vectors.script import Expect, Step, steps_from_json
 from hypspec.vectors.store import VectorFileError, read_vectors
 
 DEFAULT_DEVIATIONS = Path(__file__).with_name("known_deviations.toml")
@@ -90,8 +118,8 @@ ABORT_REGISTERS = ("HSR", "HDFAR", "HIFAR", "HPFAR")
 #: Registers a trap vector's return address is compared in (see ``expected.return_address``).
 RETURN_REGISTERS = ("ELR_hyp", "LR_und", "LR_svc")
 #: Field names a disagreement (and a deviation entry) can carry; ``memory`` stands for
-#: ``memory[<pa>]``.
-FIELDS = ("outcome", "data", "memory", "fetched", *ABORT_REGISTERS, *RETURN_REGISTERS)
+#: ``memory[<pa>]``, ``read`` (script vectors) for ``read[<step>]``.
+FIELDS = ("outcome", "data", "memory", "fetched", *ABORT_REGISTERS, *RETURN_REGISTERS, "read")
 #: The harness outcome each spec outcome must produce.
 HARNESS_OUTCOME = {"ok": "ok", "stage2_abort": "hyp_abort"}
 #: The trap harness outcome each outcome of ``Model.TrapDecision`` must produce.
@@ -109,6 +137,8 @@ SVC_VECTOR_DETAIL = "guest supervisor_call vector"
 TRAPS = "traps"
 #: The spec operation a category's vectors describe.
 OPERATIONS = {"stage2": "Model.Stage2GuestAccess", TRAPS: "Model.TrapDecision"}
+#: The categories whose vectors are scripts (no operation: steps), run on the script harness.
+SCRIPTS = ("gic", "timers")
 
 
 def category_operation(category: str) -> str:
@@ -129,6 +159,7 @@ class Disagreement:
     observed: str  # hex, or an outcome name with the harness's detail
     flags: tuple[str, ...]
     mask: str | None = None  # hex; None for the outcome
+    xor: int | None = None  # an exact script read: the bits (under the mask) that differ
 
     @property
     def base_field(self) -> str:
@@ -148,13 +179,18 @@ class Deviation:
     citation: str
     right: str  # "spec" or "implementation"
     flags: tuple[str, ...] = ()  # every one must be a flag of the vector, as must ``flag``
+    differs_in: int | None = None  # script reads: every differing bit must be one of these
 
     def matches(self, disagreement: Disagreement) -> bool:
         required = (*self.flags, *([self.flag] if self.flag is not None else []))
+        within = self.differs_in is None or (
+            disagreement.xor is not None and disagreement.xor & ~self.differs_in == 0
+        )
         return (
             disagreement.category == self.category
             and disagreement.base_field in self.fields
             and all(flag in disagreement.flags for flag in required)
+            and within
         )
 
 
@@ -162,12 +198,14 @@ class DeviationsFileError(ConformanceInputError):
     """The known-deviations file is not valid TOML or an entry is malformed."""
 
 
-_DEVIATION_KEYS = {"id", "category", "fields", "flag", "flags", "reason", "citation", "right"}
-_DEVIATION_REQUIRED = _DEVIATION_KEYS - {"flag", "flags"}
+_DEVIATION_KEYS = {"id", "category", "fields", "flag", "flags", "differs_in", "reason", "citation", "right"}
+_DEVIATION_REQUIRED = _DEVIATION_KEYS - {"flag", "flags", "differs_in"}
+_HEX = re.compile(r"0x[0-9a-f]+")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _CATEGORY = re.compile(r"[a-z0-9]+")
 _FLAG = re.compile(r"[A-Z0-9_]+")
 _SECTION = re.compile(r"\b[A-D]\d+(\.\d+)*\b")
+_GIC_SECTION = re.compile(r"§\d+(\.\d+)*")
 
 
 def _entry_error(path: Path, index: int, entry: dict[str, Any], message: str) -> DeviationsFileError:
@@ -209,11 +247,18 @@ def _entry_problem(entry: dict[str, Any]) -> str | None:
     flags = entry.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) and _FLAG.fullmatch(f) for f in flags):
         return f"'flags' {flags!r} must be a list of vector flags, each matching [A-Z0-9_]+"
-    if "DDI 0406C.d" not in entry["citation"] or not _SECTION.search(entry["citation"]):
+    citation = entry["citation"]
+    arm_arm = "DDI 0406C.d" in citation and _SECTION.search(citation)
+    gic = "IHI 0048B" in citation and _GIC_SECTION.search(citation)
+    if not (arm_arm or gic):
         return (
-            f"'citation' {entry['citation']!r} must cite the ARM ARM section that decides the "
-            "question, as 'ARM DDI 0406C.d §B3.13.6' (it must contain 'DDI 0406C.d' and a section)"
+            f"'citation' {citation!r} must cite the section that decides the question, as "
+            "'ARM DDI 0406C.d §B3.13.6' or, for the GIC, 'ARM IHI 0048B.b §5.3.3' (it must "
+            "contain 'DDI 0406C.d' and a section, or 'IHI 0048B' and a § section)"
         )
+    differs_in = entry.get("differs_in")
+    if differs_in is not None and not (isinstance(differs_in, str) and _HEX.fullmatch(differs_in)):
+        return f"'differs_in' {differs_in!r} must be a lowercase hex string such as \"0x1c00\""
     if entry["right"] not in ("spec", "implementation"):
         return f'\'right\' must be "spec" or "implementation", not {entry["right"]!r}'
     return None
@@ -256,6 +301,7 @@ def load_deviations(path: Path = DEFAULT_DEVIATIONS) -> list[Deviation]:
                 citation=entry["citation"],
                 right=entry["right"],
                 flags=tuple(entry.get("flags", [])),
+                differs_in=int(entry["differs_in"], 16) if "differs_in" in entry else None,
             )
         )
     return deviations
@@ -601,6 +647,127 @@ def trap_addresses(cases: Sequence[TrapCase], batch: int) -> dict[str, int]:
     return addresses
 
 
+# --- Script vectors (gic, timers) -----------------------------------------------------------------
+
+
+def script_vector_to_case(vector: dict[str, Any], category: str) -> ScriptCase:
+    """The script harness stimulus of a (schema-valid) ``gic``/``timers`` vector."""
+    if "steps" not in vector:
+        raise _vector_error(vector, f"a {category} vector is a script: it needs 'steps'")
+    if vector["category"] != category:
+        raise _vector_error(vector, f"category {vector['category']!r} in a file of category {category!r}")
+    return ScriptCase(vector["id"], tuple(steps_from_json(vector["steps"])))
+
+
+def count_agrees(value: int, expect: Expect, before: int, after: int) -> bool:
+    """Whether ``value == (count_sign * c + expect.value) mod 2**width`` for some c in
+    [before, after]."""
+    modulus = 1 << expect.width
+    count = (expect.count_sign * (value - expect.value)) % modulus
+    return after - before >= modulus or (count - before) % modulus <= after - before
+
+
+def _expected_text(expect: Expect) -> str:
+    if expect.count_sign == 0:
+        return f"{expect.value & expect.mask:#010x}"
+    sign = "" if expect.count_sign > 0 else "-"
+    return f"{sign}count + {expect.value:#x} (mod 2^{expect.width})"
+
+
+def _observed_text(value: int, expect: Expect, windows: list[tuple[int, int]]) -> str:
+    if expect.count_sign == 0:
+        return f"{value:#010x}"
+    if not windows:
+        return f"{value:#x} (no CNTPCT bounds: the harness did not time this step)"
+    count = (expect.count_sign * (value - expect.value)) % (1 << expect.width)
+    shown = ", ".join(f"[{low:#x}, {high:#x}]" for low, high in windows[-3:])
+    return f"{value:#x} (count {count:#x}; CNTPCT around this and earlier timed steps: {shown})"
+
+
+def _read_agrees(value: int, expect: Expect, windows: list[tuple[int, int]]) -> bool:
+    """Exact under the mask, or counter-relative to the count at this step or at an earlier timed
+    step (a TimerValue write latches the count it is made at: script_case.latching)."""
+    if expect.count_sign == 0:
+        return value & expect.mask == expect.value & expect.mask
+    return any(count_agrees(value, expect, low, high) for low, high in windows)
+
+
+def _script_disagreement(
+    vector: dict[str, Any],
+    case: ScriptCase,
+    category: str,
+    step: Step,
+    field: str,
+    expected: str,
+    observed: str,
+    mask: str | None = None,
+    xor: int | None = None,
+) -> Disagreement:
+    flags = (*vector.get("flags", ()), *access_flags(case), *step_flags(step))
+    return Disagreement(vector["id"], category, field, expected, observed, flags, mask, xor)
+
+
+def compare_script(
+    vector: dict[str, Any], case: ScriptCase, observation: ScriptObservation, *, category: str
+) -> list[Disagreement]:
+    """The reads on which ``observation`` differs from what a script vector expects, and the
+    outcome if the script did not run to its end."""
+    if observation.id != vector["id"]:
+        raise ValueError(f"observation {observation.id!r} is not of vector {vector['id']!r}")
+    found = []
+    if observation.outcome != "ok":
+        index = observation.stopped_at if observation.stopped_at is not None else 0
+        seen = f"{observation.outcome} ({observation.detail})"
+        step = case.steps[min(index, len(case.steps) - 1)]
+        found.append(_script_disagreement(vector, case, category, step, "outcome", "ok", seen))
+    for index, step in enumerate(case.steps):
+        expect = step.expect
+        value = observation.reads.get(index)
+        if expect is None or value is None:
+            continue
+        windows = [observation.bounds[k] for k in sorted(observation.bounds) if k <= index]
+        if _read_agrees(value, expect, windows):
+            continue
+        name, _ = register_name(step)
+        found.append(
+            _script_disagreement(
+                vector,
+                case,
+                category,
+                step,
+                f"read[{index}]",
+                f"{_expected_text(expect)} ({step.el} {name})",
+                _observed_text(value, expect, windows),
+                f"{expect.mask:#010x}" if expect.count_sign == 0 else None,
+                (value ^ expect.value) & expect.mask if expect.count_sign == 0 else None,
+            )
+        )
+    return found
+
+
+def check_window(item: LoadedVector, observation: ScriptObservation) -> list[Disagreement]:
+    """A disagreement for the first count the harness read outside the file's ``count_window``:
+    the expectations were derived for counts inside it, so outside it they prove nothing."""
+    if item.window is None:
+        return []
+    low, high = item.window
+    assert isinstance(item.case, ScriptCase)
+    for index, (before, after) in sorted(observation.bounds.items()):
+        if not (low <= before and after < high):
+            return [
+                _script_disagreement(
+                    item.vector,
+                    item.case,
+                    item.category,
+                    item.case.steps[index],
+                    "outcome",
+                    f"CNTPCT in [{low:#x}, {high:#x}) (meta.count_window)",
+                    f"CNTPCT {before:#x}..{after:#x} around step {index}",
+                )
+            ]
+    return []
+
+
 # --- Loading a run's vectors ---------------------------------------------------------------------
 
 
@@ -609,7 +776,8 @@ class LoadedVector:
     file: Path
     category: str
     vector: dict[str, Any]
-    case: Stage2Case | TrapCase
+    case: Stage2Case | TrapCase | ScriptCase
+    window: tuple[int, int] | None = None  # script files: meta.count_window (lo, hi)
 
 
 @dataclass(frozen=True)
@@ -636,7 +804,19 @@ def vector_files(paths: Sequence[Path]) -> list[Path]:
     return sorted(files)
 
 
-def _load_vector(path: Path, category: str, vector: dict[str, Any]) -> LoadedVector:
+def _load_vector(
+    path: Path, category: str, vector: dict[str, Any], window: tuple[int, int] | None = None
+) -> LoadedVector:
+    if category in SCRIPTS:
+        script = script_vector_to_case(vector, category)
+        validate_script(script)
+        return LoadedVector(path, category, vector, script, window)
+    if "operation" not in vector:
+        raise _vector_error(
+            vector,
+            f"a script vector in a file of category {category!r}; script vectors run from files "
+            f"of category {' or '.join(repr(c) for c in SCRIPTS)}",
+        )
     operation, wanted = vector["operation"]["name"], category_operation(category)
     if operation != wanted:
         raise _vector_error(
@@ -667,6 +847,8 @@ def load_run(
         contents = read_vectors(path)
         meta = contents.meta
         summaries.append(FileSummary(path, meta["category"], len(contents.vectors), meta["spec_hash"]))
+        window = meta.get("count_window")
+        bounds = None if window is None else (int(window["lo"], 16), int(window["hi"], 16))
         if progress is not None:
             progress(f"conform: read {path} ({len(contents.vectors)} vectors)")
         for vector in contents.vectors:
@@ -679,7 +861,7 @@ def load_run(
                 continue
             first_file[vector_id] = path
             try:
-                loaded.append(_load_vector(path, meta["category"], vector))
+                loaded.append(_load_vector(path, meta["category"], vector, bounds))
             except ConformanceInputError as err:
                 problems.append(f"{path}: vector {vector_id!r} cannot be run: {err}")
     if problems:
@@ -786,14 +968,63 @@ def _emit_trap_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: in
     return elves
 
 
+_HOW_TO_CHECK_SCRIPTS = (
+    "Run the 'qemu' command (or load the ELF on a board) and read the lines "
+    "'R <index> <code> <step> <a> <b> <c> <d> <e> <nwords> <word>...' (hex without leading zeros; "
+    "see hypspec/conformance/script_qemu.py for the order of the words). Case <index> agrees when "
+    "<code> is 0 and every entry of check holds: (read & mask) == (expected & mask), or, with "
+    "count_sign s, read == (s * c + expected) mod 2^width for a c between the CNTPCT words "
+    "around the step."
+)
+
+
+def script_manifest_entry(index: int, item: LoadedVector) -> dict[str, Any]:
+    """What a board run must show for one script case: every read with an expectation."""
+    assert isinstance(item.case, ScriptCase)
+    check = {}
+    for number, step in enumerate(item.case.steps):
+        if step.expect is not None:
+            check[str(number)] = {
+                "register": register_name(step)[0],
+                "el": step.el,
+                "expected": f"{step.expect.value:#x}",
+                "mask": f"{step.expect.mask:#x}",
+                "count_sign": step.expect.count_sign,
+                "width": step.expect.width,
+            }
+    return {
+        "index": index,
+        "id": item.case.id,
+        "file": str(item.file),
+        "category": item.category,
+        "check": check,
+    }
+
+
+def _emit_script_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> list[Path]:
+    elves = emit_script_elf([item.case for item in items], out_dir, batch=batch)  # type: ignore[misc]
+    for number, elf in enumerate(elves):
+        chunk = items[number * batch : (number + 1) * batch]
+        manifest_path = elf.with_suffix(".json")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["expected_format"] = EXPECTED_FORMAT
+        manifest["how_to_check"] = _HOW_TO_CHECK_SCRIPTS
+        manifest["expected"] = [script_manifest_entry(i, item) for i, item in enumerate(chunk)]
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return elves
+
+
 def emit_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> list[Path]:
     """Write the ELF images and per-image manifests, with each case's expected results.
 
-    Stage 2 cases go to ``stage2_NNN.*`` images, trap cases to ``trap_NNN.*``.
+    Stage 2 cases go to ``stage2_NNN.*`` images, trap cases to ``trap_NNN.*``, script cases to
+    ``script_NNN.*``.
     """
     traps = [item for item in items if isinstance(item.case, TrapCase)]
-    items = [item for item in items if not isinstance(item.case, TrapCase)]
+    scripts = [item for item in items if isinstance(item.case, ScriptCase)]
+    items = [item for item in items if isinstance(item.case, Stage2Case)]
     trap_elves = _emit_trap_images(traps, out_dir, batch=batch) if traps else []
+    trap_elves += _emit_script_images(scripts, out_dir, batch=batch) if scripts else []
     if not items:
         return trap_elves
     elves = write_images([item.case for item in items], out_dir, batch=batch)  # type: ignore[misc]
@@ -1003,19 +1234,21 @@ def _render(report: ConformReport) -> list[str]:
     return [*lines, "", verdict]
 
 
-Observation = Stage2Observation | TrapObservation
+Observation = Stage2Observation | TrapObservation | ScriptObservation
 
 
 def _run(
     items: Sequence[LoadedVector], *, batch: int, jobs: int, progress: Callable[[str], None] | None
 ) -> list[Observation]:
-    """Run the cases a few images at a time so a long run can report progress; trap cases last."""
+    """Run the cases a few images at a time so a long run can report progress: Stage 2, traps,
+    scripts."""
     stage2 = [item.case for item in items if isinstance(item.case, Stage2Case)]
     traps = [item.case for item in items if isinstance(item.case, TrapCase)]
+    scripts = [item.case for item in items if isinstance(item.case, ScriptCase)]
     step = batch * jobs
     seen: dict[str, Observation] = {}
     start = time.monotonic()
-    for cases, run in ((stage2, run_stage2), (traps, run_traps)):
+    for cases, run in ((stage2, run_stage2), (traps, run_traps), (scripts, run_scripts)):
         for first in range(0, len(cases), step):
             for observation in run(cases[first : first + step], batch=batch, jobs=jobs):  # type: ignore[operator]
                 seen[observation.id] = observation
@@ -1055,6 +1288,10 @@ def conform(
         if isinstance(observation, TrapObservation):
             address = addresses[item.case.id]
             disagreements = compare_trap(item.vector, observation, address, category=item.category)
+        elif isinstance(observation, ScriptObservation):
+            assert isinstance(item.case, ScriptCase)
+            disagreements = compare_script(item.vector, item.case, observation, category=item.category)
+            disagreements += check_window(item, observation)
         else:
             disagreements = compare(item.vector, observation, category=item.category)
         found = [Finding(d, item.file, match_deviation(d, known)) for d in disagreements]
@@ -1109,7 +1346,8 @@ def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Run every vector of the given *.jsonl files (or directories of them) on the "
             "bare-metal harnesses under QEMU (stage2: one guest access under Stage 2; traps: one "
-            "guest instruction under a trap configuration) and compare the results with the spec. "
+            "guest instruction under a trap configuration; gic and timers: scripts of register "
+            "accesses from Hyp, SVC and User mode) and compare the results with the spec. "
             "Exit 0 when every disagreement is a known deviation, 1 when one is not, 2 for bad "
             "input or missing tools, 3 when the harness itself failed."
         ),

@@ -34,14 +34,19 @@ Any other line is a harness bug and raises :class:`HarnessRunError`.
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
-from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
+from hypspec.conformance import image_runner
+from hypspec.conformance.assembly import GUEST_VECTOR_HVC, GUEST_VECTOR_NAMES
+from hypspec.conformance.errors import HarnessRunError
+from hypspec.conformance.image_runner import (
+    Harness,
+    ImageOutput,
+    run_and_decode,
+    run_batches,
+    stopped_detail,
+)
 from hypspec.conformance.layout import GUEST_STUB_IPA, RAM_END, SCRATCH_BASE, validate
 from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
 from hypspec.conformance.stage2_image import (
@@ -53,11 +58,9 @@ from hypspec.conformance.stage2_image import (
     CODE_REFUSED,
     CODE_TIMEOUT,
     DEFAULT_WATCHDOG_SHIFT,
-    GUEST_VECTOR_HVC,
-    GUEST_VECTOR_NAMES,
     lower_stage2,
 )
-from hypspec.conformance.toolchain import Toolchain, build_elf, find_toolchain, qemu_command
+from hypspec.conformance.toolchain import Toolchain
 
 DEFAULT_BATCH = 500
 DEFAULT_JOBS = 2  # the machines this runs on have two cores
@@ -67,10 +70,7 @@ BOOT_SECONDS = 20.0
 PER_CASE_MARGIN_SECONDS = 0.05
 
 _HEX8 = "([0-9a-f]{8})"
-_BANNER = re.compile(rf"HYPSPEC-S2 {_HEX8}")
-_DONE = re.compile(rf"DONE {_HEX8}")
 _REPORT = re.compile(rf"R {_HEX8} ([0-9a-f])" + rf" {_HEX8}" * 9)
-_FAULT = re.compile(rf"F {_HEX8} ([0-7])" + rf" {_HEX8}" * 5)
 #: The guest's PL1 vector table sits at the start of the stub (VBAR = GUEST_STUB_IPA).
 _GUEST_VECTOR_IPAS = range(GUEST_STUB_IPA, GUEST_STUB_IPA + 4 * len(GUEST_VECTOR_NAMES), 4)
 
@@ -96,59 +96,17 @@ class RawReport:
         return self.parhi << 32 | self.parlo
 
 
-@dataclass(frozen=True)
-class ImageOutput:
-    """Everything one QEMU run said, parsed."""
-
-    reports: list[RawReport]
-    done: bool
-    fault: str | None  # the F line, if the harness faulted
+def _parse_report(line: str) -> RawReport | None:
+    match = _REPORT.fullmatch(line)
+    return None if match is None else RawReport(*(int(group, 16) for group in match.groups()))
 
 
-def parse_output(text: str, count: int, *, truncated: bool = False) -> ImageOutput:
+HARNESS = Harness("HYPSPEC-S2", "the Stage-2 harness", _parse_report)
+
+
+def parse_output(text: str, count: int, *, truncated: bool = False) -> ImageOutput[RawReport]:
     """Parse the harness's stdout strictly.  ``truncated``: QEMU was killed mid-line."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    elif truncated and lines:
-        lines.pop()  # the partial line the kill interrupted
-    reports: list[RawReport] = []
-    done = False
-    fault = None
-    for number, raw_line in enumerate(lines, start=1):
-        line = raw_line.rstrip("\r")
-        if number == 1:
-            match = _BANNER.fullmatch(line)
-            if match is None or int(match[1], 16) != count:
-                raise HarnessRunError(
-                    f"line 1 of the QEMU output is {line!r}, expected 'HYPSPEC-S2 {count:08x}': "
-                    "the image did not start the Stage-2 harness"
-                )
-            continue
-        if done or fault is not None:
-            raise HarnessRunError(f"output line {number} {line!r} follows the end of the run")
-        if match := _REPORT.fullmatch(line):
-            fields = [int(group, 16) for group in match.groups()]
-            report = RawReport(*fields)
-            if report.index != len(reports):
-                raise HarnessRunError(
-                    f"output line {number} {line!r} reports case {report.index}, "
-                    f"expected case {len(reports)}"
-                )
-            reports.append(report)
-        elif match := _DONE.fullmatch(line):
-            if int(match[1], 16) != count or len(reports) != count:
-                raise HarnessRunError(
-                    f"output line {number} {line!r}: DONE after {len(reports)} of {count} cases"
-                )
-            done = True
-        elif _FAULT.fullmatch(line):
-            fault = line
-        else:
-            raise HarnessRunError(f"unparsable harness output line {number}: {line!r}")
-    if not lines and not truncated:
-        raise HarnessRunError("QEMU printed nothing: the image did not start")
-    return ImageOutput(reports, done, fault)
+    return image_runner.parse_output(text, count, HARNESS, truncated=truncated)
 
 
 # --- Decoding a report into an observation -------------------------------------------------------
@@ -279,25 +237,6 @@ def image_timeout(count: int, watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT) -> f
     return BOOT_SECONDS + count * (1.0 / (1 << watchdog_shift) + PER_CASE_MARGIN_SECONDS)
 
 
-def _run_qemu(argv: list[str], timeout: float) -> tuple[str, str, int | None]:
-    """(stdout, stderr, returncode or None if killed at the timeout)."""
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return out, err, None
-    return out, err, proc.returncode
-
-
 def run_image(
     cases: Sequence[Stage2Case],
     *,
@@ -308,45 +247,16 @@ def run_image(
     """Build one image for ``cases``, run it once, and decode every report."""
     limit = timeout if timeout is not None else image_timeout(len(cases), watchdog_shift)
     source = lower_stage2(cases, watchdog_shift=watchdog_shift)
-    with tempfile.TemporaryDirectory(prefix="hypspec-stage2-") as tmp:
-        elf = build_elf(source, Path(tmp), toolchain=toolchain)
-        out, err, returncode = _run_qemu(qemu_command(toolchain, elf), limit)
-    killed = returncode is None
-    parsed = parse_output(out, len(cases), truncated=killed)
-    if parsed.fault is not None:
-        index = len(parsed.reports)
-        culprit = cases[index].id if index < len(cases) else "<after the last case>"
-        raise HarnessRunError(
-            f"the harness faulted in Hyp mode while running case {culprit!r}: {parsed.fault} "
-            "(fields: index, vector, HSR, HDFAR, HIFAR, ELR_hyp, SPSR_hyp)"
-        )
-    if not killed and (returncode != 0 or not parsed.done):
-        raise HarnessRunError(
-            f"QEMU exited with status {returncode} after {len(parsed.reports)} of {len(cases)} "
-            f"reports, without DONE; stderr: {err.strip()[-2000:]!r}"
-        )
-    observations = [
-        decode_report(case, report) for case, report in zip(cases, parsed.reports, strict=False)
-    ]
-    for case in cases[len(parsed.reports) :]:
-        observations.append(
-            Stage2Observation(
-                case.id,
-                "no_report",
-                detail=f"QEMU was stopped by the image watchdog after {limit:g} s",
-            )
-        )
-    return observations
-
-
-def _check_cases(cases: Sequence[Stage2Case]) -> None:
-    seen: set[str] = set()
-    for case in cases:
-        validate(case)
-        if case.id in seen:
-            raise ConformanceInputError(f"Stage-2 case id {case.id!r} is used more than once")
-        seen.add(case.id)
-
+    return run_and_decode(
+        cases,
+        source,
+        HARNESS,
+        toolchain=toolchain,
+        limit=limit,
+        name="stage2",
+        decode=decode_report,
+        unreported=lambda case: Stage2Observation(case.id, "no_report", detail=stopped_detail(limit)),
+    )
 
 def run_stage2(
     cases: Sequence[Stage2Case],
@@ -362,18 +272,13 @@ def run_stage2(
     Raises :class:`ConformanceInputError` for a case the harness cannot run, before running
     anything, and :class:`ToolchainMissingError` if QEMU or binutils are not installed.
     """
-    if batch < 1 or jobs < 1:
-        raise ValueError(f"batch and jobs must be at least 1 (got batch={batch}, jobs={jobs})")
-    _check_cases(cases)
-    if not cases:
-        return []
-    tools = find_toolchain()
-    chunks = [cases[start : start + batch] for start in range(0, len(cases), batch)]
-    with ThreadPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
-        results = pool.map(
-            lambda chunk: run_image(
-                chunk, toolchain=tools, timeout=timeout, watchdog_shift=watchdog_shift
-            ),
-            chunks,
-        )
-        return [observation for chunk_result in results for observation in chunk_result]
+    return run_batches(
+        cases,
+        batch=batch,
+        jobs=jobs,
+        validate=validate,
+        what="Stage-2",
+        run_chunk=lambda chunk, tools: run_image(
+            chunk, toolchain=tools, timeout=timeout, watchdog_shift=watchdog_shift
+        ),
+    )

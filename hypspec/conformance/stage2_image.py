@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 
-from hypspec.conformance import layout
+from hypspec.conformance import assembly, layout
+from hypspec.conformance.assembly import GUEST_VECTOR_HVC, comment_safe, equ
 from hypspec.conformance.layout import stage2_geometry, validate
 from hypspec.conformance.stage2_case import Stage2Case
 
@@ -53,18 +53,6 @@ CODE_OTHER_TRAP = 4  # another exception to Hyp (HSR tells which); value = ELR_h
 CODE_TIMEOUT = 5  # the Hyp timer watchdog fired; value = ELR_hyp, wlo = GICC_IAR
 CODE_REFUSED = 6  # ATS says the access would hit the harness or a device: not run
 
-#: The guest's PL1 vector n reports itself with ``hvc #(GUEST_VECTOR_HVC + n)``.
-GUEST_VECTOR_HVC = 0xE0
-GUEST_VECTOR_NAMES = (
-    "reset",
-    "undefined_instruction",
-    "supervisor_call",
-    "prefetch_abort",
-    "data_abort",
-    "unused_vector",
-    "irq",
-    "fiq",
-)
 
 #: Per-case watchdog budget is CNTFRQ >> WATCHDOG_SHIFT ticks: 2 -> a quarter of a second.
 DEFAULT_WATCHDOG_SHIFT = 2
@@ -120,12 +108,8 @@ def memory_triples(case: Stage2Case) -> list[tuple[int, int]]:
 
 
 def harness_source() -> str:
-    """The static Hyp harness, shipped as package data."""
-    return resources.files("hypspec.conformance").joinpath("harness/stage2_harness.s").read_text()
-
-
-def _equ(name: str, value: int) -> str:
-    return f"        .equ {name + ',':<24} {value:#x}"
+    """The static Hyp harness (after the shared prelude), shipped as package data."""
+    return assembly.harness_source("stage2_harness.s")
 
 
 def _prologue(watchdog_shift: int) -> list[str]:
@@ -144,18 +128,18 @@ def _prologue(watchdog_shift: int) -> list[str]:
         "WRITE_PROTECT_END",
         "SCRATCH_END",
     ):
-        lines.append(_equ(name, getattr(layout, name)))
+        lines.append(equ(name, getattr(layout, name)))
     lines.append("@ case record: fixed words, then NWORDS (pa, lo, hi) triples")
     for index, name in enumerate(RECORD_FIELDS):
-        lines.append(_equ(f"REC_{name}", 4 * index))
-    lines.append(_equ("REC_WORDS", 4 * len(RECORD_FIELDS)))
-    lines.append(_equ("WORD_TRIPLE_SIZE", WORD_TRIPLE_SIZE))
+        lines.append(equ(f"REC_{name}", 4 * index))
+    lines.append(equ("REC_WORDS", 4 * len(RECORD_FIELDS)))
+    lines.append(equ("WORD_TRIPLE_SIZE", WORD_TRIPLE_SIZE))
     for access, code in KIND_CODES.items():
-        lines.append(_equ(f"KIND_{access.upper()}", code))
+        lines.append(equ(f"KIND_{access.upper()}", code))
     lines.append("@ report line: word offsets in `report`, and codes")
     for index, name in enumerate(REPORT_FIELDS):
-        lines.append(_equ(f"RPT_{name.upper()}", 4 * index))
-    lines.append(_equ("RPT_WORDS", len(REPORT_FIELDS)))
+        lines.append(equ(f"RPT_{name.upper()}", 4 * index))
+    lines.append(equ("RPT_WORDS", len(REPORT_FIELDS)))
     for name in (
         "CODE_OK",
         "CODE_OK_WORD",
@@ -165,16 +149,10 @@ def _prologue(watchdog_shift: int) -> list[str]:
         "CODE_TIMEOUT",
         "CODE_REFUSED",
     ):
-        lines.append(_equ(name, globals()[name]))
-    lines.append(_equ("GUEST_VECTOR_HVC", GUEST_VECTOR_HVC))
-    lines.append(_equ("WATCHDOG_SHIFT", watchdog_shift))
+        lines.append(equ(name, globals()[name]))
+    lines.append(equ("GUEST_VECTOR_HVC", GUEST_VECTOR_HVC))
+    lines.append(equ("WATCHDOG_SHIFT", watchdog_shift))
     return lines
-
-
-def _comment_safe(text: str, limit: int = 96) -> str:
-    """A case id as it may appear in an assembler comment: printable ASCII, one line."""
-    safe = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
-    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
 
 
 def _record_lines(index: int, case: Stage2Case, snippet: Snippet | None) -> list[str]:
@@ -194,7 +172,7 @@ def _record_lines(index: int, case: Stage2Case, snippet: Snippet | None) -> list
         f"{case.value:#010x}",
         str(len(triples)),
     ]
-    lines = [f"@ [{index}] {_comment_safe(case.id)}", "        .word " + ", ".join(fixed)]
+    lines = [f"@ [{index}] {comment_safe(case.id)}", "        .word " + ", ".join(fixed)]
     for pa, word in triples:
         lines.append(f"        .word {pa:#010x}, {word & 0xFFFF_FFFF:#010x}, {word >> 32:#010x}")
     return lines

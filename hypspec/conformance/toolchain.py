@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from hypspec.conformance import layout
 from hypspec.conformance.errors import HarnessBuildError, ToolchainMissingError
@@ -29,6 +30,8 @@ INSTALL_HINT = "apt-get install qemu-system-arm binutils-arm-none-eabi"
 BUILD_TIMEOUT = 120
 
 MANIFEST_FORMAT = "hypspec-stage2-image/1"
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,35 @@ def emit_elf(
     The JSON manifest maps report indices to case ids and records the QEMU command, so an
     image can be rerun (or run on other hardware) without Python.
     """
+    return emit_batches(
+        cases,
+        out_dir,
+        batch=batch,
+        prefix="stage2",
+        lower=lambda chunk: lower_stage2(chunk, watchdog_shift=watchdog_shift),
+        describe=lambda chunk: {
+            "format": MANIFEST_FORMAT,
+            "watchdog_shift": watchdog_shift,
+            "cases": [case.id for case in chunk],
+        },
+    )
+
+
+def emit_batches(
+    cases: Sequence[C],
+    out_dir: Path,
+    *,
+    batch: int,
+    prefix: str,
+    lower: Callable[[Sequence[C]], str],
+    describe: Callable[[Sequence[C]], dict[str, Any]],
+) -> list[Path]:
+    """Write ``<prefix>_NNN.{s,elf,json}`` per batch of ``cases`` to ``out_dir``; return the ELFs.
+
+    ``lower`` gives a batch's assembly source, ``describe`` its manifest, to which the ELF's
+    name and the QEMU command that runs it are added, so that an image can be rerun (or run on
+    other hardware) without Python.
+    """
     if batch < 1:
         raise ValueError(f"batch must be at least 1, not {batch}")
     tools = find_toolchain()
@@ -158,16 +190,14 @@ def emit_elf(
     elves = []
     for number, start in enumerate(range(0, len(cases), batch)):
         chunk = cases[start : start + batch]
-        name = f"stage2_{number:03d}"
-        elf = build_elf(
-            lower_stage2(chunk, watchdog_shift=watchdog_shift), out_dir, name=name, toolchain=tools
-        )
+        name = f"{prefix}_{number:03d}"
+        elf = build_elf(lower(chunk), out_dir, name=name, toolchain=tools)
+        described = describe(chunk)
         manifest = {
-            "format": MANIFEST_FORMAT,
+            "format": described.pop("format"),
             "elf": elf.name,
             "qemu": qemu_command(tools, Path(elf.name)),
-            "watchdog_shift": watchdog_shift,
-            "cases": [case.id for case in chunk],
+            **described,
         }
         (out_dir / f"{name}.json").write_text(json.dumps(manifest, indent=2) + "\n")
         elves.append(elf)

@@ -45,16 +45,21 @@ instruction; see :mod:`hypspec.conformance.trap_image`):
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
-from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
-from hypspec.conformance.toolchain import Toolchain, build_elf, find_toolchain, qemu_command
+from hypspec.conformance import image_runner
+from hypspec.conformance.assembly import GUEST_VECTOR_NAMES
+from hypspec.conformance.errors import HarnessRunError
+from hypspec.conformance.image_runner import (
+    Harness,
+    ImageOutput,
+    run_and_decode,
+    run_batches,
+    stopped_detail,
+)
+from hypspec.conformance.toolchain import Toolchain
 from hypspec.conformance.trap_case import (
     TrapCase,
     TrapObservation,
@@ -68,7 +73,6 @@ from hypspec.conformance.trap_image import (
     CODE_VECTOR,
     DEFAULT_WAIT_SHIFT,
     DEFAULT_WATCHDOG_SHIFT,
-    GUEST_VECTOR_NAMES,
     MAX_RETRIES,
     assign_snippets,
     lower_traps,
@@ -87,8 +91,6 @@ MODE_NAMES = {0x10: "usr", 0x11: "fiq", 0x12: "irq", 0x13: "svc", 0x17: "abt", 0
 MODE_NAMES.update({0x1A: "hyp", 0x1F: "sys", 0x16: "mon"})
 
 _HEX8 = "([0-9a-f]{8})"
-_BANNER = re.compile(rf"HYPSPEC-TRAP {_HEX8}")
-_DONE = re.compile(rf"DONE {_HEX8}")
 _REPORT = re.compile(
     rf"R {_HEX8} ([0-2]) ([0-9a-f])"
     + rf" {_HEX8}" * 3
@@ -97,7 +99,6 @@ _REPORT = re.compile(
     + r"((?: r[0-9a-c]=[0-9a-f]{8})*)"
 )
 _CHANGED = re.compile(r" r([0-9a-c])=([0-9a-f]{8})")
-_FAULT = re.compile(rf"F {_HEX8} ([0-7])" + rf" {_HEX8}" * 5)
 
 
 @dataclass(frozen=True)
@@ -118,60 +119,22 @@ class RawReport:
     changed: dict[int, int]
 
 
-@dataclass(frozen=True)
-class ImageOutput:
-    reports: list[RawReport]
-    done: bool
-    fault: str | None
-
-
-def _parse_report(match: re.Match[str]) -> RawReport:
+def _parse_report(line: str) -> RawReport | None:
+    match = _REPORT.fullmatch(line)
+    if match is None:
+        return None
     groups = match.groups()
     fields = [int(group, 16) for group in groups[:-1]]
     changed = {int(n, 16): int(v, 16) for n, v in _CHANGED.findall(groups[-1])}
     return RawReport(*fields, changed=changed)
 
 
-def parse_output(text: str, count: int, *, truncated: bool = False) -> ImageOutput:
+HARNESS = Harness("HYPSPEC-TRAP", "the trap harness", _parse_report)
+
+
+def parse_output(text: str, count: int, *, truncated: bool = False) -> ImageOutput[RawReport]:
     """Parse the harness's stdout strictly.  ``truncated``: QEMU was killed mid-line."""
-    lines = text.split("\n")
-    if lines and (lines[-1] == "" or truncated):
-        lines.pop()  # the empty tail after the last newline, or the line a kill interrupted
-    reports: list[RawReport] = []
-    done = False
-    fault = None
-    for number, raw_line in enumerate(lines, start=1):
-        line = raw_line.rstrip("\r")
-        if number == 1:
-            match = _BANNER.fullmatch(line)
-            if match is None or int(match[1], 16) != count:
-                raise HarnessRunError(
-                    f"line 1 of the QEMU output is {line!r}, expected 'HYPSPEC-TRAP {count:08x}': "
-                    "the image did not start the trap harness"
-                )
-            continue
-        if done or fault is not None:
-            raise HarnessRunError(f"output line {number} {line!r} follows the end of the run")
-        if match := _REPORT.fullmatch(line):
-            report = _parse_report(match)
-            if report.index != len(reports):
-                raise HarnessRunError(
-                    f"output line {number} {line!r} reports case {report.index}, expected case {len(reports)}"
-                )
-            reports.append(report)
-        elif match := _DONE.fullmatch(line):
-            if int(match[1], 16) != count or len(reports) != count:
-                raise HarnessRunError(
-                    f"output line {number} {line!r}: DONE after {len(reports)} of {count} cases"
-                )
-            done = True
-        elif _FAULT.fullmatch(line):
-            fault = line
-        else:
-            raise HarnessRunError(f"unparsable harness output line {number}: {line!r}")
-    if not lines and not truncated:
-        raise HarnessRunError("QEMU printed nothing: the image did not start")
-    return ImageOutput(reports, done, fault)
+    return image_runner.parse_output(text, count, HARNESS, truncated=truncated)
 
 
 # --- Decoding a report into an observation -------------------------------------------------------
@@ -271,25 +234,6 @@ def image_timeout(count: int, watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT) -> f
     return BOOT_SECONDS + count * (period + PER_CASE_MARGIN_SECONDS) + min(count, 4) * reruns
 
 
-def _run_qemu(argv: list[str], timeout: float) -> tuple[str, str, int | None]:
-    """(stdout, stderr, returncode or None if killed at the timeout)."""
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return out, err, None
-    return out, err, proc.returncode
-
-
 def run_image(
     cases: Sequence[TrapCase],
     *,
@@ -301,46 +245,19 @@ def run_image(
     """Build one image for ``cases``, run it once, and decode every report."""
     limit = timeout if timeout is not None else image_timeout(len(cases), watchdog_shift)
     source = lower_traps(cases, watchdog_shift=watchdog_shift, wait_shift=wait_shift)
-    with tempfile.TemporaryDirectory(prefix="hypspec-trap-") as tmp:
-        elf = build_elf(source, Path(tmp), name="trap", toolchain=toolchain)
-        out, err, returncode = _run_qemu(qemu_command(toolchain, elf), limit)
-    killed = returncode is None
-    parsed = parse_output(out, len(cases), truncated=killed)
-    if parsed.fault is not None:
-        index = len(parsed.reports)
-        culprit = cases[index].id if index < len(cases) else "<after the last case>"
-        raise HarnessRunError(
-            f"the trap harness faulted in Hyp mode while running case {culprit!r}: {parsed.fault} "
-            "(fields: index, vector, HSR, HDFAR, HIFAR, ELR_hyp, SPSR_hyp)"
-        )
-    if not killed and (returncode != 0 or not parsed.done):
-        raise HarnessRunError(
-            f"QEMU exited with status {returncode} after {len(parsed.reports)} of {len(cases)} "
-            f"reports, without DONE; stderr: {err.strip()[-2000:]!r}"
-        )
-    snippets = assign_snippets(cases)
-    observations = [
-        decode_report(case, report, snippet.address)
-        for case, report, snippet in zip(cases, parsed.reports, snippets, strict=False)
-    ]
-    for case in cases[len(parsed.reports) :]:
-        observations.append(
-            TrapObservation(
-                case.id,
-                "no_report",
-                detail=f"QEMU was stopped by the image watchdog after {limit:g} s",
-            )
-        )
-    return observations
-
-
-def _check_cases(cases: Sequence[TrapCase]) -> None:
-    seen: set[str] = set()
-    for case in cases:
-        validate(case)
-        if case.id in seen:
-            raise ConformanceInputError(f"trap case id {case.id!r} is used more than once")
-        seen.add(case.id)
+    addresses = {
+        case.id: snippet.address for case, snippet in zip(cases, assign_snippets(cases), strict=True)
+    }
+    return run_and_decode(
+        cases,
+        source,
+        HARNESS,
+        toolchain=toolchain,
+        limit=limit,
+        name="trap",
+        decode=lambda case, report: decode_report(case, report, addresses[case.id]),
+        unreported=lambda case: TrapObservation(case.id, "no_report", detail=stopped_detail(limit)),
+    )
 
 
 def run_traps(
@@ -359,25 +276,20 @@ def run_traps(
     :func:`hypspec.conformance.trap_case.validate`) before running anything, and
     :class:`ToolchainMissingError` if QEMU or binutils are not installed.
     """
-    if batch < 1 or jobs < 1:
-        raise ValueError(f"batch and jobs must be at least 1 (got batch={batch}, jobs={jobs})")
-    _check_cases(cases)
-    if not cases:
-        return []
-    tools = find_toolchain()
-    chunks = [cases[start : start + batch] for start in range(0, len(cases), batch)]
-    with ThreadPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
-        results = pool.map(
-            lambda chunk: run_image(
-                chunk,
-                toolchain=tools,
-                timeout=timeout,
-                watchdog_shift=watchdog_shift,
-                wait_shift=wait_shift,
-            ),
-            chunks,
-        )
-        return [observation for chunk_result in results for observation in chunk_result]
+    return run_batches(
+        cases,
+        batch=batch,
+        jobs=jobs,
+        validate=validate,
+        what="trap",
+        run_chunk=lambda chunk, tools: run_image(
+            chunk,
+            toolchain=tools,
+            timeout=timeout,
+            watchdog_shift=watchdog_shift,
+            wait_shift=wait_shift,
+        ),
+    )
 
 
 @dataclass(frozen=True)

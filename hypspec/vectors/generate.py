@@ -12,10 +12,15 @@ from typing import Any
 
 from hypspec import __version__
 from hypspec.api import SPEC_DIR, Spec
-from hypspec.vectors import stage2, traps
+from hypspec.vectors import gic, stage2, timers, traps
 from hypspec.vectors.store import FORMAT, write_vectors
 
-CATEGORIES = {"stage2": stage2.generate, "traps": traps.generate}
+CATEGORIES = {
+    "gic": gic.generate,
+    "stage2": stage2.generate,
+    "timers": timers.generate,
+    "traps": traps.generate,
+}
 
 
 def add_vectors_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -64,6 +69,7 @@ def run_vectors(args: argparse.Namespace) -> int:
         "count": len(generated.vectors),
         "coverage": coverage,
     }
+    meta.update(getattr(generated, "meta", {}))  # category-specific fields (timers: count_window)
     path = args.out / f"{args.category}.jsonl"
     write_vectors(path, meta, generated.vectors)
     summary = {"file": str(path), "vectors": len(generated.vectors), "seconds": round(seconds, 3),

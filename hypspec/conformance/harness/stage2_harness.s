@@ -5,8 +5,9 @@
 @ Large Physical Address Extensions).  QEMU enters the ELF entry point in Hyp mode with HCR = 0
 @ and VTCR = 0; Hyp's own MMU (HSCTLR.M) is off, so every Hyp load/store below is to a PA.
 @
-@ This file is assembled together with a generated part (hypspec.conformance.stage2_image) that
-@ provides:
+@ This file is assembled after the shared prelude (prelude.s: constants, boot macro, UART
+@ printers, exit, the watchdog's GIC set-up) and a generated part
+@ (hypspec.conformance.stage2_image) that provides:
 @   * .equ constants for the memory layout, the case record format and the report codes;
 @   * `case_count` and `case_table`: one record per case, walked in order by `next_case`;
 @   * in section .guest, after `guest_vectors`, one snippet per access shape (e.g.
@@ -38,56 +39,16 @@
 @ exits.  The Python side (hypspec.conformance.qemu) documents the meaning of every field.
 @ =================================================================================================
 
-        .syntax unified
-        .arm
-        .arch_extension virt            @ HVC, ERET, MSR/MRS ELR_hyp, banked MRS
-
-@ ---- Architectural constants -------------------------------------------------------------------
-
-        .equ HSCTLR_M,          1 << 0          @ Hyp stage 1 MMU enable
-        .equ HSCTLR_A,          1 << 1          @ Hyp alignment check
-        .equ HSCTLR_C,          1 << 2          @ Hyp data cache enable
-        .equ HSCTLR_I,          1 << 12         @ Hyp instruction cache enable
+@ ---- Constants of this harness ------------------------------------------------------------------
 
         .equ HCR_VM,            1 << 0          @ enable Stage 2 for the Non-secure PL1&0 regime
         .equ HCR_IMO,           1 << 4          @ route physical IRQs to Hyp (the watchdog), and
                                                 @ make the guest's CPSR.I unable to mask them
         .equ HCR_VALUE,         HCR_VM | HCR_IMO
 
-        .equ SCTLR_M,           1 << 0          @ guest stage 1 MMU: off, so VA == IPA
-        .equ SCTLR_A,           1 << 1          @ guest alignment check: off
-        .equ SCTLR_C,           1 << 2          @ guest data cache: off
-        .equ SCTLR_I,           1 << 12         @ guest instruction cache: off
-        .equ SCTLR_V,           1 << 13         @ guest high vectors: off, so VBAR is used
-        .equ SCTLR_EE,          1 << 25         @ guest exception endianness: little
-        .equ SCTLR_TE,          1 << 30         @ guest exceptions in ARM (not Thumb) state
-        .equ SCTLR_NO_S1,       SCTLR_M | SCTLR_A | SCTLR_C | SCTLR_I
-        .equ SCTLR_CLEAR,       SCTLR_NO_S1 | SCTLR_V | SCTLR_EE | SCTLR_TE
-
         @ Guest entry state: Non-secure SVC mode (M = 0b10011), ARM state, little-endian, with
         @ A, I and F masked so that nothing but the access under test can happen at PL1.
         .equ GUEST_SPSR,        0x1d3
-
-        @ HSR.EC values (ARM DDI 0406C.d, "Use of the HSR").
-        .equ EC_HVC,            0x12            @ HVC executed in Non-secure PL1
-        .equ EC_PABT_GUEST,     0x20            @ Prefetch Abort routed to Hyp (Stage 2 fault)
-        .equ EC_DABT_GUEST,     0x24            @ Data Abort routed to Hyp (Stage 2 fault)
-
-        @ GICv2 register offsets (ARM IHI 0048B).
-        .equ GICD_CTLR,         0x000
-        .equ GICD_ISENABLER0,   0x100
-        .equ GICD_IPRIORITYR,   0x400
-        .equ GICC_CTLR,         0x000
-        .equ GICC_PMR,          0x004
-        .equ GICC_IAR,          0x00c
-        .equ GICC_EOIR,         0x010
-        .equ GIC_SPURIOUS,      1023
-
-        @ Semihosting SYS_EXIT: r0 = 0x18, r1 = reason; ADP_Stopped_ApplicationExit ends QEMU
-        @ with status 0, any other reason with status 1.
-        .equ SYS_EXIT,          0x18
-        .equ ADP_EXIT_OK,       0x20026
-        .equ ADP_EXIT_ERROR,    0x20024         @ ADP_Stopped_InternalError
 
 @ =================================================================================================
 @ Hyp vector table.  HVBAR must be 32-byte aligned.  Offsets (ARM DDI 0406C.d, "Exception
@@ -111,22 +72,17 @@ hyp_vectors:
         b       hyp_irq
         b       hyp_fatal_7
 
-hyp_fatal_0:    mov r0, #0
-                b   hyp_fatal
-hyp_fatal_1:    mov r0, #1
-                b   hyp_fatal
-hyp_fatal_2:    mov r0, #2
-                b   hyp_fatal
-hyp_fatal_3:    mov r0, #3
-                b   hyp_fatal
+        hyp_fatal_stub 0
+        hyp_fatal_stub 1
+        hyp_fatal_stub 2
+        hyp_fatal_stub 3
 hyp_fatal_4:    ldr r1, =ats_guard      @ a Data Abort in Hyp is expected only from the
                 ldr r2, [r1]            @ pre-access ATS (see next_case, step 3)
                 cmp r2, #0
                 bne ats_aborted
                 mov r0, #4
                 b   hyp_fatal
-hyp_fatal_7:    mov r0, #7
-                b   hyp_fatal
+        hyp_fatal_stub 7
 
 @ =================================================================================================
 @ Entry and one-time setup.
@@ -135,33 +91,18 @@ hyp_fatal_7:    mov r0, #7
         .section .text.boot, "ax"
         .global _start
 _start:
-        cpsid   aif                     @ Hyp never wants to be interrupted: the watchdog IRQ
-                                        @ is only taken while the guest runs
-        ldr     sp, =hyp_stack_top
-
-        @ Hyp's own translation regime stays off: Hyp accesses physical addresses, which is what
-        @ lets it write the case's tables and read back the guest's writes by PA.
-        mrc     p15, 4, r0, c1, c0, 0   @ HSCTLR
-        bic     r0, r0, #(HSCTLR_M | HSCTLR_A | HSCTLR_C)
-        bic     r0, r0, #HSCTLR_I
-        mcr     p15, 4, r0, c1, c0, 0
-        isb
-
-        ldr     r0, =hyp_vectors
-        mcr     p15, 4, r0, c12, c0, 0  @ HVBAR: where Hyp Trap and IRQ land
+        @ The watchdog IRQ is only taken while the guest runs.  Hyp's own translation regime
+        @ stays off: Hyp accesses physical addresses, which is what lets it write the case's
+        @ tables and read back the guest's writes by PA.  HVBAR: where Hyp Trap and IRQ land.
+        hyp_boot hyp_vectors
 
         ldr     r0, =HCR_VALUE
         mcr     p15, 4, r0, c1, c1, 0   @ HCR: Stage 2 on for the guest, IRQs to Hyp
         isb
 
-        @ The guest's SCTLR: take the reset value (it holds the RES1 bits) and clear every bit
-        @ that would put stage 1, caches, alignment checking, high vectors, big-endian or Thumb
-        @ exceptions between the snippet and Stage 2.  Rewritten before every case.
-        mrc     p15, 0, r0, c1, c0, 0   @ SCTLR (Non-secure, the guest's)
-        ldr     r1, =SCTLR_CLEAR
-        bic     r0, r0, r1
-        ldr     r1, =guest_sctlr
-        str     r0, [r1]
+        @ The guest's SCTLR: nothing between the snippet and Stage 2.  Rewritten before every
+        @ case.
+        bl      guest_sctlr_init
 
         @ TTBCR.EAE = 0: the guest's DFSR/IFSR use the short-descriptor format, which is how
         @ a guest_exception report's FSR must be decoded.
@@ -174,36 +115,11 @@ _start:
         ldr     r1, =watchdog_ticks
         str     r0, [r1]
         bl      watchdog_stop
-
-        @ GIC: deliver only the Hyp timer PPI, at a priority the CPU interface lets through.
-        ldr     r1, =GICD_BASE
-        mov     r0, #1
-        str     r0, [r1, #GICD_CTLR]    @ distributor on
-        mov     r0, #(1 << HYP_TIMER_INTID)
-        str     r0, [r1, #GICD_ISENABLER0]
-        add     r2, r1, #GICD_IPRIORITYR
-        mov     r0, #0x80
-        strb    r0, [r2, #HYP_TIMER_INTID]
-        ldr     r1, =GICC_BASE
-        mov     r0, #0xf0
-        str     r0, [r1, #GICC_PMR]     @ priorities numerically below 0xf0 are signalled
-        mov     r0, #1
-        str     r0, [r1, #GICC_CTLR]    @ CPU interface on
-
-        @ Banner: lets the host check it is reading this harness and how many cases follow.
-        ldr     r0, =banner
-        bl      put_str
-        ldr     r0, =case_count
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
-        bl      put_newline
+        bl      watchdog_gic_init       @ the GIC delivers only the Hyp timer PPI
+        bl      start_cases
 
         ldr     r0, =case_table
         ldr     r1, =cur_rec
-        str     r0, [r1]
-        mov     r0, #0
-        ldr     r1, =cur_idx
         str     r0, [r1]
         b       next_case
 
@@ -216,23 +132,12 @@ _start:
 
         .text
 next_case:
-        ldr     sp, =hyp_stack_top
-        ldr     r0, =cur_idx
-        ldr     r1, [r0]
-        ldr     r2, =case_count
-        ldr     r2, [r2]
-        cmp     r1, r2
-        bhs     all_done
+        begin_case
         ldr     r4, =cur_rec
         ldr     r4, [r4]                @ r4 = case record, kept across the setup below
 
         @ A fresh report and no dirty doubleword yet.
-        ldr     r0, =report
-        mov     r1, #0
-        mov     r2, #RPT_WORDS
-1:      str     r1, [r0], #4
-        subs    r2, r2, #1
-        bne     1b
+        bl      clear_report            @ leaves r1 = 0
         ldr     r0, =dirty_pa
         str     r1, [r0]
 
@@ -471,16 +376,10 @@ trap_guest_vector:
         str     r2, [r5, #RPT_CODE]
         ldr     r1, [r10]               @ guest r0 = LR_<mode> at the vector
         str     r1, [r5, #RPT_VALUE]
-        cmp     r0, #3
-        mrceq   p15, 0, r1, c5, c0, 1   @ IFSR
-        mrceq   p15, 0, r2, c6, c0, 2   @ IFAR
-        beq     8f
-        cmp     r0, #4
-        bne     report_and_finish
-        mrc     p15, 0, r1, c5, c0, 0   @ DFSR
-        mrc     p15, 0, r2, c6, c0, 0   @ DFAR
-8:      str     r1, [r5, #RPT_WLO]
-        str     r2, [r5, #RPT_WHI]
+        mov     r2, r0
+        bl      guest_fault_regs
+        str     r0, [r5, #RPT_WLO]
+        str     r1, [r5, #RPT_WHI]
         b       report_and_finish
 
 @ =================================================================================================
@@ -491,14 +390,8 @@ trap_guest_vector:
 
 hyp_irq:
         push    {r0-r12}
-        ldr     r1, =GICC_BASE
-        ldr     r4, [r1, #GICC_IAR]     @ acknowledge: active, no longer pending
-        bl      watchdog_stop           @ drop the timer's level-sensitive IRQ line ...
-        ldr     r1, =GICC_BASE
-        ubfx    r2, r4, #0, #10
-        ldr     r3, =GIC_SPURIOUS
-        cmp     r2, r3
-        strne   r4, [r1, #GICC_EOIR]    @ ... before ending it, so it cannot be taken again
+        bl      watchdog_ack
+        mov     r4, r0                  @ GICC_IAR
         ldr     r5, =report
         str     r4, [r5, #RPT_WLO]
         mov     r0, #CODE_TIMEOUT
@@ -534,60 +427,8 @@ finish_case:
         dsb
         ldr     r1, =cur_rec            @ r6 now points just past this record's triples
         str     r6, [r1]
-        ldr     r1, =cur_idx
-        ldr     r0, [r1]
-        add     r0, r0, #1
-        str     r0, [r1]
+        end_case
         b       next_case
-
-all_done:
-        ldr     r0, =done_str
-        bl      put_str
-        ldr     r0, =case_count
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
-        bl      put_newline
-        ldr     r1, =ADP_EXIT_OK
-        b       semihost_exit
-
-@ hyp_fatal: an exception taken from Hyp mode itself (r0 = vector number).  Nothing of the
-@ harness state can be trusted; print what we know and stop QEMU with a failure status.
-hyp_fatal:
-        ldr     sp, =hyp_stack_top
-        mov     r4, r0
-        mov     r0, #'F'
-        bl      put_char
-        ldr     r0, =cur_idx
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
-        mov     r0, r4
-        mov     r1, #1
-        bl      put_hex
-        mrc     p15, 4, r0, c5, c2, 0   @ HSR
-        mov     r1, #8
-        bl      put_hex
-        mrc     p15, 4, r0, c6, c0, 0   @ HDFAR
-        mov     r1, #8
-        bl      put_hex
-        mrc     p15, 4, r0, c6, c0, 2   @ HIFAR
-        mov     r1, #8
-        bl      put_hex
-        mrs     r0, elr_hyp
-        mov     r1, #8
-        bl      put_hex
-        mrs     r0, spsr
-        mov     r1, #8
-        bl      put_hex
-        bl      put_newline
-        ldr     r1, =ADP_EXIT_ERROR
-        b       semihost_exit
-
-semihost_exit:                          @ r1 = reason; does not return
-        mov     r0, #SYS_EXIT
-        svc     0x123456                @ the A32 semihosting call, intercepted by QEMU
-9:      b       9b
 
         .ltorg
 
@@ -595,22 +436,10 @@ semihost_exit:                          @ r1 = reason; does not return
 @ Small helpers.
 @ =================================================================================================
 
-@ watchdog_stop: disable the Hyp timer (CNTHP_CTL = 0).  Clobbers r0.
-watchdog_stop:
-        mov     r0, #0
-        mcr     p15, 4, r0, c14, c2, 1  @ CNTHP_CTL
-        isb
-        bx      lr
-
 @ print_report: "R <idx> <code> <10 words>\n" from `report`.  Clobbers r0-r3.
 print_report:
         push    {r4, r5, lr}
-        mov     r0, #'R'
-        bl      put_char
-        ldr     r0, =cur_idx
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
+        bl      put_case_index
         ldr     r4, =report
         ldr     r0, [r4], #4
         mov     r1, #1
@@ -624,42 +453,6 @@ print_report:
         bl      put_newline
         pop     {r4, r5, pc}
 
-@ put_hex: print ' ' and the low r1 nibbles of r0 in lowercase hex.  Clobbers r0-r3.
-put_hex:
-        ldr     r3, =UART_BASE
-        mov     r2, #' '
-        strb    r2, [r3]
-        sub     r1, r1, #1
-        lsl     r1, r1, #2              @ shift of the most significant nibble
-1:      lsr     r2, r0, r1
-        and     r2, r2, #0xf
-        cmp     r2, #10
-        addlo   r2, r2, #'0'
-        addhs   r2, r2, #('a' - 10)
-        strb    r2, [r3]
-        subs    r1, r1, #4
-        bge     1b
-        bx      lr
-
-@ put_str: print the NUL-terminated string at r0.  Clobbers r0-r2.
-put_str:
-        ldr     r2, =UART_BASE
-1:      ldrb    r1, [r0], #1
-        cmp     r1, #0
-        strbne  r1, [r2]
-        bne     1b
-        bx      lr
-
-@ put_char: print the byte in r0.  Clobbers r1.
-put_char:
-        ldr     r1, =UART_BASE
-        strb    r0, [r1]
-        bx      lr
-
-put_newline:
-        mov     r0, #10
-        b       put_char
-
         .ltorg
 
 @ =================================================================================================
@@ -668,22 +461,16 @@ put_newline:
 
         .section .rodata
 banner:         .asciz "HYPSPEC-S2"
-done_str:       .asciz "DONE"
 
         .bss
         .balign 8
 cur_rec:        .space 4                @ address of the current case record
-cur_idx:        .space 4                @ index of the current case
 dirty_pa:       .space 4                @ 8-aligned PA the guest's write hits, or 0
 ats_guard:      .space 4                @ 1 while the pre-access ATS runs
-guest_sctlr:    .space 4                @ SCTLR value the guest runs with
 watchdog_ticks: .space 4                @ CNTHP_TVAL per case
 guest_regs_init: .space 13 * 4          @ r0..r12 loaded just before ERET
         .balign 8
 report:         .space RPT_WORDS * 4    @ the fields of the current report line
-        .balign 16
-hyp_stack:      .space 1024
-hyp_stack_top:
 
 @ =================================================================================================
 @ The guest's PL1 vector table (VBAR = its IPA inside the stub).  An exception the

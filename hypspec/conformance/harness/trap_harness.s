@@ -6,7 +6,8 @@
 @ point in Hyp mode with HCR = 0; Hyp's own MMU stays off, and so does the guest's: HCR.VM = 0
 @ and SCTLR.M = 0, so every guest and Hyp address below is a physical address.
 @
-@ Assembled together with a generated part (hypspec.conformance.trap_image) that provides:
+@ Assembled after the shared prelude (prelude.s) and a generated part
+@ (hypspec.conformance.trap_image) that provides:
 @   * .equ constants: the memory map, the case record layout, the report codes;
 @   * in section .guest, after `guest_vectors`, one 8-byte snippet per distinct (instruction,
 @     mode):  `.word <instruction>` followed by `hvc #REPORT_IMM` (SVC mode) or
@@ -43,52 +44,13 @@
 @ and exits with a failure status.
 @ =================================================================================================
 
-        .syntax unified
-        .arm
-        .arch_extension virt            @ HVC, ERET, MSR/MRS ELR_hyp and banked registers
         .fpu neon-vfpv4                 @ VMSR/VMRS and d16-d31, used to reset the FP state
 
-@ ---- Architectural constants -------------------------------------------------------------------
-
-        .equ HSCTLR_M,          1 << 0
-        .equ HSCTLR_A,          1 << 1
-        .equ HSCTLR_C,          1 << 2
-        .equ HSCTLR_I,          1 << 12
+@ ---- Constants of this harness ------------------------------------------------------------------
 
         .equ HCR_IMO,           1 << 4          @ physical IRQs (the watchdog) go to Hyp
-
-        .equ SCTLR_M,           1 << 0          @ guest stage 1 MMU: off, so VA == PA
-        .equ SCTLR_A,           1 << 1
-        .equ SCTLR_C,           1 << 2
-        .equ SCTLR_I,           1 << 12
-        .equ SCTLR_V,           1 << 13         @ low vectors, so VBAR is used
-        .equ SCTLR_EE,          1 << 25
-        .equ SCTLR_TE,          1 << 30
-        .equ SCTLR_CLEAR,       SCTLR_M | SCTLR_A | SCTLR_C | SCTLR_I | SCTLR_V | SCTLR_EE | SCTLR_TE
-
         .equ FPEXC_EN,          1 << 30
         .equ SPSR_SVC_MASKED,   0x1d3           @ SPSR_svc for an ERET executed at PL1
-
-        .equ MODE_FIQ,          0x11
-        .equ MODE_IRQ,          0x12
-        .equ MODE_SVC,          0x13
-        .equ MODE_ABT,          0x17
-        .equ MODE_UND,          0x1b
-
-        .equ EC_HVC,            0x12
-
-        .equ GICD_CTLR,         0x000
-        .equ GICD_ISENABLER0,   0x100
-        .equ GICD_IPRIORITYR,   0x400
-        .equ GICC_CTLR,         0x000
-        .equ GICC_PMR,          0x004
-        .equ GICC_IAR,          0x00c
-        .equ GICC_EOIR,         0x010
-        .equ GIC_SPURIOUS,      1023
-
-        .equ SYS_EXIT,          0x18
-        .equ ADP_EXIT_OK,       0x20026
-        .equ ADP_EXIT_ERROR,    0x20024
 
 @ =================================================================================================
 @ Hyp vector table (HVBAR, 32-byte aligned).  +0x14 Hyp Trap and +0x18 IRQ are the normal ways
@@ -107,18 +69,12 @@ hyp_vectors:
         b       hyp_irq
         b       hyp_fatal_7
 
-hyp_fatal_0:    mov r0, #0
-                b   hyp_fatal
-hyp_fatal_1:    mov r0, #1
-                b   hyp_fatal
-hyp_fatal_2:    mov r0, #2
-                b   hyp_fatal
-hyp_fatal_3:    mov r0, #3
-                b   hyp_fatal
-hyp_fatal_4:    mov r0, #4
-                b   hyp_fatal
-hyp_fatal_7:    mov r0, #7
-                b   hyp_fatal
+        hyp_fatal_stub 0
+        hyp_fatal_stub 1
+        hyp_fatal_stub 2
+        hyp_fatal_stub 3
+        hyp_fatal_stub 4
+        hyp_fatal_stub 7
 
 @ =================================================================================================
 @ Entry and one-time setup.
@@ -127,28 +83,12 @@ hyp_fatal_7:    mov r0, #7
         .section .text.boot, "ax"
         .global _start
 _start:
-        cpsid   aif
-        ldr     sp, =hyp_stack_top
-
-        mrc     p15, 4, r0, c1, c0, 0   @ HSCTLR: Hyp MMU, caches and alignment checks off
-        bic     r0, r0, #(HSCTLR_M | HSCTLR_A | HSCTLR_C)
-        bic     r0, r0, #HSCTLR_I
-        mcr     p15, 4, r0, c1, c0, 0
-        isb
-
-        ldr     r0, =hyp_vectors
-        mcr     p15, 4, r0, c12, c0, 0  @ HVBAR
+        hyp_boot hyp_vectors
         mov     r0, #HCR_IMO
         mcr     p15, 4, r0, c1, c1, 0   @ HCR (rewritten per case)
         isb
 
-        @ The guest's SCTLR: the reset value (it holds the RES1 bits) with stage 1, caches,
-        @ alignment checking, high vectors, big-endian and Thumb exception entry cleared.
-        mrc     p15, 0, r0, c1, c0, 0
-        ldr     r1, =SCTLR_CLEAR
-        bic     r0, r0, r1
-        ldr     r1, =guest_sctlr
-        str     r0, [r1]
+        bl      guest_sctlr_init
 
         @ HDCR as the CPU comes out of reset: used by cases that do not set HDCR.
         mrc     p15, 4, r0, c1, c1, 1
@@ -166,33 +106,8 @@ _start:
         ldr     r2, =wait_ticks
         str     r1, [r2]
         bl      watchdog_stop
-
-        @ GIC: deliver only the Hyp timer PPI.
-        ldr     r1, =GICD_BASE
-        mov     r0, #1
-        str     r0, [r1, #GICD_CTLR]
-        mov     r0, #(1 << HYP_TIMER_INTID)
-        str     r0, [r1, #GICD_ISENABLER0]
-        add     r2, r1, #GICD_IPRIORITYR
-        mov     r0, #0x80
-        strb    r0, [r2, #HYP_TIMER_INTID]
-        ldr     r1, =GICC_BASE
-        mov     r0, #0xf0
-        str     r0, [r1, #GICC_PMR]
-        mov     r0, #1
-        str     r0, [r1, #GICC_CTLR]
-
-        ldr     r0, =banner
-        bl      put_str
-        ldr     r0, =case_count
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
-        bl      put_newline
-
-        mov     r0, #0
-        ldr     r1, =cur_idx
-        str     r0, [r1]
+        bl      watchdog_gic_init       @ the GIC delivers only the Hyp timer PPI
+        bl      start_cases
         b       next_case
 
         .ltorg
@@ -203,13 +118,7 @@ _start:
 
         .text
 next_case:
-        ldr     sp, =hyp_stack_top
-        ldr     r0, =cur_idx
-        ldr     r1, [r0]
-        ldr     r2, =case_count
-        ldr     r2, [r2]
-        cmp     r1, r2
-        bhs     all_done
+        begin_case
         ldr     r4, =case_table
         mov     r3, #REC_SIZE
         mla     r4, r1, r3, r4
@@ -222,12 +131,7 @@ next_case:
 @ launch: r4 = the case record.  Also the target of a watchdog retry.
 launch:
         ldr     sp, =hyp_stack_top
-        ldr     r0, =report
-        mov     r1, #0
-        mov     r2, #RPT_WORDS
-1:      str     r1, [r0], #4
-        subs    r2, r2, #1
-        bne     1b
+        bl      clear_report
 
         @ (1) PL1 state an earlier case may have changed.  Hyp accesses are never trapped.
         ldr     r0, =guest_sctlr
@@ -368,35 +272,12 @@ hyp_trap:
 
         @ The LR and SPSR of the mode the vector ran in: what the PL1 exception recorded.
         and     r0, r8, #0x1f
-        mov     r1, #0
-        mov     r3, #0
-        cmp     r0, #MODE_UND
-        mrseq   r1, lr_und
-        mrseq   r3, spsr_und
-        cmp     r0, #MODE_SVC
-        mrseq   r1, lr_svc
-        mrseq   r3, spsr_svc
-        cmp     r0, #MODE_ABT
-        mrseq   r1, lr_abt
-        mrseq   r3, spsr_abt
-        cmp     r0, #MODE_IRQ
-        mrseq   r1, lr_irq
-        mrseq   r3, spsr_irq
-        cmp     r0, #MODE_FIQ
-        mrseq   r1, lr_fiq
-        mrseq   r3, spsr_fiq
+        bl      banked_lr_spsr
         str     r1, [r5, #RPT_GLR]
         str     r3, [r5, #RPT_GSPSR]
-        cmp     r2, #3                  @ Prefetch Abort at PL1: IFSR/IFAR
-        mrceq   p15, 0, r0, c5, c0, 1
-        mrceq   p15, 0, r1, c6, c0, 2
-        cmp     r2, #4                  @ Data Abort at PL1: DFSR/DFAR
-        mrceq   p15, 0, r0, c5, c0, 0
-        mrceq   p15, 0, r1, c6, c0, 0
-        cmp     r2, #3
-        cmpne   r2, #4
-        streq   r0, [r5, #RPT_FSR]
-        streq   r1, [r5, #RPT_FAR]
+        bl      guest_fault_regs        @ IFSR/IFAR or DFSR/DFAR for an abort
+        str     r0, [r5, #RPT_FSR]
+        str     r1, [r5, #RPT_FAR]
         b       report_and_finish
 
 @ =================================================================================================
@@ -405,14 +286,8 @@ hyp_trap:
 
 hyp_irq:
         push    {r0-r12}
-        ldr     r1, =GICC_BASE
-        ldr     r9, [r1, #GICC_IAR]     @ acknowledge
-        bl      watchdog_stop           @ drop the timer's level before ending the interrupt
-        ldr     r1, =GICC_BASE
-        ubfx    r2, r9, #0, #10
-        ldr     r3, =GIC_SPURIOUS
-        cmp     r2, r3
-        strne   r9, [r1, #GICC_EOIR]
+        bl      watchdog_ack            @ drops the timer's level before ending the interrupt
+        mov     r9, r0                  @ GICC_IAR
         ldr     r4, =cur_rec
         ldr     r4, [r4]
         mrs     r7, elr_hyp
@@ -445,58 +320,8 @@ hyp_irq:
 
 report_and_finish:
         bl      print_report
-        ldr     r1, =cur_idx
-        ldr     r0, [r1]
-        add     r0, r0, #1
-        str     r0, [r1]
+        end_case
         b       next_case
-
-all_done:
-        ldr     r0, =done_str
-        bl      put_str
-        ldr     r0, =case_count
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
-        bl      put_newline
-        ldr     r1, =ADP_EXIT_OK
-        b       semihost_exit
-
-hyp_fatal:
-        ldr     sp, =hyp_stack_top
-        mov     r4, r0
-        mov     r0, #'F'
-        bl      put_char
-        ldr     r0, =cur_idx
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
-        mov     r0, r4
-        mov     r1, #1
-        bl      put_hex
-        mrc     p15, 4, r0, c5, c2, 0   @ HSR
-        mov     r1, #8
-        bl      put_hex
-        mrc     p15, 4, r0, c6, c0, 0   @ HDFAR
-        mov     r1, #8
-        bl      put_hex
-        mrc     p15, 4, r0, c6, c0, 2   @ HIFAR
-        mov     r1, #8
-        bl      put_hex
-        mrs     r0, elr_hyp
-        mov     r1, #8
-        bl      put_hex
-        mrs     r0, spsr
-        mov     r1, #8
-        bl      put_hex
-        bl      put_newline
-        ldr     r1, =ADP_EXIT_ERROR
-        b       semihost_exit
-
-semihost_exit:                          @ r1 = reason; does not return
-        mov     r0, #SYS_EXIT
-        svc     0x123456
-9:      b       9b
 
         .ltorg
 
@@ -504,24 +329,12 @@ semihost_exit:                          @ r1 = reason; does not return
 @ Helpers.
 @ =================================================================================================
 
-@ watchdog_stop: CNTHP_CTL = 0.  Clobbers r0.
-watchdog_stop:
-        mov     r0, #0
-        mcr     p15, 4, r0, c14, c2, 1
-        isb
-        bx      lr
-
 @ print_report: the R line from `report`, then " rN=value" for every guest register (saved at
 @ hyp_stack_top - 52 by the trap or IRQ entry) that differs from the case record's initial
 @ value.  Expects r4 = case record.  Clobbers r0-r3, r6-r8.
 print_report:
         push    {r4, r5, lr}
-        mov     r0, #'R'
-        bl      put_char
-        ldr     r0, =cur_idx
-        ldr     r0, [r0]
-        mov     r1, #8
-        bl      put_hex
+        bl      put_case_index
         ldr     r5, =report
         ldr     r0, [r5, #RPT_CODE]
         mov     r1, #1
@@ -581,45 +394,6 @@ print_report:
         bl      put_newline
         pop     {r4, r5, pc}
 
-@ put_hex: print ' ' and the low r1 nibbles of r0.  put_hex_raw: without the space.
-@ Clobber r0-r3.
-put_hex:
-        ldr     r3, =UART_BASE
-        mov     r2, #' '
-        strb    r2, [r3]
-put_hex_raw:
-        ldr     r3, =UART_BASE
-        sub     r1, r1, #1
-        lsl     r1, r1, #2
-1:      lsr     r2, r0, r1
-        and     r2, r2, #0xf
-        cmp     r2, #10
-        addlo   r2, r2, #'0'
-        addhs   r2, r2, #('a' - 10)
-        strb    r2, [r3]
-        subs    r1, r1, #4
-        bge     1b
-        bx      lr
-
-@ put_str: the NUL-terminated string at r0.  Clobbers r0-r2.
-put_str:
-        ldr     r2, =UART_BASE
-1:      ldrb    r1, [r0], #1
-        cmp     r1, #0
-        strbne  r1, [r2]
-        bne     1b
-        bx      lr
-
-@ put_char: the byte in r0.  Clobbers r1.
-put_char:
-        ldr     r1, =UART_BASE
-        strb    r0, [r1]
-        bx      lr
-
-put_newline:
-        mov     r0, #10
-        b       put_char
-
         .ltorg
 
 @ =================================================================================================
@@ -628,14 +402,11 @@ put_newline:
 
         .section .rodata
 banner:         .asciz "HYPSPEC-TRAP"
-done_str:       .asciz "DONE"
 
         .bss
         .balign 8
 cur_rec:        .space 4                @ address of the current case record
-cur_idx:        .space 4                @ index of the current case
 retries:        .space 4                @ watchdog retries of the current case
-guest_sctlr:    .space 4                @ SCTLR the guest runs with
 boot_hdcr:      .space 4                @ HDCR at boot (for cases without HDCR)
 normal_ticks:   .space 4                @ watchdog budget, CNTHP ticks
 wait_ticks:     .space 4                @ watchdog budget for WFI/WFE
@@ -643,9 +414,6 @@ wait_ticks:     .space 4                @ watchdog budget for WFI/WFE
 report:         .space RPT_WORDS * 4    @ the fields of the current report line
         .balign 8
 zeros:          .space 128              @ source of the zeros loaded into d0-d15 and d16-d31
-        .balign 16
-hyp_stack:      .space 1024
-hyp_stack_top:
 
 @ =================================================================================================
 @ The guest's PL1 vector table (VBAR).  Entry n is `hvc #(GUEST_VECTOR_HVC + n)`: it reports
@@ -655,13 +423,4 @@ hyp_stack_top:
 @ =================================================================================================
 
         .section .guest, "ax"
-        .balign 32
-guest_vectors:
-        hvc     #(GUEST_VECTOR_HVC + 0)         @ reset (never taken at PL1)
-        hvc     #(GUEST_VECTOR_HVC + 1)         @ Undefined Instruction
-        hvc     #(GUEST_VECTOR_HVC + 2)         @ Supervisor Call
-        hvc     #(GUEST_VECTOR_HVC + 3)         @ Prefetch Abort
-        hvc     #(GUEST_VECTOR_HVC + 4)         @ Data Abort
-        hvc     #(GUEST_VECTOR_HVC + 5)         @ not used
-        hvc     #(GUEST_VECTOR_HVC + 6)         @ IRQ (a virtual IRQ: physical ones go to Hyp)
-        hvc     #(GUEST_VECTOR_HVC + 7)         @ FIQ
+        guest_vector_table              @ IRQ: a virtual IRQ (physical ones go to Hyp)

@@ -1,0 +1,226 @@
+"""What the three harnesses share on the host side: build an image, run it on QEMU, parse its
+report lines strictly, and spread batches of cases over a few QEMU processes.
+
+Every harness prints, on the PL011 (QEMU's stdout)::
+
+    <BANNER> <count>
+    R <index> ...                       (one R line per case, indices 0, 1, ...)
+    DONE <count>
+
+in lowercase hex (count and index eight digits), or, if the harness itself faults in Hyp mode,
+an ``F <index> <vector:1> <hsr> <hdfar> <hifar> <elr> <spsr>`` line and nothing after it.  What an
+``R`` line holds is the harness's own business: each passes a parser for it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, Protocol, TypeVar
+
+from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
+from hypspec.conformance.toolchain import Toolchain, build_elf, find_toolchain, qemu_command
+
+_HEX8 = "([0-9a-f]{8})"
+_DONE = re.compile(rf"DONE {_HEX8}")
+_FAULT = re.compile(rf"F {_HEX8} ([0-7])" + rf" {_HEX8}" * 5)
+
+
+class Indexed(Protocol):
+    @property
+    def index(self) -> int: ...
+
+
+R = TypeVar("R", bound=Indexed)
+C = TypeVar("C")
+O = TypeVar("O")  # noqa: E741
+
+
+@dataclass(frozen=True)
+class ImageOutput(Generic[R]):
+    """Everything one QEMU run said, parsed."""
+
+    reports: list[R]
+    done: bool
+    fault: str | None  # the F line, if the harness faulted
+
+
+@dataclass(frozen=True)
+class Harness(Generic[R]):
+    """How to recognise one harness's output: its banner, its name in messages, its R lines."""
+
+    banner: str  # e.g. "HYPSPEC-S2"
+    name: str  # e.g. "the Stage-2 harness"
+    parse_report: Callable[[str], R | None]  # None: not an R line of this harness
+
+
+def parse_output(text: str, count: int, harness: Harness[R], *, truncated: bool = False) -> ImageOutput[R]:
+    """Parse a harness's stdout strictly.  ``truncated``: QEMU was killed mid-line."""
+    lines = text.split("\n")
+    if lines and (lines[-1] == "" or truncated):
+        lines.pop()  # the empty tail after the last newline, or the line a kill interrupted
+    banner = re.compile(rf"{re.escape(harness.banner)} {_HEX8}")
+    reports: list[R] = []
+    done = False
+    fault = None
+    for number, raw_line in enumerate(lines, start=1):
+        line = raw_line.rstrip("\r")
+        if number == 1:
+            match = banner.fullmatch(line)
+            if match is None or int(match[1], 16) != count:
+                raise HarnessRunError(
+                    f"line 1 of the QEMU output is {line!r}, expected '{harness.banner} {count:08x}': "
+                    f"the image did not start {harness.name}"
+                )
+            continue
+        if done or fault is not None:
+            raise HarnessRunError(f"output line {number} {line!r} follows the end of the run")
+        report = harness.parse_report(line)
+        if report is not None:
+            if report.index != len(reports):
+                raise HarnessRunError(
+                    f"output line {number} {line!r} reports case {report.index}, expected case {len(reports)}"
+                )
+            reports.append(report)
+        elif match := _DONE.fullmatch(line):
+            if int(match[1], 16) != count or len(reports) != count:
+                raise HarnessRunError(
+                    f"output line {number} {line!r}: DONE after {len(reports)} of {count} cases"
+                )
+            done = True
+        elif _FAULT.fullmatch(line):
+            fault = line
+        else:
+            raise HarnessRunError(f"unparsable harness output line {number}: {line!r}")
+    if not lines and not truncated:
+        raise HarnessRunError("QEMU printed nothing: the image did not start")
+    return ImageOutput(reports, done, fault)
+
+
+def run_qemu(argv: list[str], timeout: float) -> tuple[str, str, int | None]:
+    """(stdout, stderr, returncode or None if killed at the timeout)."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return out, err, None
+    return out, err, proc.returncode
+
+
+def run_image(
+    source: str,
+    ids: Sequence[str],
+    harness: Harness[R],
+    *,
+    toolchain: Toolchain,
+    limit: float,
+    name: str,
+) -> ImageOutput[R]:
+    """Assemble ``source`` (an image running the cases ``ids`` in order), run it once for at most
+    ``limit`` seconds and parse its output.
+
+    Raises :class:`HarnessRunError` if the harness faulted in Hyp mode, or if QEMU ended (rather
+    than being stopped at ``limit``) without a clean exit after DONE.  A run stopped at ``limit``
+    returns the reports it printed; the caller reports the rest as not run.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"hypspec-{name}-") as tmp:
+        elf = build_elf(source, Path(tmp), name=name, toolchain=toolchain)
+        out, err, returncode = run_qemu(qemu_command(toolchain, elf), limit)
+    killed = returncode is None
+    parsed = parse_output(out, len(ids), harness, truncated=killed)
+    if parsed.fault is not None:
+        index = len(parsed.reports)
+        culprit = ids[index] if index < len(ids) else "<after the last case>"
+        raise HarnessRunError(
+            f"{harness.name} faulted in Hyp mode while running case {culprit!r}: {parsed.fault} "
+            "(fields: index, vector, HSR, HDFAR, HIFAR, ELR_hyp, SPSR_hyp)"
+        )
+    if not killed and (returncode != 0 or not parsed.done):
+        raise HarnessRunError(
+            f"QEMU exited with status {returncode} after {len(parsed.reports)} of {len(ids)} "
+            f"reports, without DONE; stderr: {err.strip()[-2000:]!r}"
+        )
+    return parsed
+
+
+def stopped_detail(limit: float) -> str:
+    """The detail of a case the image watchdog kept from reporting."""
+    return f"QEMU was stopped by the image watchdog after {limit:g} s"
+
+
+def run_and_decode(
+    cases: Sequence[C],
+    source: str,
+    harness: Harness[R],
+    *,
+    toolchain: Toolchain,
+    limit: float,
+    name: str,
+    decode: Callable[[C, R], O],
+    unreported: Callable[[C], O],
+) -> list[O]:
+    """:func:`run_image` for ``cases`` (their ids in order), then :func:`decode_all`."""
+    ids = [case.id for case in cases]  # type: ignore[attr-defined]
+    parsed = run_image(source, ids, harness, toolchain=toolchain, limit=limit, name=name)
+    return decode_all(cases, parsed.reports, decode, unreported)
+
+
+def decode_all(
+    cases: Sequence[C],
+    reports: Sequence[R],
+    decode: Callable[[C, R], O],
+    unreported: Callable[[C], O],
+) -> list[O]:
+    """One observation per case: decoded from its report, or ``unreported(case)`` for the cases
+    after the last report (QEMU was stopped by the image watchdog)."""
+    observations = [decode(case, report) for case, report in zip(cases, reports, strict=False)]
+    return observations + [unreported(case) for case in cases[len(reports) :]]
+
+
+def check_unique(cases: Sequence[C], validate: Callable[[C], None], what: str) -> None:
+    """Validate every case and refuse a repeated id (cases have an ``id``)."""
+    seen: set[str] = set()
+    for case in cases:
+        validate(case)
+        case_id: str = case.id  # type: ignore[attr-defined]
+        if case_id in seen:
+            raise ConformanceInputError(f"{what} case id {case_id!r} is used more than once")
+        seen.add(case_id)
+
+
+def run_batches(
+    cases: Sequence[C],
+    *,
+    batch: int,
+    jobs: int,
+    validate: Callable[[C], None],
+    what: str,
+    run_chunk: Callable[[Sequence[C], Toolchain], list[O]],
+) -> list[O]:
+    """Validate ``cases`` (all of them, before running any: :func:`check_unique`), then run them
+    in images of ``batch`` cases, ``jobs`` QEMU processes at once; one result per case, in order.
+    Raises :class:`ToolchainMissingError` if the tools are missing."""
+    if batch < 1 or jobs < 1:
+        raise ValueError(f"batch and jobs must be at least 1 (got batch={batch}, jobs={jobs})")
+    check_unique(cases, validate, what)
+    if not cases:
+        return []
+    tools = find_toolchain()
+    chunks = [cases[start : start + batch] for start in range(0, len(cases), batch)]
+    with ThreadPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
+        results = pool.map(lambda chunk: run_chunk(chunk, tools), chunks)
+        return [result for chunk_result in results for result in chunk_result]
