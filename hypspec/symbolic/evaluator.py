@@ -209,6 +209,8 @@ class SymbolicEvaluator:
         self._active.append(invocation)
         self._block(func.body, frame, guard)
         self._active.pop()
+        if frame.result is None and func.result_ty is not None:
+            return zero(func.result_ty)  # called only where it is never reached (guard FALSE)
         return frame.result
 
     def _decision(self, stmt: s.Stmt) -> list[Guard]:
@@ -254,6 +256,9 @@ class SymbolicEvaluator:
             rest: Guard = live
             arms = self._decision(stmt)
             for cond_expr, body in stmt.arms:
+                if rest is False:  # an earlier arm is always taken: this one is never reached
+                    arms.append(False)
+                    continue
                 cond = self._expr(cond_expr, frame, rest)
                 arms.append(g_and(rest, cond))  # type: ignore[arg-type]
                 self._block(body, frame, arms[-1])

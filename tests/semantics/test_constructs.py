@@ -67,6 +67,13 @@ def test_record_locals_agree(constructs: Spec, a: int, b: int) -> None:
     _agree(constructs, "Test.RecordLocals", [a, b], {}, 0)
 
 
+@settings(max_examples=20)
+@given(a=BITS8)
+def test_arms_after_an_always_taken_arm_are_not_evaluated(constructs: Spec, a: int) -> None:
+    """The symbolic evaluator must not evaluate a call in an unreachable `elsif` condition."""
+    _agree(constructs, "Test.ConstantDispatch", [a], {}, 0)
+
+
 def test_record_locals_worked_example(constructs: Spec) -> None:
     # a = 0x81: p = (low 0x81, flag, count 2, kind B); b = 0x35: other = (0x35, no flag, count 6, kind C).
     # p.low<3:0> = 3 -> 0x83; weights: p 102, other 6 -> nest.inner.count 108. b<0> = 1: other = p,
