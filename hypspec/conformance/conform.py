@@ -30,11 +30,13 @@ The spec's trap decision computes no register values, so r0-r12 after an execute
 are not compared.
 
 A ``gic`` or ``timers`` vector is a script (:mod:`hypspec.vectors.script`): register accesses,
-each from the mode its step names.  It becomes a :class:`ScriptCase` for the script harness
+each from the mode its step names, run after the prelude its file stores once (``meta.prelude``,
+taken from the file itself: a script file without one, or with a malformed one, is bad input and
+nothing runs).  It becomes a :class:`ScriptCase` for the script harness
 (:mod:`hypspec.conformance.script_qemu`), and what is compared is:
 
-* the outcome: every step must run (field ``outcome``); an exception taken during the script is
-  a disagreement naming the step and the exception;
+* the outcome: every step must run (field ``outcome``); an exception taken during the script
+  (prelude included) is a disagreement naming the step and the exception;
 * every read that carries an expectation (field ``read``, shown as ``read[<step>]``): exactly
   under its mask, or, for a counter-relative expectation, against the CNTPCT values the harness
   read in Hyp mode before and after the read, or before and after an earlier step that latches
@@ -81,6 +83,7 @@ from hypspec.conformance.script_case import (
     ScriptObservation,
     access_flags,
     register_name,
+    shipped_spec,
     step_flags,
 )
 from hypspec.conformance.script_case import validate as validate_script
@@ -100,7 +103,7 @@ from hypspec.conformance.trap_case import (
 from hypspec.conformance.trap_case import validate as validate_trap
 from hypspec.conformance.trap_image import assign_snippets, emit_trap_elf
 from hypspec.conformance.trap_qemu import run_traps
-from hypspec.vectors.script import Expect, Step, steps_from_json
+from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json, steps_from_json
 from hypspec.vectors.store import VectorFileError, read_vectors
 
 DEFAULT_DEVIATIONS = Path(__file__).with_name("known_deviations.toml")
@@ -650,13 +653,25 @@ def trap_addresses(cases: Sequence[TrapCase], batch: int) -> dict[str, int]:
 # --- Script vectors (gic, timers) -----------------------------------------------------------------
 
 
-def script_vector_to_case(vector: dict[str, Any], category: str) -> ScriptCase:
-    """The script harness stimulus of a (schema-valid) ``gic``/``timers`` vector."""
+def script_vector_to_case(
+    vector: dict[str, Any], category: str, prelude: tuple[Step, ...] = ()
+) -> ScriptCase:
+    """The script harness stimulus of a (schema-valid) ``gic``/``timers`` vector of a file whose
+    prelude (``meta.prelude``, :func:`file_prelude`) is ``prelude``."""
     if "steps" not in vector:
         raise _vector_error(vector, f"a {category} vector is a script: it needs 'steps'")
     if vector["category"] != category:
         raise _vector_error(vector, f"category {vector['category']!r} in a file of category {category!r}")
-    return ScriptCase(vector["id"], tuple(steps_from_json(vector["steps"])))
+    return ScriptCase(vector["id"], tuple(steps_from_json(vector["steps"])), prelude)
+
+
+def file_prelude(path: Path, meta: dict[str, Any]) -> tuple[Step, ...]:
+    """The prelude a script file's meta stores, checked; a missing or malformed one is a
+    :class:`ConformanceInputError` naming the file and what is wrong."""
+    try:
+        return prelude_from_json(shipped_spec(), meta)
+    except ScriptError as err:
+        raise ConformanceInputError(f"{path}: meta.prelude: {err}; nothing was run") from err
 
 
 def count_agrees(value: int, expect: Expect, before: int, after: int) -> bool:
@@ -716,9 +731,12 @@ def compare_script(
         raise ValueError(f"observation {observation.id!r} is not of vector {vector['id']!r}")
     found = []
     if observation.outcome != "ok":
-        index = observation.stopped_at if observation.stopped_at is not None else 0
         seen = f"{observation.outcome} ({observation.detail})"
-        step = case.steps[min(index, len(case.steps) - 1)]
+        if observation.prelude_step is not None:
+            step = case.prelude[observation.prelude_step]
+        else:
+            index = observation.stopped_at if observation.stopped_at is not None else 0
+            step = case.steps[min(index, len(case.steps) - 1)]
         found.append(_script_disagreement(vector, case, category, step, "outcome", "ok", seen))
     for index, step in enumerate(case.steps):
         expect = step.expect
@@ -805,10 +823,14 @@ def vector_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def _load_vector(
-    path: Path, category: str, vector: dict[str, Any], window: tuple[int, int] | None = None
+    path: Path,
+    category: str,
+    vector: dict[str, Any],
+    window: tuple[int, int] | None = None,
+    prelude: tuple[Step, ...] = (),
 ) -> LoadedVector:
     if category in SCRIPTS:
-        script = script_vector_to_case(vector, category)
+        script = script_vector_to_case(vector, category, prelude)
         validate_script(script)
         return LoadedVector(path, category, vector, script, window)
     if "operation" not in vector:
@@ -849,6 +871,7 @@ def load_run(
         summaries.append(FileSummary(path, meta["category"], len(contents.vectors), meta["spec_hash"]))
         window = meta.get("count_window")
         bounds = None if window is None else (int(window["lo"], 16), int(window["hi"], 16))
+        prelude = file_prelude(path, meta) if meta["category"] in SCRIPTS else ()
         if progress is not None:
             progress(f"conform: read {path} ({len(contents.vectors)} vectors)")
         for vector in contents.vectors:
@@ -861,7 +884,7 @@ def load_run(
                 continue
             first_file[vector_id] = path
             try:
-                loaded.append(_load_vector(path, meta["category"], vector, bounds))
+                loaded.append(_load_vector(path, meta["category"], vector, bounds, prelude))
             except ConformanceInputError as err:
                 problems.append(f"{path}: vector {vector_id!r} cannot be run: {err}")
     if problems:

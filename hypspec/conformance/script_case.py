@@ -1,12 +1,15 @@
 """The interface of the bare-metal script harness: one script vector, its segments, what came back.
 
-A :class:`ScriptCase` is a script vector's id and steps (:class:`hypspec.vectors.script.Step`).
-The harness runs the steps in order, each in the mode it names, and cuts them into
-:class:`Segment` s -- maximal runs of steps in one mode -- because a change of mode is an ERET
-from Hyp mode or an exception back to it:
+A :class:`ScriptCase` is a script vector's id, its own steps (:class:`hypspec.vectors.script.Step`)
+and the prelude of its file (``meta.prelude``: the quiesce steps, for the generated files).  The
+harness runs the prelude and then the steps in order, each in the mode it names, and cuts them
+into :class:`Segment` s -- maximal runs of steps in one mode -- because a change of mode is an
+ERET from Hyp mode or an exception back to it:
 
-* the quiesce prefix every vector starts with (:func:`hypspec.vectors.script.quiesce_steps`)
-  is a segment of its own, stored once per image and shared by every vector;
+* the prelude (Hyp-mode steps without expectations) is a segment of its own, stored once per
+  image for every case with that prelude.  Step indices (``first``, ``reads``, ``stopped_at``)
+  count the vector's own steps from 0; the prelude's segment has ``first`` =
+  :data:`PRELUDE_FIRST`, so that a stop inside it reports step ``PRELUDE_FIRST + k``;
 * a *timed* step is a segment of its own: the harness reads CNTPCT in Hyp mode right before and
   right after it (for a guest step, before the ERET and after the exception that ends the
   segment), so the physical count the access saw lies between the two.  Timed are the reads
@@ -35,9 +38,8 @@ from hypspec.vectors.script import (
     ScriptError,
     Step,
     SysRegEncoding,
+    check_prelude,
     check_steps,
-    quiesce_prefix,
-    quiesce_steps,
     sysreg_encodings,
 )
 
@@ -49,17 +51,19 @@ SEG_MODE_MASK = 0x3
 SEG_TIMED = 0x100
 #: Words of the results buffer one vector may fill (CNTPCT pairs and read values).
 RESULT_WORDS = 4096
+#: The index the harness reports for the first step of the prelude (the prelude's segment starts
+#: there): a stop in prelude step k reports PRELUDE_FIRST + k, above any vector's own steps.
+PRELUDE_FIRST = 0x8000_0000
 
 
 @dataclass(frozen=True)
 class ScriptCase:
+    """One vector: its own ``steps`` and the ``prelude`` of its file, which runs first (empty:
+    none; only a hand-made case has none, every script file has one)."""
+
     id: str
     steps: tuple[Step, ...]
-
-    @cached_property
-    def prefix(self) -> int:
-        """How many leading steps are the quiesce steps (all of them, or 0)."""
-        return quiesce_prefix(self.steps)
+    prelude: tuple[Step, ...] = ()
 
     @cached_property
     def segments(self) -> tuple[Segment, ...]:
@@ -74,7 +78,7 @@ class Segment:
     first: int
     steps: tuple[Step, ...]
     timed: bool = False
-    shared: bool = False  # the quiesce block, stored once per image
+    shared: bool = False  # the prelude block, stored once per image
 
     @property
     def flags(self) -> int:
@@ -89,8 +93,9 @@ class ScriptObservation:
     outcome: Outcome
     reads: dict[int, int] = field(default_factory=dict)  # step index -> value read
     bounds: dict[int, tuple[int, int]] = field(default_factory=dict)  # timed step -> CNTPCT around it
-    stopped_at: int | None = None  # exception: the step the vector stopped at
+    stopped_at: int | None = None  # exception: the own step the vector stopped at (None: in the prelude)
     detail: str = ""
+    prelude_step: int | None = None  # exception in the prelude: the prelude step it stopped at
 
 
 def segments(case: ScriptCase) -> tuple[Segment, ...]:
@@ -101,12 +106,11 @@ def segments(case: ScriptCase) -> tuple[Segment, ...]:
 def _segments(case: ScriptCase) -> list[Segment]:
     steps = case.steps
     out: list[Segment] = []
-    start = case.prefix
-    if start:
-        out.append(Segment("hyp", 0, steps[:start], shared=True))
+    if case.prelude:
+        out.append(Segment("hyp", PRELUDE_FIRST, case.prelude, shared=True))
     run: list[Step] = []
-    run_first = start
-    for index in range(start, len(steps)):
+    run_first = 0
+    for index in range(len(steps)):
         step = steps[index]
         isolated = timed(step)
         if run and (isolated or step.el != run[0].el):
@@ -156,9 +160,16 @@ def result_words(case: ScriptCase) -> int:
     return total
 
 
-@cache
-def _check_quiesce() -> None:
-    check_steps(shipped_spec(), quiesce_steps())
+#: Preludes found runnable, by identity (the cases of one file share one prelude tuple; hashing
+#: its 223 steps for every case would cost more than the case's own checks).
+_CHECKED_PRELUDES: dict[int, tuple[Step, ...]] = {}
+
+
+def _check_prelude(prelude: tuple[Step, ...]) -> None:
+    """:func:`check_prelude`, once per prelude object."""
+    if _CHECKED_PRELUDES.get(id(prelude)) is not prelude:
+        check_prelude(shipped_spec(), prelude)
+        _CHECKED_PRELUDES[id(prelude)] = prelude  # kept alive: its id is not reused
 
 
 def validate(case: ScriptCase) -> None:
@@ -167,9 +178,12 @@ def validate(case: ScriptCase) -> None:
         raise ConformanceInputError("script case: id must be a non-empty string")
     if not case.steps:
         raise ConformanceInputError(f"script case {case.id!r}: no steps")
+    if len(case.steps) >= PRELUDE_FIRST:
+        raise ConformanceInputError(f"script case {case.id!r}: too many steps")
     try:
-        _check_quiesce()
-        check_steps(shipped_spec(), list(case.steps[case.prefix :]))
+        if case.prelude:
+            _check_prelude(case.prelude)
+        check_steps(shipped_spec(), list(case.steps))
     except ScriptError as err:
         raise ConformanceInputError(f"script case {case.id!r}: {err}") from err
     words = result_words(case)
@@ -275,10 +289,10 @@ def step_flags(step: Step) -> tuple[str, ...]:
 
 def access_flags(case: ScriptCase) -> tuple[str, ...]:
     """``READS_<register group>`` and ``WRITES_<register group>`` for every register the vector
-    accesses after its quiesce steps, sorted: a deviation entry can name the vectors whose every
+    accesses in its own steps (not the prelude), sorted: a deviation entry can name the vectors whose every
     later read an implementation's mistake may change (``flags = ["WRITES_GICV_AEOIR"]``)."""
     found = {
         f"{'READS' if step.op == 'read' else 'WRITES'}_{register_name(step)[1]}"
-        for step in case.steps[case.prefix :]
+        for step in case.steps
     }
     return tuple(sorted(found))

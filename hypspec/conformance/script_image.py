@@ -8,9 +8,10 @@ which explains the life of a vector) plus generated parts:
   (``mrc``/``mrrc`` into r2(/r3), stored at r9) and ``h_<reg>_w`` (``mcr``/``mcrr`` from r2(/r3),
   then ``isb``), with the encoding the spec's own decode gives the register
   (:func:`hypspec.vectors.script.sysreg_encodings`);
-* the records: ``vector_table``, per vector its segment descriptors, and the step blocks (the
-  quiesce block once).  Data rather than code, so an image of hundreds of vectors of hundreds of
-  steps assembles in a fraction of a second.
+* the records: ``vector_table``, per vector its segment descriptors, and the step blocks (each
+  distinct prelude once: ``prelude_<n>``, shared by every case that has it).  Data rather than
+  code, so an image of hundreds of vectors of hundreds of steps assembles in a fraction of a
+  second.
 """
 
 from __future__ import annotations
@@ -145,25 +146,39 @@ def lower_scripts(cases: Sequence[ScriptCase]) -> str:
     out.append(f"case_count:  .word {len(cases)}")
     out.append("vector_table:")
     out.extend(f"        .word vec_{index}" for index in range(len(cases)))
-    shared_used = False
+    # Preludes by identity (the cases of one file share their prelude's tuple: hashing its steps
+    # for every case would cost more than lowering the case), then by equality (two files).
+    labels: dict[int, str] = {}
+    preludes: list[tuple[tuple[Step, ...], str]] = []
     blocks: list[str] = []
     for index, (case, segs) in enumerate(zip(cases, per_case, strict=True)):
         out.append(f"@ [{index}] {comment_safe(case.id)}: flags, nsteps, steps, first step")
         out.append(f"vec_{index}:  .word {len(segs)}")
         for number, segment in enumerate(segs):
-            label = "quiesce_block" if segment.shared else f"steps_{index}_{number}"
-            out.append(f"        .word {segment.flags:#x}, {len(segment.steps)}, {label}, {segment.first}")
             if segment.shared:
-                shared_used = True
+                label = labels.get(id(segment.steps))
+                if label is None:
+                    label = next((name for steps, name in preludes if steps == segment.steps), None)
+                    if label is None:
+                        label = f"prelude_{len(preludes)}"
+                        blocks.append("@ a prelude (the meta.prelude of a vector file), shared by its cases")
+                        blocks.extend(_segment_block(label, segment))
+                    preludes.append((segment.steps, label))  # keeps the tuple, so its id stays its own
+                    labels[id(segment.steps)] = label
             else:
+                label = f"steps_{index}_{number}"
                 blocks.extend(_segment_block(label, segment))
-    if shared_used:
-        quiesce = next(s for segs in per_case for s in segs if s.shared)
-        out.append("@ the quiesce steps (hypspec.vectors.script.quiesce_steps), shared")
-        out.extend(_segment_block("quiesce_block", quiesce))
+            out.append(f"        .word {segment.flags:#x}, {len(segment.steps)}, {label}, {segment.first:#x}")
     out.extend(blocks)
     out.append("")
     return "\n".join(out)
+
+
+def _segment_json(segment: Segment) -> dict[str, object]:
+    """A segment for the image manifest; the prelude's is marked and numbered from 0."""
+    if segment.shared:
+        return {"el": segment.el, "prelude": True, "first": 0, "steps": len(segment.steps), "timed": False}
+    return {"el": segment.el, "first": segment.first, "steps": len(segment.steps), "timed": segment.timed}
 
 
 def emit_script_elf(cases: Sequence[ScriptCase], out_dir: Path, *, batch: int = 500) -> list[Path]:
@@ -183,10 +198,7 @@ def emit_script_elf(cases: Sequence[ScriptCase], out_dir: Path, *, batch: int = 
             "cases": [
                 {
                     "id": case.id,
-                    "segments": [
-                        {"el": s.el, "first": s.first, "steps": len(s.steps), "timed": s.timed}
-                        for s in segments(case)
-                    ],
+                    "segments": [_segment_json(s) for s in segments(case)],
                 }
                 for case in chunk
             ],

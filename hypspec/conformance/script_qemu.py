@@ -18,8 +18,9 @@ CNTPCT after it if it is timed.  By ``<code>``:
 ====  =======================================================================================
 code  meaning
 ====  =======================================================================================
-0     every step ran (``step`` = the number of steps)
-1     an exception from the guest was taken to Hyp mode at step ``step``: a = HSR,
+0     every step ran (``step`` = the number of the vector's own steps)
+1     an exception from the guest was taken to Hyp mode at step ``step`` (``0x80000000 + k``:
+      step k of the prelude, :data:`hypspec.conformance.script_case.PRELUDE_FIRST`): a = HSR,
       b = ELR_hyp, c = SPSR_hyp
 2     the guest's PL1 vector ``a`` ran at step ``step``: b = LR and c = SPSR of its mode,
       d/e = IFSR/IFAR (Prefetch Abort) or DFSR/DFAR (Data Abort)
@@ -49,6 +50,7 @@ from hypspec.conformance.image_runner import (
     stopped_detail,
 )
 from hypspec.conformance.script_case import (
+    PRELUDE_FIRST,
     ScriptCase,
     ScriptObservation,
     encodings,
@@ -121,10 +123,13 @@ def _mode(cpsr: int) -> str:
 
 
 def _stop_detail(case: ScriptCase, report: RawReport) -> str:
-    where = f"at step {report.step}"
-    if report.step < len(case.steps):
+    if report.step >= PRELUDE_FIRST:
+        where = f"at prelude step {report.step - PRELUDE_FIRST}"
+        step = case.prelude[report.step - PRELUDE_FIRST]
+    else:
+        where = f"at step {report.step}"
         step = case.steps[report.step]
-        where += f" ({step.el} {step.op} {step.sysreg or f'{step.address:#010x}'})"
+    where += f" ({step.el} {step.op} {step.sysreg or f'{step.address:#010x}'})"
     if report.code == CODE_TRAP:
         return (
             f"exception EC={report.a >> 26:#04x} {where}: HSR={report.a:#010x} "
@@ -151,7 +156,9 @@ def _decode_words(case: ScriptCase, report: RawReport) -> tuple[dict[int, int], 
     table = encodings()
     reads: dict[int, int] = {}
     bounds: dict[int, tuple[int, int]] = {}
-    stop = None if report.code == CODE_OK else report.step  # the step the vector stopped at
+    # Positions in the order the harness runs the steps: the prelude's, then the vector's own.
+    start = len(case.prelude)
+    stop = None if report.code == CODE_OK else _position(case, report.step)  # where it stopped
     consumed = 0
 
     def take(n: int) -> int:
@@ -164,18 +171,20 @@ def _decode_words(case: ScriptCase, report: RawReport) -> tuple[dict[int, int], 
 
     try:
         for segment in segments(case):
-            if stop is not None and segment.first > stop:
+            first = 0 if segment.shared else start + segment.first
+            if stop is not None and first > stop:
                 break
             before = take(2) if segment.timed else 0
             complete = True
             for offset, step in enumerate(segment.steps):
-                index = segment.first + offset
-                if stop is not None and index >= stop:
+                if stop is not None and first + offset >= stop:
                     complete = False
                     break
                 if step.op == "read":
                     wide = step.target == "sysreg" and table[step.sysreg].is64
-                    reads[index] = take(2 if wide else 1)
+                    value = take(2 if wide else 1)
+                    if not segment.shared:  # a prelude's reads are not compared
+                        reads[segment.first + offset] = value
             if complete and segment.timed:
                 after = take(2)
                 for offset in range(len(segment.steps)):
@@ -193,6 +202,11 @@ def _decode_words(case: ScriptCase, report: RawReport) -> tuple[dict[int, int], 
     return reads, bounds
 
 
+def _position(case: ScriptCase, step: int) -> int:
+    """The position in run order (the prelude's steps first) of a step index the harness reports."""
+    return step - PRELUDE_FIRST if step >= PRELUDE_FIRST else len(case.prelude) + step
+
+
 def decode_report(case: ScriptCase, report: RawReport) -> ScriptObservation:
     """The observation for ``case`` from its report line."""
     if report.code not in (CODE_OK, CODE_TRAP, CODE_VECTOR, CODE_HYP):
@@ -202,15 +216,25 @@ def decode_report(case: ScriptCase, report: RawReport) -> ScriptObservation:
             f"vector {case.id!r}: the harness says it ran {report.step} steps, "
             f"the vector has {len(case.steps)}"
         )
-    if report.code != CODE_OK and report.step >= len(case.steps):
+    in_prelude = report.step >= PRELUDE_FIRST
+    if report.code != CODE_OK and (
+        report.step - PRELUDE_FIRST >= len(case.prelude) if in_prelude else report.step >= len(case.steps)
+    ):
         raise HarnessRunError(
-            f"vector {case.id!r}: stopped at step {report.step}, past its {len(case.steps)} steps"
+            f"vector {case.id!r}: stopped at step {report.step:#x}, past its {len(case.steps)} steps "
+            f"(and {len(case.prelude)} prelude steps)"
         )
     reads, bounds = _decode_words(case, report)
     if report.code == CODE_OK:
         return ScriptObservation(case.id, "ok", reads, bounds)
     return ScriptObservation(
-        case.id, "exception", reads, bounds, stopped_at=report.step, detail=_stop_detail(case, report)
+        case.id,
+        "exception",
+        reads,
+        bounds,
+        stopped_at=None if in_prelude else report.step,
+        detail=_stop_detail(case, report),
+        prelude_step=report.step - PRELUDE_FIRST if in_prelude else None,
     )
 
 
@@ -286,4 +310,4 @@ def time_scripts(
     start = time.perf_counter()
     run_scripts(cases, batch=batch, jobs=jobs)
     seconds = time.perf_counter() - start
-    return ScriptThroughput(len(cases), sum(len(c.steps) for c in cases), seconds)
+    return ScriptThroughput(len(cases), sum(len(c.prelude) + len(c.steps) for c in cases), seconds)

@@ -1,9 +1,9 @@
 """The `gic` vector category: script vectors for the GICv2 and its virtualization extensions.
 
-Every vector is a script (`hypspec.vectors.script`): the quiesce steps, then register accesses
-made from Hyp mode (the harness playing the hypervisor: GICD, GICC and GICH) or from a guest in
-SVC or User mode (GICV), each read carrying what the spec says it returns. Vectors come from
-four sources.
+Every vector is a script (`hypspec.vectors.script`): register accesses, run after the file's
+prelude (the quiesce steps, stored once in the meta record), made from Hyp mode (the harness
+playing the hypervisor: GICD, GICC and GICH) or from a guest in SVC or User mode (GICV), each
+read carrying what the spec says it returns. Vectors come from four sources.
 
 *Witnesses* (kind `witness`). For each access a guest makes to its virtual CPU interface
 (`GUEST_OPERATIONS`: GICV_IAR, EOIR, DIR, HPPIR, RPR, the aliases AIAR/AEOIR/AHPPIR, reads and
@@ -20,7 +20,7 @@ constraints (`rules()`: reserved bits written as zero, no valid list register wi
 INTID, no virtual INTID in two valid list registers, HW only for a peripheral interrupt, guest
 writes with their reserved bits clear) keep off what the architecture leaves UNPREDICTABLE; a
 path the spec can take only outside them is listed under `not_runnable` with the rules that
-exclude it. A witness lowers to: quiesce, the Hyp writes, the guest's access (from SVC, every
+exclude it. A witness lowers to: (the prelude,) the Hyp writes, the guest's access (from SVC, every
 fourth one from User mode), and Hyp reads of every GICH register plus GICD_ISPENDR0, whose bit
 25 is the maintenance interrupt's level. The state the writes produce is checked against the
 witness (`run_script` of the writes and GICH reads, against the Z3 model's value of `GICH.Read`
@@ -61,6 +61,7 @@ from hypspec.api import Spec, State
 from hypspec.concrete.runtime import FilledOracle, Oracle
 from hypspec.lang.types import Bits, Map
 from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, to_z3, zero
+from hypspec.vectors import gic_flags
 from hypspec.vectors.paths import Path, PathSearchError
 from hypspec.vectors.script import (
     GICC_BASE,
@@ -72,9 +73,10 @@ from hypspec.vectors.script import (
     Step,
     mmio_read,
     mmio_write,
+    prelude_meta,
     quiesce_steps,
     run_script,
-    step_to_json,
+    steps_to_json,
     sysreg_encoding,
     with_expect,
 )
@@ -644,34 +646,52 @@ class Machine:
         return state
 
     def run(self, steps: list[Step], fill: int | None = None, overrides: dict[str, int] | None = None,
-            traced: bool = False) -> Run:
+            traced: bool = False, functions: set[str] | None = None) -> Run:
         """The values the steps read; with `traced`, the paths of the guest's steps (the GICV
-        operations whose paths the category covers; Hyp's steps run on the compiled build)."""
+        operations whose paths the category covers; Hyp's steps run on the compiled build), of
+        the calls of `functions` only if given."""
         state = self.fork(fill, overrides)
         compiled, tracing = self.spec.compiled, self.spec.traced if traced else self.spec.compiled
         self.trace.clear()
         values = [self._step(compiled if step.el == "hyp" else tracing, state, step) for step in steps]
         run = Run(values, bool(state.oracle.chosen))
         if traced:
-            run.paths = _trace_paths(self.trace)
+            run.paths = _trace_paths(self.trace, functions)
             self.trace.clear()
         return run
 
 
 _MERGED: dict[tuple[Any, ...], Path] = {}
+_KEYS: dict[Path, str] = {}
 
 
-def _trace_paths(trace: list[tuple]) -> set[Path]:
-    """The merged path of every call a traced run made (memoized: runs repeat the same calls)."""
+def _key(path: Path) -> str:
+    """`path.key` (a digest), memoized: runs repeat the same paths."""
+    found = _KEYS.get(path)
+    if found is None:
+        found = _KEYS[path] = path.key
+    return found
+
+
+def _trace_paths(trace: list[tuple], functions: set[str] | None = None) -> set[Path]:
+    """The merged path of every call a traced run made, or of the calls of `functions` (the
+    others' events are skipped: most of a trace is the board's line updates); memoized, since
+    runs repeat the same calls."""
     frames: set[tuple[Any, ...]] = set()
-    stack: list[list[Any]] = []
+    stack: list[list[Any] | None] = []
+    push, pop, add = stack.append, stack.pop, frames.add
     for event in trace:
-        if event[0] == ">":
-            stack.append([event[1]])
-        elif event[0] == "<":
-            frames.add(tuple(stack.pop()))
+        tag = event[0]
+        if tag == ">":
+            push([event[1]] if functions is None or event[1] in functions else None)
+        elif tag == "<":
+            frame = pop()
+            if frame is not None:
+                add(tuple(frame))
         else:
-            stack[-1].append(event)
+            top = stack[-1]
+            if top is not None:
+                top.append(event)
     paths = set()
     for frame in frames:
         path = _MERGED.get(frame)
@@ -699,11 +719,10 @@ class Maker:
         self.machine = Machine(spec, seed)
         self.spec = spec
         self.covered = covered
-        self.quiesce = [step_to_json(step) for step in quiesce_steps()]
 
     def make(self, vector_id: str, kind: str, steps: list[Step], *, flags: list[str] | None = None,
              description: str | None = None, overrides: dict[str, int] | None = None) -> Made:
-        run = self.machine.run(steps, None, overrides, traced=True)
+        run = self.machine.run(steps, None, overrides, traced=True, functions=self.covered)
         masks = [WORD] * len(steps)
         if run.chosen:
             low, high = (self.machine.run(steps, fill).values for fill in (0, -1))
@@ -716,9 +735,10 @@ class Maker:
             "id": vector_id,
             "category": CATEGORY,
             "kind": kind,
-            "steps": self.quiesce + [step_to_json(step) for step in filled],
-            "paths": sorted({p.key for p in run.paths if p.function in self.covered}),
+            "steps": steps_to_json(filled),
+            "paths": sorted({_key(p) for p in run.paths if p.function in self.covered}),
         }
+        flags = [*(flags or []), *gic_flags.vector_flags(self.machine, steps)]  # gic_flags.py
         if flags:
             record["flags"] = sorted(flags)
         if description:
@@ -727,8 +747,7 @@ class Maker:
 
     def check(self, made: Made) -> None:
         """The vector's expectations are what `run_script` says, under their masks."""
-        steps = quiesce_steps() + made.steps
-        values = run_script(self.spec, steps, COUNT, self.machine.seed)[len(quiesce_steps()):]
+        values = run_script(self.spec, made.steps, COUNT, self.machine.seed)
         for index, (step, value) in enumerate(zip(made.steps, values, strict=True)):
             if step.expect is None:
                 continue
@@ -744,7 +763,7 @@ class Maker:
 
 
 def witness_steps(witness: Witness, el: str) -> list[Step]:
-    """Quiesce is implied; the Hyp writes, the guest's access, the Hyp reads."""
+    """The Hyp writes, the guest's access, the Hyp reads (after the file's prelude)."""
     operation = witness.operation
     if operation.write:
         access = guest_write(operation.address, witness.value, el)
@@ -756,7 +775,7 @@ def witness_steps(witness: Witness, el: str) -> list[Step]:
 def check_witness_state(spec: Spec, witness: Witness, seed: int) -> None:
     """The writes produce the state the witness was found in: `run_script` of the writes and
     GICH reads gives what the Z3 model says `GICH.Read` returns over the symbolic state."""
-    steps = [*quiesce_steps(), *setup_writes(witness.setup), *(hyp_read(gich(name)) for name in READBACK)]
+    steps = [*setup_writes(witness.setup), *(hyp_read(gich(name)) for name in READBACK)]
     values = run_script(spec, steps, COUNT, seed)[-len(READBACK):]
     got = dict(zip(READBACK, values, strict=True))
     if got != witness.readback:
@@ -1152,6 +1171,7 @@ class Generated:
     feasible: set[Path]
     hit: set[Path]
     not_runnable: dict[Path, list[str]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=prelude_meta)  # the file's prelude: the quiesce steps
 
 
 def generate(spec: Spec, seed: int, random_count: int,

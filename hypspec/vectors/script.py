@@ -9,12 +9,14 @@ a guest in SVC mode or from a guest in User mode.  A read may carry an :class:`E
 spec says it returns, compared under a mask, or relative to the physical count for the counters
 and timer values.
 
-Every vector's steps begin with :func:`quiesce_steps`, so that the spec and the implementation
-start it from one defined state whatever the vector before it did.  :func:`run_script` is the
-oracle: it runs the steps through the spec's ``Board.Read``/``Board.Write`` (MMIO) and
+A vector means "the file's *prelude*, then its own steps".  The prelude is stored once per file,
+in the meta record (``meta.prelude``, :func:`prelude_to_json`); the generators write
+:func:`quiesce_steps` there, so that the spec and the implementation start every vector from one
+defined state whatever the vector before it did.  A prelude is Hyp-mode steps without
+expectations (:func:`check_prelude`).  :func:`run_script` is the oracle: from the reset state it
+runs the prelude, then the steps, through the spec's ``Board.Read``/``Board.Write`` (MMIO) and
 ``Board.TimerRead``/``Board.TimerWrite`` (system registers: ``Timer.Read``/``Timer.Write`` after
-the interrupt lines are brought up to date, spec/12-virt-board.md) from the reset state, after
-the quiesce steps.
+the interrupt lines are brought up to date, spec/12-virt-board.md).
 
 The name -> encoding table of system registers is not typed here: it is the inverse of the
 spec's own decode, ``Model.CP15Reg`` and ``Model.CP15Reg64`` (spec/04-traps.md), evaluated over
@@ -24,6 +26,7 @@ every encoding once per spec (:func:`sysreg_encodings`).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +65,7 @@ class ScriptError(ValueError):
     """A step names a register, address or mode the script runner does not know."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Expect:
     """What a read must return.
 
@@ -81,7 +84,7 @@ class Expect:
     width: int = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One access.  ``address``: mmio physical address (word aligned), 0 for sysreg.  ``sysreg``:
     the ``Model.SysReg`` member without its prefix ("CNTV_CTL"), "" for mmio.  ``value``: what a
@@ -140,7 +143,22 @@ def expect_to_json(expect: Expect) -> dict[str, Any]:
 
 
 def step_to_json(step: Step) -> dict[str, Any]:
-    """One step as the vector file holds it: every field, numbers as lowercase hex strings."""
+    """One step as the vector file holds it: every field, numbers as lowercase hex strings (a
+    fresh dict each call)."""
+    found = _JSON_CACHE.get(step)
+    if found is None:
+        found = _step_record(step)
+        if len(_JSON_CACHE) < 1 << 20:
+            _JSON_CACHE[step] = found
+    expect = found["expect"]
+    return {**found, "expect": None if expect is None else dict(expect)}
+
+
+#: Steps repeat across vectors (the same readback): their JSON is built once and copied.
+_JSON_CACHE: dict[Step, dict[str, Any]] = {}
+
+
+def _step_record(step: Step) -> dict[str, Any]:
     return {
         "el": step.el,
         "op": step.op,
@@ -194,7 +212,7 @@ def step_from_json(record: dict[str, Any]) -> Step:
     return step
 
 
-def steps_to_json(steps: list[Step]) -> list[dict[str, Any]]:
+def steps_to_json(steps: Sequence[Step]) -> list[dict[str, Any]]:
     return [step_to_json(step) for step in steps]
 
 
@@ -263,6 +281,19 @@ def _sysreg_members(spec: Spec) -> tuple[str, ...]:
 
 
 _ENCODINGS: dict[str, dict[str, SysRegEncoding]] = {}
+_MEMBERS: dict[str, dict[str, tuple[int, int]]] = {}
+
+
+def sysreg_members(spec: Spec) -> dict[str, tuple[int, int]]:
+    """Name (without ``SysReg_``) -> (its ``Model.SysReg`` member number, its width), for every
+    register :func:`sysreg_encodings` knows; cached per spec."""
+    if spec.digest not in _MEMBERS:
+        members = _sysreg_members(spec)
+        _MEMBERS[spec.digest] = {
+            name: (members.index(_PREFIX + name), encoding.width)
+            for name, encoding in sysreg_encodings(spec).items()
+        }
+    return _MEMBERS[spec.digest]
 
 
 def sysreg_encodings(spec: Spec) -> dict[str, SysRegEncoding]:
@@ -348,10 +379,59 @@ _QUIESCE = _build_quiesce()
 _QUIESCE_BY_VALUE = {step: step for step in _QUIESCE}
 
 
-def quiesce_prefix(steps: list[Step] | tuple[Step, ...]) -> int:
+def quiesce_prefix(steps: Sequence[Step]) -> int:
     """The number of leading steps that are the quiesce steps: all of them, or 0."""
     n = len(_QUIESCE)
     return n if tuple(steps[:n]) == _QUIESCE else 0
+
+
+# --- The prelude of a file -----------------------------------------------------------------------
+
+
+def prelude_to_json(prelude: Sequence[Step] | None = None) -> list[dict[str, Any]]:
+    """The prelude as a file's meta holds it (``meta.prelude``); None: the quiesce steps."""
+    return [step_to_json(step) for step in (_QUIESCE if prelude is None else prelude)]
+
+
+def prelude_meta(prelude: Sequence[Step] | None = None) -> dict[str, Any]:
+    """The meta fields a script file carries for its prelude (None: the quiesce steps)."""
+    return {"prelude": prelude_to_json(prelude)}
+
+
+def check_prelude(spec: Spec, prelude: Sequence[Step]) -> None:
+    """Raise :class:`ScriptError` unless ``prelude`` is one: at least one step, every step runnable
+    (:func:`check_steps`), made from Hyp mode, and carrying no expectation (nothing compares a
+    prelude's reads)."""
+    if not prelude:
+        raise ScriptError("prelude step list is empty")
+    for index, step in enumerate(prelude):
+        if step.el != "hyp":
+            raise ScriptError(f"prelude step {index}: el {step.el!r}: a prelude runs in Hyp mode")
+        if step.expect is not None:
+            raise ScriptError(
+                f"prelude step {index}: carries an expectation (a prelude's reads are not compared)"
+            )
+    try:
+        check_steps(spec, list(prelude))
+    except ScriptError as err:
+        raise ScriptError(f"prelude {err}") from err
+
+
+def prelude_from_json(spec: Spec, meta: dict[str, Any]) -> tuple[Step, ...]:
+    """The prelude a file's meta record holds, checked (:func:`check_prelude`); a missing or
+    malformed one is a :class:`ScriptError` that says what is wrong."""
+    records = meta.get("prelude")
+    if records is None:
+        raise ScriptError(f"meta has no 'prelude' (a {meta.get('category', 'script')} file stores the steps "
+                          "that run before every vector there)")
+    if not isinstance(records, list):
+        raise ScriptError("meta.prelude is not a list of steps")
+    try:
+        prelude = tuple(step_from_json(record) for record in records)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ScriptError(f"meta.prelude holds a malformed step: {err!r}") from err
+    check_prelude(spec, prelude)
+    return prelude
 
 
 # --- The spec oracle -----------------------------------------------------------------------------
@@ -383,16 +463,28 @@ def _check_step(step: Step, index: int) -> None:
         raise ScriptError(f"{where}: count_sign must be -1, 0 or +1")
 
 
-def check_steps(spec: Spec, steps: list[Step]) -> None:
+#: Steps found runnable, per spec digest (vectors repeat steps; a check is a pure function of both).
+_RUNNABLE: dict[str, set[Step]] = {}
+
+
+def check_steps(spec: Spec, steps: Sequence[Step]) -> None:
     """Raise :class:`ScriptError` for a step the runner and the harness cannot run."""
+    runnable = _RUNNABLE.setdefault(spec.digest, set())
     for index, step in enumerate(steps):
+        if step in runnable:
+            continue
         _check_step(step, index)
         if step.target == "sysreg":
-            encoding = sysreg_encoding(spec, step.sysreg)
+            try:
+                encoding = sysreg_encoding(spec, step.sysreg)
+            except ScriptError as err:
+                raise ScriptError(f"step {index}: {err}") from None
             if not 0 <= step.value < 1 << encoding.width:
                 raise ScriptError(
                     f"step {index}: value {step.value:#x} is wider than {step.sysreg} ({encoding.width} bits)"
                 )
+        if len(runnable) < 1 << 20:
+            runnable.add(step)
 
 
 class _Runner:
@@ -406,7 +498,7 @@ class _Runner:
         self.board_write = compiled.function("Board.Write")
         self.timer_read = compiled.function("Board.TimerRead")
         self.timer_write = compiled.function("Board.TimerWrite")
-        self.members = _sysreg_members(spec)
+        self.members = sysreg_members(spec)
 
     def run(self, step: Step, count: int) -> int | None:
         if step.target == "mmio":
@@ -414,51 +506,78 @@ class _Runner:
                 return int(self.board_read(self.state, step.address, count)) & WORD
             self.board_write(self.state, step.address, step.value, count)
             return None
-        encoding = sysreg_encoding(self.spec, step.sysreg)
-        member = self.members.index(_PREFIX + step.sysreg)
+        member, width = self.members[step.sysreg]
         if step.op == "read":
             value = int(self.timer_read(self.state, member, count))
-            return value & ((1 << encoding.width) - 1)
+            return value & ((1 << width) - 1)
         self.timer_write(self.state, member, step.value, count)
         return None
 
 
-_QUIESCED: dict[tuple[str, int], State] = {}
+_PRELUDED: dict[tuple[Any, ...], State] = {}
+
+
+def _prelude_key(spec: Spec, oracle_seed: int, prelude: Sequence[Step]) -> tuple[Any, ...]:
+    steps = tuple(prelude)
+    return (spec.digest, oracle_seed, "quiesce" if steps == _QUIESCE else steps)
+
+
+def fork_state(state: State) -> State:
+    """An independent copy of ``state`` for a run: the maps copied, everything else shared (a
+    register, record or array value is an int or a tuple, rebound by a write, never changed in
+    place), and the oracle copied with its seed, overrides and choices."""
+    fork = copy.copy(state)
+    for name, value in vars(state).items():
+        if isinstance(value, dict):
+            setattr(fork, name, dict(value))
+    oracle = copy.copy(state.oracle)
+    oracle.overrides = dict(oracle.overrides)
+    oracle.chosen = dict(oracle.chosen)
+    fork.oracle = oracle
+    return fork
+
+
+def preluded_state(spec: Spec, oracle_seed: int = 0, prelude: Sequence[Step] | None = None) -> State:
+    """A fresh copy of the state after reset and ``prelude`` (None: the quiesce steps), every
+    prelude step at count 0, computed once per spec, seed and prelude.
+
+    The quiesce steps disable every timer, so the state they leave does not depend on the count;
+    a prelude that leaves state depending on the count is the generator's to refuse
+    (hypspec.vectors.timers proves it of the quiesce steps).
+    """
+    steps = _QUIESCE if prelude is None else tuple(prelude)
+    key = _prelude_key(spec, oracle_seed, steps)
+    if key not in _PRELUDED:
+        check_prelude(spec, steps)
+        state = spec.state(oracle_seed)
+        runner = _Runner(spec, state)
+        for step in steps:
+            runner.run(step, 0)
+        _PRELUDED[key] = state
+    return fork_state(_PRELUDED[key])
 
 
 def quiesced_state(spec: Spec, oracle_seed: int = 0) -> State:
-    """A fresh copy of the state after reset and the quiesce steps (computed once per spec/seed).
+    """A fresh copy of the state after reset and the quiesce steps (computed once per spec/seed)."""
+    return preluded_state(spec, oracle_seed)
 
-    The quiesce steps disable every timer, so the state they leave does not depend on the count.
+
+def run_script(
+    spec: Spec,
+    steps: Sequence[Step],
+    count: int,
+    oracle_seed: int = 0,
+    prelude: Sequence[Step] | None = None,
+) -> list[int | None]:
+    """Run ``prelude`` (None: :func:`quiesce_steps`) and then ``steps`` on the spec from reset, every
+    access of ``steps`` at physical count ``count``, through ``Board.Read``/``Board.Write`` and
+    ``Board.TimerRead``/``Board.TimerWrite``: what a vector of a file with that prelude means.
+
+    Returns one entry per step of ``steps``: the value a read returns (32-bit registers masked to
+    32 bits), None for a write.  Raises :class:`ScriptError` for an unknown register, mode or
+    address, or a prelude that is not one (:func:`check_prelude`).
     """
-    key = (spec.digest, oracle_seed)
-    if key not in _QUIESCED:
-        state = spec.state(oracle_seed)
-        runner = _Runner(spec, state)
-        check_steps(spec, list(_QUIESCE))
-        for step in _QUIESCE:
-            runner.run(step, 0)
-        _QUIESCED[key] = state
-    return copy.deepcopy(_QUIESCED[key])
-
-
-def run_script(spec: Spec, steps: list[Step], count: int, oracle_seed: int = 0) -> list[int | None]:
-    """Run ``steps`` on the spec from reset + quiesce, every access at physical count ``count``,
-    through ``Board.Read``/``Board.Write`` and ``Board.TimerRead``/``Board.TimerWrite``.
-
-    Returns one entry per step: the value a read returns (32-bit registers masked to 32 bits),
-    None for a write.  The quiesce steps run first whether or not ``steps`` begins with them (a
-    vector's steps do; running them again changes nothing, they only write), so the result lines
-    up with ``steps`` either way.  Raises :class:`ScriptError` for an unknown register, mode or
-    address.
-    """
-    skip = quiesce_prefix(steps)
-    check_steps(spec, steps[skip:])
-    state = quiesced_state(spec, oracle_seed)
+    check_steps(spec, steps)
+    state = preluded_state(spec, oracle_seed, prelude)
     runner = _Runner(spec, state)
-    results: list[int | None] = [None] * skip
-    for step in steps[skip:]:
-        results.append(runner.run(step, count))
-    return results
-
-
+    return [runner.run(step, count) for step in steps]

@@ -1,8 +1,9 @@
 """The `timers` vector category: scripts that program the generic timers and read them back.
 
-Each vector is a script (`hypspec.vectors.script`): the quiesce steps, then Hyp-mode steps that
-set the access controls (CNTHCTL, CNTKCTL) and CNTVOFF, then the steps of one *scenario* made from
-a guest mode (SVC or User) or from Hyp mode, with what every read must return. The scenarios,
+Each vector is a script (`hypspec.vectors.script`), run after the file's prelude (the quiesce
+steps, stored once in the meta record): Hyp-mode steps that set the access controls (CNTHCTL,
+CNTKCTL) and CNTVOFF, then the steps of one *scenario* made from a guest mode (SVC or User) or
+from Hyp mode, with what every read must return. The scenarios,
 for the virtual timer (CNTV_*, PPI 27), the physical timer (CNTP_*, PPI 30) and the Hyp timer
 (CNTHP_*, PPI 26, Hyp mode only):
 
@@ -26,9 +27,20 @@ the count of one step (the read itself, or the earlier write it depends on) time
 the offset, and at every GIC access of the script the three timer outputs (the only way the
 board's `Board.Read`/`Board.Write` depend on the count) do not change. Values whose outcome is
 not stable over the whole window (a compare value the count could reach during the window) are
-never chosen: the generator draws again. A script whose guest steps would trap or be UNDEFINED
-(`Model.TrapDecision` on the instruction the harness executes, in the state the script's Hyp
-steps leave) is refused.
+never chosen: the generator draws again.
+
+The catalogue's vectors are proved one by one (`prove_expectations`). A random vector is not: it
+is an instance of a *template* (timer, scenario, mode) with values that satisfy `construction`
+(what `random_values` guarantees by construction, e.g. a stable compare value: `stable_cases`),
+and each template has a *lemma*, proved once with Z3 over symbolic values satisfying
+`construction` (`template_lemma`; see "the template lemma" below for the statement and why it
+makes the per-vector proof redundant): per random vector the generator asserts `construction`
+on the drawn integers (the same function as the lemma's hypothesis) and checks that the two
+concrete samples show the signs the lemma proved. A test checks, for every template, that the
+lemma gives the same record as the per-vector proof on the catalogue's and on drawn values.
+
+A script whose guest steps would trap or be UNDEFINED (`Model.TrapDecision` on the instruction
+the harness executes, in the state the script's Hyp steps leave) is refused.
 
 Vectors: a fixed *catalogue* of hand-picked values for every scenario and mode, then `N` seeded
 *random* vectors over the same scenarios. Coverage is reported as the paths of `Timer.Read`,
@@ -77,12 +89,6 @@ ENABLE, IMASK, ISTATUS = 1, 2, 4
 #: does not model the event stream.
 PL1PCTEN, PL1PCEN = 1 << 0, 1 << 1
 PL0PCTEN, PL0VCTEN, PL0VTEN, PL0PTEN = 1 << 0, 1 << 1, 1 << 8, 1 << 9
-
-
-@cache
-def quiesce_length() -> int:
-    """The number of quiesce steps every vector begins with."""
-    return len(script.quiesce_steps())
 
 
 class ScriptRefused(ValueError):
@@ -150,7 +156,7 @@ def _controls(timer: Timer, scenario: str, mode: str, values: Values) -> tuple[i
     return cnthctl, cntkctl
 
 
-def _prelude(timer: Timer, scenario: str, mode: str, values: Values) -> list[Step]:
+def _setup(timer: Timer, scenario: str, mode: str, values: Values) -> list[Step]:
     cnthctl, cntkctl = _controls(timer, scenario, mode, values)
     return [
         sysreg_write("CNTHCTL", cnthctl),
@@ -200,9 +206,9 @@ def _body(timer: Timer, scenario: str, mode: str, values: Values) -> list[Step]:
 
 
 def build_steps(timer: Timer, scenario: str, mode: str, values: Values) -> list[Step]:
-    """The script without expectations: quiesce, prelude, scenario."""
-    prelude = _prelude(timer, scenario, mode, values)
-    return script.quiesce_steps() + prelude + _body(timer, scenario, mode, values)
+    """The vector's steps without expectations (they run after the file's prelude, the quiesce
+    steps): the Hyp setup of the controls and CNTVOFF, then the scenario."""
+    return _setup(timer, scenario, mode, values) + _body(timer, scenario, mode, values)
 
 
 def _read_mask(timer: Timer, step: Step, width: int) -> int:
@@ -273,7 +279,8 @@ class Symbolic:
     def write(self, state: dict[str, z3.ExprRef], step: Step, count: z3.ExprRef) -> dict[str, z3.ExprRef]:
         call = self.calls["Timer.Write"]
         changed, _ = self._specialized("Timer.Write", step.sysreg)
-        pairs = self._pairs(call, [call.args[0], z3.BitVecVal(step.value, 64), count], state)[1:]
+        value = step.value if z3.is_expr(step.value) else z3.BitVecVal(step.value, 64)  # type: ignore[redundant-expr]
+        pairs = self._pairs(call, [call.args[0], value, count], state)[1:]
         after = dict(state)
         for g, term in changed.items():
             after[g] = self._instantiate(term, pairs)
@@ -365,11 +372,16 @@ def _prove(solver: z3.Solver, claim: z3.BoolRef) -> bool:
     return answer == z3.unsat
 
 
-def _window_solver(counts: list[z3.BitVecRef]) -> z3.Solver:
-    """A solver that knows the counts increase step by step and stay inside the window."""
+def _window_solver(counts: list[z3.BitVecRef], *, blast: bool = False) -> z3.Solver:
+    """A solver that knows the counts increase step by step and stay inside the window. `blast`:
+    one that bit-blasts every query to SAT from scratch (five times quicker on the lemmas, whose
+    queries are few and large)."""
     lo, hi = COUNT_WINDOW
-    solver = z3.SolverFor("QF_BV")
-    solver.set("random_seed", 0)
+    if blast:
+        solver = z3.Then("simplify", "propagate-values", "solve-eqs", "bit-blast", "sat").solver()
+    else:
+        solver = z3.SolverFor("QF_BV")
+        solver.set("random_seed", 0)
     if counts:
         solver.add(z3.UGE(counts[0], lo), z3.ULT(counts[-1], hi))
         solver.add(*[z3.ULE(a, b) for a, b in itertools.pairwise(counts)])
@@ -395,15 +407,15 @@ def prove_expectations(
     """Prove each read's form over every increasing choice of per-step counts in the window.
 
     `forms` maps the index of each sysreg read to its derived form; `levels_at` the index of every
-    step after the quiesce to the timer outputs just before it (at a sample count): they must not
-    depend on the count, since the board brings the GIC's lines up to date from them at an
-    access (`Board.UpdateLines`). Returns, for each
-    counter-relative read, the index of the step whose count it follows (the read itself or an
-    earlier write). Raises `ScriptRefused` for a claim that does not hold.
+    step (they run after the prelude, the quiesce steps) to the timer outputs just before it (at a
+    sample count): they must not depend on the count, since the board brings the GIC's lines up
+    to date from them at an access (`Board.UpdateLines`). Returns, for each counter-relative read,
+    the index of the step whose count it follows (the read itself or an earlier write). Raises
+    `ScriptRefused` for a claim that does not hold.
     """
     sym = _symbolic(spec)
     state = dict(_quiesced_terms(spec))
-    start = quiesce_length()
+    start = 0
     counts = {k: z3.BitVec(f"count!{k}", 64) for k in range(start, len(steps))}
     solver = _window_solver(list(counts.values()))
     followed: dict[int, int] = {}
@@ -429,6 +441,198 @@ def prove_expectations(
             if form.sign:
                 followed[k] = candidates[found]
     return followed
+
+
+# ---- the template lemma: random vectors without a proof each ---------------------------------
+#
+# A random vector is a template (timer, scenario, mode: `build_steps`) filled with values the
+# generator draws (`random_values`). Rather than proving each random vector's expectations over
+# the window as `prove_expectations` does (a few Z3 queries per vector), one lemma per template is
+# proved once, over symbolic values:
+#
+#   for every choice of values satisfying `construction` and every increasing choice of per-step
+#   counts c inside the window, (1) the three timer outputs before each step are those at the
+#   reference counts r (every step at COUNT_WINDOW[0]), and (2) each system register read k
+#   satisfies  read_k(v, c) - s_k * c[a_k] = read_k(v, r) - s_k * r[a_k]  (mod 2^w_k)
+#   for its sign s_k (0 exact, +1/-1 counter-relative) and some anchor a_k (the read, or an
+#   earlier write).
+#
+# So every read of an instance is exact or counter-relative with the sign the lemma names, and its
+# offset does not depend on the counts: the offset the concrete run (`run_script`) gives at any
+# count in the window is the one for every count, and the outputs the board sees at every GIC
+# access are count-free, so the GIC reads are exact (as `prove_expectations` argues per vector).
+# Per vector it remains to assert `construction` on the drawn values (integers, the same function
+# as the lemma's hypothesis over Z3 terms) and to check that the two concrete samples give the
+# lemma's signs. The claims are those the per-vector proof makes, for every point of the space of
+# which a vector is one point. What the per-vector proof did besides is compare, at that point,
+# the symbolic semantics with the concrete offset; here the concrete semantics gives the offset
+# and the symbolic one the lemma, as for every other generator, whose agreement the differential
+# tests check (tests/semantics), and the two samples check the form. The hypothesis is proved
+# case by case (`construction_cases`), on a solver that bit-blasts (five times quicker here than
+# the incremental one). The catalogue keeps the per-vector proof, and a test checks that both
+# ways give the same records.
+
+
+def _is_term(*values: Any) -> bool:
+    return any(isinstance(v, z3.ExprRef) for v in values)
+
+
+def _ule(a: Any, b: Any) -> Any:
+    return z3.ULE(a, b) if _is_term(a, b) else a & U64 <= b & U64
+
+
+def _ult(a: Any, b: Any) -> Any:
+    return z3.ULT(a, b) if _is_term(a, b) else a & U64 < b & U64
+
+
+def _all(*parts: Any) -> Any:
+    return z3.And(*parts) if _is_term(*parts) else all(parts)
+
+
+def _any(*parts: Any) -> Any:
+    return z3.Or(*parts) if _is_term(*parts) else any(parts)
+
+
+def _fits(value: Any, mask: int) -> Any:
+    return value & (~mask & U64) == 0
+
+
+def stable_cases(timer: Timer, cntvoff: Any, cval: Any) -> list[Any]:
+    """The ways the timer's condition (counter >= CVAL) can have one value over the whole window:
+    CVAL is 0 (every counter value is >= 0), or the counter does not wrap over the window and CVAL
+    is at most its first value (met) or above its last (not met). What `stable_cval` chooses; over
+    integers bools, over Z3 terms formulas."""
+    lo, hi = COUNT_WINDOW
+    offset = cntvoff if timer.name == "virtual" else 0
+    first, last = (lo - offset) & U64, (hi - 1 - offset) & U64
+    nowrap = _ule(first, last)
+    return [cval == 0, _all(nowrap, _ule(cval, first)), _all(nowrap, _ult(last, cval))]
+
+
+def stable(timer: Timer, cntvoff: Any, cval: Any) -> Any:
+    """Whether some case of `stable_cases` holds."""
+    return _any(*stable_cases(timer, cntvoff, cval))
+
+
+def construction_cases(timer: Timer, scenario: str, values: Values) -> list[Any]:
+    """What `random_values` guarantees of the values it draws (and the catalogue's satisfy), as a
+    disjunction: the extra enables among the defined ones, a 32-bit TVAL, CTL among ENABLE and
+    IMASK, and for `istatus` and `ppi` a stable compare value (one case per way)."""
+    parts = [
+        _fits(values.cnthctl_extra, PL1PCTEN | PL1PCEN),
+        _fits(values.cntkctl_extra, PL0PCTEN | PL0VCTEN | PL0VTEN | PL0PTEN),
+        _fits(values.tval, 0xFFFF_FFFF),
+        _fits(values.ctl, ENABLE | IMASK),
+    ]
+    if scenario in ("istatus", "ppi"):
+        return [_all(*parts, case) for case in stable_cases(timer, values.cntvoff, values.cval)]
+    return [_all(*parts)]
+
+
+def construction(timer: Timer, scenario: str, values: Values) -> Any:
+    """Some case of `construction_cases`: the lemma's hypothesis over Z3 terms (proved case by
+    case); over integers, asserted per random vector."""
+    return _any(*construction_cases(timer, scenario, values))
+
+
+def _symbolic_values() -> Values:
+    names = ("cntvoff", "cnthctl_extra", "cntkctl_extra", "tval", "cval", "ctl")
+    return Values(**{name: z3.BitVec(f"value!{name}", 64) for name in names})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Lemma:
+    """A proved template: for each system register read (by step index), its sign and width."""
+
+    timer: Timer
+    scenario: str
+    mode: str
+    reads: tuple[tuple[int, int, int], ...]  # (index, sign, width)
+
+
+def _template_signs(spec: Spec, timer: Timer, scenario: str, mode: str) -> dict[int, Form]:
+    """The form of each system register read of the template, derived on the catalogue's first
+    values (which must satisfy `construction`): the sign the lemma is then proved with."""
+    sample = CATALOGUE[scenario][0]
+    if construction(timer, scenario, sample) is not True:
+        raise ScriptRefused(f"the catalogue's first {scenario} values do not satisfy the construction")
+    steps = build_steps(timer, scenario, mode, sample)
+    runs = [script.run_script(spec, steps, count) for count in SAMPLE_COUNTS]
+    forms = {}
+    for index, step in enumerate(steps):
+        if step.op == "read" and step.target == "sysreg":
+            width = _width(spec, step)
+            form = _derive([int(run[index]) for run in runs], SAMPLE_COUNTS, width)  # type: ignore[arg-type]
+            if form is None:
+                raise ScriptRefused(f"{timer.name}-{scenario}/{mode} step {index}: not exact nor relative")
+            forms[index] = form
+    return forms
+
+
+_LEMMAS: dict[tuple[str, str, str, str], Lemma] = {}
+
+
+def template_lemma(spec: Spec, timer: Timer, scenario: str, mode: str) -> Lemma:
+    """The lemma of a template (see above), proved with Z3 once per spec and template; raises
+    `ScriptRefused` if a claim does not hold."""
+    key = (spec.digest, timer.name, scenario, mode)
+    if key not in _LEMMAS:
+        _LEMMAS[key] = _prove_lemma(spec, timer, scenario, mode)
+    return _LEMMAS[key]
+
+
+def template_lemmas(spec: Spec) -> list[Lemma]:
+    """The lemma of every template the generator makes (`scenario_modes`), each proved once."""
+    return [template_lemma(spec, timer, scenario, mode) for timer, scenario, mode in scenario_modes()]
+
+
+def _prove_lemma(spec: Spec, timer: Timer, scenario: str, mode: str) -> Lemma:
+    signs = _template_signs(spec, timer, scenario, mode)
+    values = _symbolic_values()
+    for case in construction_cases(timer, scenario, values):
+        _prove_case(spec, timer, scenario, mode, values, case, signs)
+    return Lemma(timer, scenario, mode, tuple((k, f.sign, f.width) for k, f in sorted(signs.items())))
+
+
+def _prove_case(
+    spec: Spec, timer: Timer, scenario: str, mode: str, values: Values, case: z3.BoolRef,
+    signs: dict[int, Form],
+) -> None:
+    """The lemma's claims under one case of the hypothesis."""
+    steps = build_steps(timer, scenario, mode, values)
+    sym = _symbolic(spec)
+    counts = [z3.BitVec(f"count!{k}", 64) for k in range(len(steps))]
+    solver = _window_solver(counts, blast=True)
+    solver.add(case)
+    reference = z3.BitVecVal(COUNT_WINDOW[0], 64)
+    state = dict(_quiesced_terms(spec))
+    ref_state = dict(state)
+    written: list[int] = []
+    where = f"{timer.name}-{scenario}/{mode}"
+    for k, step in enumerate(steps):
+        for term, ref in zip(sym.levels(state, counts[k]), sym.levels(ref_state, reference), strict=True):
+            if not _prove(solver, term == ref):
+                raise ScriptRefused(f"{where} step {k}: a timer output before it depends on the count")
+        if step.target == "mmio":
+            continue
+        if step.op == "write":
+            state = sym.write(state, step, counts[k])
+            ref_state = sym.write(ref_state, step, reference)
+            written.insert(0, k)
+            continue
+        form = signs[k]
+        value = z3.Extract(form.width - 1, 0, sym.read(state, step, counts[k]))
+        ref_value = z3.Extract(form.width - 1, 0, sym.read(ref_state, step, reference))
+        if not any(
+            _prove(solver, value - _scaled(counts[a], form) == ref_value - _scaled(reference, form))
+            for a in ([k] if form.sign == 0 else [k, *written])
+        ):
+            raise ScriptRefused(f"{where} step {k} ({step.sysreg}): not {form.sign:+d}-relative in window")
+
+
+def _scaled(count: z3.BitVecRef, form: Form) -> z3.BitVecRef:
+    """sign * count, in the read's width."""
+    return z3.Extract(form.width - 1, 0, count) * form.sign
 
 
 # ---- the concrete pass: traps and path coverage -----------------------------------------------
@@ -466,6 +670,22 @@ def _timer_state(spec: Spec) -> State:
     return copy.copy(_quiesced_timers(spec))
 
 
+_OUTCOMES: dict[tuple[Any, ...], str] = {}
+
+
+def _trap_outcome(spec: Spec, el: str, sysreg: str, op: str, cnthctl: int, cntkctl: int) -> str:
+    """`Model.TrapDecision`'s outcome for the access, from the reset state with the guest's CPSR
+    and these two controls: a function of exactly these arguments, so memoized."""
+    key = (spec.digest, el, sysreg, op, cnthctl, cntkctl)
+    found = _OUTCOMES.get(key)
+    if found is None:
+        step = sysreg_read(sysreg, el) if op == "read" else sysreg_write(sysreg, 0, el)
+        decision = spec.state(CPSR=trap_case.GUEST_CPSR[el], CNTHCTL=cnthctl, CNTKCTL=cntkctl)
+        result = spec.call("Model.TrapDecision", _instruction(spec, step), state=decision)
+        found = _OUTCOMES[key] = result["outcome"]
+    return found
+
+
 def concrete_pass(spec: Spec, steps: list[Step], count: int) -> list[Path]:
     """Run the sysreg steps on the traced build; refuse a guest step that would not execute.
 
@@ -481,10 +701,7 @@ def concrete_pass(spec: Spec, steps: list[Step], count: int) -> list[Path]:
                 raise ScriptRefused(f"step {index}: a GIC access is made from Hyp mode only here")
             continue
         if step.el in trap_case.GUEST_CPSR:
-            decision = spec.state(
-                CPSR=trap_case.GUEST_CPSR[step.el], CNTHCTL=state.CNTHCTL, CNTKCTL=state.CNTKCTL
-            )
-            outcome = spec.call("Model.TrapDecision", _instruction(spec, step), state=decision)["outcome"]
+            outcome = _trap_outcome(spec, step.el, step.sysreg, step.op, state.CNTHCTL, state.CNTKCTL)
             if outcome != "TrapOutcome_Execute":
                 raise ScriptRefused(f"step {index}: {step.op} of {step.sysreg} from {step.el}: {outcome}")
         member = members.index(f"SysReg_{step.sysreg}")
@@ -504,13 +721,13 @@ def _width(spec: Spec, step: Step) -> int:
 
 
 def _levels(spec: Spec, steps: list[Step], count: int) -> dict[int, tuple[bool, ...]]:
-    """The timer outputs before each step after the quiesce, every step at `count`."""
+    """The timer outputs before each step (after the prelude), every step at `count`."""
     state = _timer_state(spec)
     members = _members(spec)
     write = spec.compiled.function("Timer.Write")
     levels = [spec.compiled.function(name) for name in LEVEL_FUNCTIONS]
     found: dict[int, tuple[bool, ...]] = {}
-    for index in range(quiesce_length(), len(steps)):
+    for index in range(len(steps)):
         step = steps[index]
         found[index] = tuple(bool(f(state, count)) for f in levels)
         if step.target == "sysreg" and step.op == "write":
@@ -518,12 +735,17 @@ def _levels(spec: Spec, steps: list[Step], count: int) -> dict[int, tuple[bool, 
     return found
 
 
-def expected_steps(spec: Spec, timer: Timer, steps: list[Step]) -> tuple[list[Step], list[str]]:
-    """`steps` with the spec's expectation on every read after the quiesce, and the vector's flags."""
+def expected_steps(
+    spec: Spec, timer: Timer, steps: list[Step], lemma: Lemma | None = None
+) -> tuple[list[Step], list[str]]:
+    """`steps` (a vector's own, run after the quiesce steps) with the spec's expectation on every
+    read, and the vector's flags. The forms are proved for every count in the window: by
+    `prove_expectations` on these steps, or, given the `lemma` of the template the steps are an
+    instance of (values satisfying `construction`: the caller's to assert), by the lemma, whose
+    signs the samples must show."""
     runs = [script.run_script(spec, steps, count) for count in SAMPLE_COUNTS]
     forms: dict[int, Form] = {}
-    start = quiesce_length()
-    for index in range(start, len(steps)):
+    for index in range(len(steps)):
         step = steps[index]
         if step.op != "read":
             continue
@@ -536,8 +758,11 @@ def expected_steps(spec: Spec, timer: Timer, steps: list[Step]) -> tuple[list[St
         if form is None or (step.target == "mmio" and form.sign != 0):
             raise ScriptRefused(f"step {index}: the value is neither exact nor counter-relative")
         forms[index] = form
-    prove_expectations(spec, steps, {k: f for k, f in forms.items() if steps[k].target == "sysreg"},
-                       _levels(spec, steps, SAMPLE_COUNTS[0]))
+    if lemma is None:
+        prove_expectations(spec, steps, {k: f for k, f in forms.items() if steps[k].target == "sysreg"},
+                           _levels(spec, steps, SAMPLE_COUNTS[0]))
+    else:
+        _check_lemma(lemma, steps, forms)
     out = list(steps)
     flags: set[str] = set()
     for index, form in forms.items():
@@ -548,19 +773,56 @@ def expected_steps(spec: Spec, timer: Timer, steps: list[Step]) -> tuple[list[St
     return out, sorted(flags)
 
 
+def _check_lemma(lemma: Lemma, steps: list[Step], forms: dict[int, Form]) -> None:
+    """The concrete samples show the forms the lemma proved (a failure is a bug: the concrete and
+    the symbolic semantics disagree, or the steps are not an instance of the template)."""
+    got = tuple((k, f.sign, f.width) for k, f in sorted(forms.items()) if steps[k].target == "sysreg")
+    if got != lemma.reads:
+        raise AssertionError(
+            f"{lemma.timer.name}-{lemma.scenario}/{lemma.mode}: the samples give forms {got}, the "
+            f"template's lemma proved {lemma.reads}"
+        )
+
+
+_KEYS: dict[Path, str] = {}
+
+
+def _key(path: Path) -> str:
+    """`path.key` (a digest), memoized: vectors repeat the same paths."""
+    found = _KEYS.get(path)
+    if found is None:
+        found = _KEYS[path] = path.key
+    return found
+
+
 def make_vector(
-    spec: Spec, vector_id: str, kind: str, timer: Timer, scenario: str, mode: str, values: Values
+    spec: Spec,
+    vector_id: str,
+    kind: str,
+    timer: Timer,
+    scenario: str,
+    mode: str,
+    values: Values,
+    *,
+    by_lemma: bool = False,
 ) -> tuple[dict[str, Any], list[Path]]:
+    """One vector. `by_lemma`: its expectations hold over the window by the template's lemma (the
+    values are asserted to satisfy `construction`), instead of a proof of this vector's own."""
+    lemma = None
+    if by_lemma:
+        if construction(timer, scenario, values) is not True:
+            raise ScriptRefused(f"{values} do not satisfy the construction the template's lemma assumes")
+        lemma = template_lemma(spec, timer, scenario, mode)
     steps = build_steps(timer, scenario, mode, values)
     paths = concrete_pass(spec, steps, SAMPLE_COUNTS[0])
-    expected, flags = expected_steps(spec, timer, steps)
+    expected, flags = expected_steps(spec, timer, steps, lemma)
     record = {
         "id": vector_id,
         "category": "timers",
         "kind": f"{timer.name}-{scenario}",
         "flags": sorted({*flags, f"MODE_{mode.upper()}", f"SOURCE_{kind.upper()}"}),
         "description": window_note(),
-        "paths": sorted({p.key for p in paths}),
+        "paths": sorted({_key(p) for p in paths}),
         "steps": script.steps_to_json(expected),
     }
     return record, paths
@@ -697,7 +959,8 @@ def _random_vector(
         if values is None:
             continue
         try:
-            return make_vector(spec, f"timers-r{number:05d}", "random", timer, scenario, mode, values)
+            return make_vector(spec, f"timers-r{number:05d}", "random", timer, scenario, mode, values,
+                               by_lemma=True)
         except ScriptRefused:
             continue
     raise ScriptRefused(f"no stable values for {timer.name}-{scenario} in {mode} after {MAX_DRAWS} draws")
@@ -719,6 +982,9 @@ def generate(
             vectors.append(record)
             hit.update(taken)
             hit.add(scenario_path(timer, scenario, mode))
+    # The prelude (the quiesce steps) runs before every vector: the paths its writes take (the only
+    # write of CNTFRQ among them) are taken by every vector's run, and count once here.
+    hit.update(concrete_pass(spec, script.quiesce_steps(), SAMPLE_COUNTS[0]))
     progress(f"{random_count} random vectors")
     rng = random.Random(seed)
     for number in range(1, random_count + 1):
@@ -733,7 +999,8 @@ def generate(
         for path in feasible_set - hit
         if path.function == "Timer.Write" and _writes_counter(spec, paths[path])
     }
-    return Generated(vectors, feasible_set, hit & feasible_set, not_runnable, window_meta())
+    return Generated(vectors, feasible_set, hit & feasible_set, not_runnable,
+                     {**script.prelude_meta(), **window_meta()})
 
 
 def window_note() -> str:

@@ -42,6 +42,7 @@ from hypspec.conformance.conform import (
 )
 from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
 from hypspec.conformance.script_case import (
+    PRELUDE_FIRST,
     ScriptCase,
     ScriptObservation,
     access_flags,
@@ -64,13 +65,13 @@ from hypspec.vectors.script import (
     sysreg_read,
     sysreg_write,
 )
-from hypspec.vectors.store import write_vectors
+from hypspec.vectors.store import VectorFileError, write_vectors
 
 GICD, GICC, GICH, GICV = script.GICD_BASE, script.GICC_BASE, script.GICH_BASE, script.GICV_BASE
 WORD = 0xFFFF_FFFF
 DOUBLE = (1 << 64) - 1
-Q = quiesce_steps()
-START = len(Q)  # index of a vector's first own step
+Q = quiesce_steps()  # the prelude of every generated file
+START = 0  # index of a vector's first own step (the prelude's steps are not numbered with them)
 
 
 def exact(value: int, mask: int = WORD) -> Expect:
@@ -113,8 +114,8 @@ PROBE: list[Step] = [
 ]
 
 
-def case(name: str, steps: list[Step]) -> ScriptCase:
-    return ScriptCase(name, tuple(Q + steps))
+def case(name: str, steps: list[Step], prelude: list[Step] = Q) -> ScriptCase:
+    return ScriptCase(name, tuple(steps), tuple(prelude))
 
 
 @pytest.fixture(scope="module")
@@ -132,13 +133,13 @@ def test_probe_agrees_with_the_hand_derived_values(probe_observation: ScriptObse
 
 
 def test_probe_disagreements_are_none(probe_observation: ScriptObservation) -> None:
-    vector = {"id": "probe", "category": "gic", "kind": "probe", "steps": steps_to_json(Q + PROBE)}
+    vector = {"id": "probe", "category": "gic", "kind": "probe", "steps": steps_to_json(PROBE)}
     assert compare_script(vector, case("probe", PROBE), probe_observation, category="gic") == []
 
 
 def test_spec_agrees_with_qemu_on_the_probe(spec: Spec, probe_observation: ScriptObservation) -> None:
     """The same script through the spec's Board.Read/Write (run_script) gives every value QEMU gave."""
-    values = run_script(spec, Q + PROBE, count=0x1000)
+    values = run_script(spec, PROBE, count=0x1000)  # after the quiesce steps, as the case
     for index, value in probe_observation.reads.items():
         assert values[index] == value, (index, hex(values[index]), hex(value))
 
@@ -216,7 +217,7 @@ def test_quiesce_restores_the_boot_state(spec: Spec) -> None:
         [case("fresh", READBACK), case("dirty", _dirty() + READBACK), case("after", READBACK)]
     )
     assert [fresh.outcome, dirty.outcome, after.outcome] == ["ok"] * 3
-    values = run_script(spec, Q + READBACK, count=0x10_0000)
+    values = run_script(spec, READBACK, count=0x10_0000)
     for offset, step in enumerate(READBACK):
         index = START + offset
         seen = (fresh.reads[index], after.reads[index], values[index])
@@ -227,8 +228,9 @@ def test_quiesce_restores_the_boot_state(spec: Spec) -> None:
 
 def test_run_script_quiesce_is_idempotent_and_count_free(spec: Spec) -> None:
     once = run_script(spec, READBACK, count=5)
-    assert run_script(spec, Q + READBACK, count=5)[START:] == once
-    assert run_script(spec, Q + Q + READBACK, count=1 << 40)[2 * START :] == once
+    assert run_script(spec, READBACK, count=5, prelude=Q) == once  # the default prelude: quiesce
+    assert run_script(spec, Q + READBACK, count=5)[len(Q) :] == once
+    assert run_script(spec, Q + Q + READBACK, count=1 << 40)[2 * len(Q) :] == once
 
 
 # --- The board's wiring (spec/12-virt-board.md) ----------------------------------------------------
@@ -260,9 +262,9 @@ def _lines_script() -> list[Step]:
 
 
 def test_board_wiring_drives_the_ppis(spec: Spec) -> None:
-    steps = Q + _lines_script()
+    steps = _lines_script()
     values = run_script(spec, steps, count=0x1234_5678)
-    [got] = run_scripts([ScriptCase("lines", tuple(steps))])
+    [got] = run_scripts([case("lines", steps)])
     for index, step in enumerate(steps):
         if step.expect is not None:
             assert values[index] == step.expect.value, (index, hex(values[index]))
@@ -374,7 +376,7 @@ def test_segments_share_the_quiesce_block_and_isolate_timed_steps() -> None:
     ]
     got = [(s.el, s.first, len(s.steps), s.timed, s.shared) for s in segments(case("s", steps))]
     assert got == [
-        ("hyp", 0, START, False, True),
+        ("hyp", PRELUDE_FIRST, len(Q), False, True),
         ("hyp", START, 1, False, False),
         ("svc", START + 1, 2, False, False),
         ("svc", START + 3, 1, True, False),
@@ -382,7 +384,10 @@ def test_segments_share_the_quiesce_block_and_isolate_timed_steps() -> None:
         ("usr", START + 5, 1, True, False),
     ]
     source = lower_scripts([case("a", steps), case("b", steps)])
-    assert source.count("quiesce_block:") == 1
+    assert source.count("prelude_0:") == 1 and "prelude_1:" not in source
+    # Another prelude in the same image: a block of its own.
+    source = lower_scripts([case("a", steps), case("b", steps, Q[:5]), case("c", steps)])
+    assert source.count("prelude_0:") == 1 and source.count("prelude_1:") == 1
 
 
 def test_many_vectors_in_few_images_keep_their_order() -> None:
@@ -444,13 +449,18 @@ def test_emit_script_elf_writes_image_and_manifest(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "script_001.json").read_text())
     assert manifest["cases"][0]["id"] == "e2" and manifest["qemu"][-1] == "script_001.elf"
     assert manifest["cases"][0]["segments"][-1] == {"el": "usr", "first": START, "steps": 1, "timed": False}
+    assert manifest["cases"][0]["segments"][0] == {
+        "el": "hyp", "prelude": True, "first": 0, "steps": len(Q), "timed": False
+    }
 
 
 # --- Through hypspec conform ---------------------------------------------------------------------
 
 
-def _write(path: Path, category: str, vectors: list[dict[str, object]]) -> None:
-    meta = {
+def _write(
+    path: Path, category: str, vectors: list[dict[str, object]], prelude: list[Step] | None = Q
+) -> None:
+    meta: dict[str, object] = {
         "format": "hypspec-vectors/1",
         "category": category,
         "spec_hash": "0" * 64,
@@ -459,7 +469,9 @@ def _write(path: Path, category: str, vectors: list[dict[str, object]]) -> None:
         "count": len(vectors),
         "coverage": {"feasible_paths": 0, "paths_hit": 0, "by_function": {}},
     }
-    write_vectors(path, meta, vectors)  # type: ignore[arg-type]
+    if prelude is not None:
+        meta["prelude"] = steps_to_json(prelude)
+    write_vectors(path, meta, vectors)
 
 
 def test_a_deviation_with_differs_in_matches_only_those_bits(tmp_path: Path) -> None:
@@ -493,8 +505,8 @@ def test_access_flags_name_the_registers_after_quiesce() -> None:
 
 
 def test_conform_runs_script_vectors_and_matches_deviations(tmp_path: Path) -> None:
-    good = {"id": "gic-good", "category": "gic", "kind": "probe", "steps": steps_to_json(Q + PROBE)}
-    bad_steps = [*Q, mmio_read(GICV + 0x0FC, expect=exact(0x1234))]  # GICV_IIDR is not 0x1234
+    good = {"id": "gic-good", "category": "gic", "kind": "probe", "steps": steps_to_json(PROBE)}
+    bad_steps = [mmio_read(GICV + 0x0FC, expect=exact(0x1234))]  # GICV_IIDR is not 0x1234
     bad = {"id": "gic-bad", "category": "gic", "kind": "iidr", "steps": steps_to_json(bad_steps)}
     _write(tmp_path / "gic.jsonl", "gic", [good, bad])
     deviations = tmp_path / "deviations.toml"
@@ -510,3 +522,108 @@ def test_conform_runs_script_vectors_and_matches_deviations(tmp_path: Path) -> N
     manifest = json.loads((tmp_path / "elf" / "script_000.json").read_text())
     assert manifest["expected"][1]["check"][str(START)]["register"] == "GICV_IIDR"
     assert load_deviations(deviations)[0].citation.startswith("ARM IHI 0048B.b")
+
+
+# --- The prelude of a file (meta.prelude) ----------------------------------------------------------
+
+
+def test_an_exception_in_the_prelude_names_the_prelude_step() -> None:
+    # A Hyp MCRR to CNTPCT (read-only) is UNDEFINED, taken in Hyp mode: the prelude stops there.
+    prelude = [*Q, sysreg_write("CNTPCT", 5)]
+    steps = [mmio_read(GICH + 0x004, expect=exact(0x9000_0003))]
+    first, second = run_scripts([case("bad-prelude", steps, prelude), case("next", steps)])
+    assert first.outcome == "exception" and first.stopped_at is None and first.prelude_step == len(Q)
+    assert "at prelude step" in first.detail and first.reads == {}
+    vector = {"id": "bad-prelude", "category": "timers", "kind": "x", "steps": []}
+    [found] = compare_script(vector, case("bad-prelude", steps, prelude), first, category="timers")
+    assert found.field == "outcome" and "REG_CNTPCT" in found.flags
+    assert second.outcome == "ok" and second.reads == {0: 0x9000_0003}
+
+
+def _lines(path: Path, meta: dict[str, object], vectors: list[dict[str, object]]) -> Path:
+    """A vector file written by hand (write_vectors would refuse a bad meta)."""
+    path.write_text("\n".join(json.dumps(r) for r in [{"meta": meta}, *vectors]) + "\n")
+    return path
+
+
+def _meta(category: str, count: int, **extra: object) -> dict[str, object]:
+    return {
+        "format": "hypspec-vectors/1", "category": category, "spec_hash": "0" * 64, "generator": "test",
+        "seed": 0, "count": count, "coverage": {"feasible_paths": 0, "paths_hit": 0, "by_function": {}},
+        **extra,
+    }
+
+
+def test_conform_takes_each_files_prelude(tmp_path: Path) -> None:
+    """Two files in one run, one image: the first's prelude also writes GICH_LR0 (pending vINTID 7),
+    so its vector reads that back; the second's prelude is the quiesce steps alone, so LR0 reads 0."""
+    entry = lr(7, PENDING)
+    read_lr0 = mmio_read(GICH + 0x100, expect=exact(entry))
+    _write(tmp_path / "a.jsonl", "gic", [{"id": "a", "category": "gic", "kind": "x",
+                                          "steps": steps_to_json([read_lr0])}],
+           prelude=[*Q, mmio_write(GICH + 0x100, entry)])
+    empty = mmio_read(GICH + 0x100, expect=exact(0))
+    _write(tmp_path / "b.jsonl", "gic", [{"id": "b", "category": "gic", "kind": "x",
+                                          "steps": steps_to_json([empty])}])
+    report = conform([tmp_path])
+    assert report.categories["gic"].agree == 2, [f.disagreement for f in report.findings]
+
+
+def test_a_script_file_without_a_prelude_is_bad_input(tmp_path: Path) -> None:
+    vector = {"id": "v", "category": "gic", "kind": "x", "steps": steps_to_json([mmio_read(GICH)])}
+    path = _lines(tmp_path / "gic.jsonl", _meta("gic", 1), [vector])
+    with pytest.raises(VectorFileError, match=r"field 'meta'.*'prelude' is a required property"):
+        conform([path])
+    with pytest.raises(VectorFileError, match="prelude"):  # and write_vectors will not write one
+        _write(tmp_path / "w.jsonl", "gic", [vector], prelude=None)
+
+
+@pytest.mark.parametrize(
+    ("prelude", "error", "message"),
+    [
+        ([mmio_write(0x0900_0000, 0)], ConformanceInputError, r"meta\.prelude: prelude step 0: address 0x9"),
+        ([sysreg_write("CNTFOO", 0)], ConformanceInputError, r"meta\.prelude: prelude step 0: unknown sys"),
+        ([mmio_write(GICH, 0, "svc")], VectorFileError, r"field 'meta/prelude/0/el'"),
+        ([mmio_read(GICH, expect=exact(0))], VectorFileError, r"field 'meta/prelude/0/expect'"),
+    ],
+)
+def test_a_malformed_prelude_is_bad_input_and_nothing_runs(
+    tmp_path: Path, prelude: list[Step], error: type[Exception], message: str
+) -> None:
+    vector = {"id": "v", "category": "timers", "kind": "x", "steps": steps_to_json([mmio_read(GICH)])}
+    path = _lines(tmp_path / "t.jsonl", _meta("timers", 1, prelude=steps_to_json(prelude)), [vector])
+    with pytest.raises(error, match=message):
+        conform([path])
+
+
+def test_a_prelude_outside_script_files_is_refused(tmp_path: Path) -> None:
+    path = _lines(tmp_path / "s.jsonl", _meta("stage2", 0, prelude=steps_to_json(Q[:1])), [])
+    with pytest.raises(VectorFileError, match="field 'meta'"):
+        conform([path])
+
+
+def test_validation_checks_each_distinct_step_even_when_equal_to_a_valid_one(tmp_path: Path) -> None:
+    """The writer and the reader check each distinct step once; a step equal in Python to a valid
+    one but of another JSON type (count_sign true for 1) is still checked, and refused."""
+    good = steps_to_json([sysreg_read("CNTPCT", expect=Expect(0, DOUBLE, 1, 64))])
+    bad = json.loads(json.dumps(good))
+    bad[0]["expect"]["count_sign"] = True
+    vector = {"id": "a", "category": "timers", "kind": "x"}
+    _write(tmp_path / "ok.jsonl", "timers", [{**vector, "steps": good}])
+    with pytest.raises(VectorFileError, match=r"vector on line 2: field 'steps/0/expect'"):
+        _write(tmp_path / "bad.jsonl", "timers", [{**vector, "steps": bad}])
+
+
+def test_a_preludes_reads_are_run_but_not_compared() -> None:
+    """Decoding: a read in the prelude fills a results word the decoder skips; the vector's own
+    reads are numbered from 0; a stop in the prelude reports PRELUDE_FIRST + k."""
+    from hypspec.conformance.script_qemu import RawReport, decode_report
+
+    prelude, steps = [mmio_read(GICH + 0x004)], [mmio_read(GICH + 0x008)]
+    ok = decode_report(case("r", steps, prelude), RawReport(0, 0, 1, 0, 0, 0, 0, 0, (0x9000_0003, 0x4C_0000)))
+    assert ok.outcome == "ok" and ok.reads == {0: 0x4C_0000}
+    stop = RawReport(0, 3, PRELUDE_FIRST, 1, 0, 0, 0, 0, ())
+    stopped = decode_report(case("r", steps, prelude), stop)
+    assert (stopped.stopped_at, stopped.prelude_step) == (None, 0) and "at prelude step 0" in stopped.detail
+    with pytest.raises(HarnessRunError, match="past its"):
+        decode_report(case("r", steps, prelude), RawReport(0, 3, PRELUDE_FIRST + 1, 1, 0, 0, 0, 0, ()))

@@ -392,17 +392,75 @@ def test_disabled_group_is_not_forwarded(spec: Spec) -> None:
     assert gic.cread(IAR) == 40
 
 
-def test_cpu_interface_group_enables_gate_signalling_only(spec: Spec) -> None:
-    """As QEMU 7.2.22 behaved in a probe image: the distributor forwards both groups, the CPU
-    interface enables group 0 only; the group 1 interrupt is still the one GICC_IAR reports."""
+def test_cpu_interface_group_enables_gate_signalling_and_acknowledge(spec: Spec) -> None:
+    """The distributor forwards both groups, the CPU interface enables group 0 only. The choice
+    ignores the CPU interface's enables (IHI 0048B.b pseudocode HighestPriorityPendingInterrupt()),
+    so the group 1 interrupt at 0x00 is chosen over the group 0 one at 0xC0; its group is disabled,
+    so nothing is signalled, and GICC_IAR reads 1023 (ReadGICC_IAR() answers 1023 for an
+    interrupt of a disabled group), not the group 0 interrupt behind it. GICC_HPPIR hides it
+    too (the model's choice of the IMPLEMENTATION DEFINED GICC_MASK_HPPIR). QEMU 7.2.22 reads 1022
+    from both here."""
     gic = enabled_gic(spec, dist_ctlr=0x3, cpu_ctlr=0x1)
     gic.set_bit(IGROUPR, 40)
     pend_spi(gic, 40, 0x00)  # group 1, the highest priority
     pend_spi(gic, 44, 0xC0)  # group 0
     assert not gic.irq() and not gic.fiq()  # the chosen interrupt's group is not signalled
-    assert gic.cread(HPPIR) == GROUP1_HIDDEN and gic.cread(IAR) == GROUP1_HIDDEN
+    assert gic.cread(HPPIR) == SPURIOUS and gic.cread(IAR) == SPURIOUS
+    assert gic.bit(ISPENDR, 40) and gic.bit(ISPENDR, 44) and not gic.bit(ISACTIVER, 44)
+    gic.cwrite(C_CTLR, 0x3)  # group 1 enabled too (AckCtl clear): 1022 from both, IRQ raised
+    assert gic.irq() and gic.cread(HPPIR) == GROUP1_HIDDEN and gic.cread(IAR) == GROUP1_HIDDEN
+    gic.cwrite(C_CTLR, 0x2)  # group 1 only: the group 1 interrupt is chosen and enabled
+    assert gic.cread(IAR) == GROUP1_HIDDEN
+    gic.set_bit(ICPENDR, 40)  # now the group 0 interrupt is chosen, and its group is disabled
+    assert gic.cread(HPPIR) == SPURIOUS and gic.cread(IAR) == SPURIOUS and not gic.irq()
     gic.cwrite(C_CTLR, 0)  # both groups disabled: the interface reports nothing
     assert gic.cread(HPPIR) == SPURIOUS and gic.cread(IAR) == SPURIOUS
+
+
+def test_aliased_registers_give_the_group_1_view(spec: Spec) -> None:
+    """GICC_AIAR/AHPPIR (0x20/0x28) see group 1 only, without AckCtl; GICC_AEOIR (0x24) ends the
+    interrupt as GICC_EOIR does. SPI 40 group 1 at 0xA0, SPI 44 group 0 at 0x80."""
+    gic = enabled_gic(spec, dist_ctlr=0x3, cpu_ctlr=0x3)  # both groups, AckCtl clear
+    gic.set_bit(IGROUPR, 40)
+    pend_spi(gic, 40, 0xA0)
+    pend_spi(gic, 44, 0x80)
+    # The chosen interrupt is SPI 44 (0x80 < 0xA0), group 0: the aliases answer 1023.
+    assert gic.cread(AHPPIR) == SPURIOUS and gic.cread(AIAR) == SPURIOUS
+    assert gic.cread(HPPIR) == 44 and gic.cread(IAR) == 44
+    gic.cwrite(EOIR, 44)
+    # Now SPI 40 (group 1): GICC_HPPIR/IAR answer 1022 (AckCtl clear), the aliases take it.
+    assert gic.cread(HPPIR) == GROUP1_HIDDEN and gic.cread(AHPPIR) == 40
+    assert gic.cread(AIAR) == 40 and gic.bit(ISACTIVER, 40)
+    # GICC_ABPR at its reset value 1 (group bits [7:1]): group priority 0xA0, NSAPR bit
+    # 0xA0 / 2 = 80, that is GICC_NSAPR2 bit 16; RPR 0xA0.
+    assert gic.cread(RPR) == 0xA0 and gic.cread(NSAPR0 + 8) == 1 << 16
+    gic.cwrite(0x24, 40)  # GICC_AEOIR: priority drop and deactivation
+    assert gic.cread(RPR) == 0xFF and not gic.bit(ISACTIVER, 40)
+    assert gic.cread(AIAR) == SPURIOUS  # nothing pending
+
+
+def test_preemption_masks_the_running_priority(spec: Spec) -> None:
+    """An interrupt preempts when its priority is higher than the running priority with the bits
+    below its group priority cleared (pseudocode UpdateExceptionState()). SPI 40 at 0x80 is
+    acknowledged with GICC_BPR 0 (running priority 0x80); GICC_BPR is then raised to 3 (group
+    bits [7:4]) and SPI 41 at 0x70 pends: 0x70 < 0x80 AND 0xF0 = 0x80, so it preempts. A GICC_APR0
+    write of bit 4 (running priority 8) with GICC_BPR 3: priority 0x00 against 8 AND 0xF0 = 0
+    does not preempt (QEMU, comparing with 8 itself, would acknowledge it)."""
+    gic = enabled_gic(spec)
+    pend_spi(gic, 40, 0x80)
+    assert gic.cread(IAR) == 40 and gic.cread(RPR) == 0x80
+    gic.cwrite(BPR, 3)
+    pend_spi(gic, 41, 0x70)
+    assert gic.irq() and gic.cread(IAR) == 41
+    gic.cwrite(EOIR, 41)
+    gic.cwrite(EOIR, 40)
+    assert gic.cread(RPR) == 0xFF
+    gic.cwrite(APR0, 1 << 4)  # group 0 active priority bit 4: running priority 2 * 4 = 8
+    assert gic.cread(RPR) == 0x08
+    pend_spi(gic, 42, 0x00)
+    assert not gic.irq() and gic.cread(IAR) == SPURIOUS and gic.cread(HPPIR) == 42
+    gic.cwrite(BPR, 2)  # group bits [7:3]: 8 AND 0xF8 = 8, and 0x00 < 8 preempts
+    assert gic.irq() and gic.cread(IAR) == 42
 
 
 def test_group_0_as_fiq(spec: Spec) -> None:
@@ -506,8 +564,8 @@ def test_cpu_interface_raz_wi(spec: Spec) -> None:
     gic = enabled_gic(spec, dist_ctlr=0x3, cpu_ctlr=0x7)
     gic.set_bit(IGROUPR, 40)
     pend_spi(gic, 40, 0xA0)
-    # The aliased registers are RAZ/WI: no acknowledge through GICC_AIAR.
-    assert gic.cread(AIAR) == 0 and gic.cread(AHPPIR) == 0 and gic.bit(ISPENDR, 40)
+    # GICC_AEOIR (0x24) is write-only: it reads as zero like GICC_EOIR and GICC_DIR.
+    assert gic.cread(0x24) == 0 and gic.bit(ISPENDR, 40)
     assert gic.cread(EOIR) == 0 and gic.cread(DIR) == 0 and gic.cread(0x30) == 0
     gic.cwrite(RPR, 0)
     gic.cwrite(C_IIDR, 0)

@@ -266,6 +266,41 @@ def test_nothing_to_acknowledge_reads_1023(spec: Spec) -> None:
     assert guest(spec, lr(32, PENDING, 0x18), GICH_APR=1 << 4).gicv(IAR) == 32
 
 
+def test_a_disabled_group_hides_what_it_holds(spec: Spec) -> None:
+    """The choice ignores the guest's group enables (IHI 0048B.b pseudocode
+    HighestPriorityPendingInterrupt(): the list registers stand in for the distributor); the
+    enable of the chosen entry's group decides the answer (ReadGICC_IAR() answers 1023 for an
+    interrupt of a disabled group). LR0 Group 1 at 0x10, LR1 Group 0 at 0x40, only Group 0 enabled:
+    LR0 is chosen (0x10 < 0x40) and its group is off, so GICV_IAR and GICV_HPPIR read 1023 and
+    LR1 is not acknowledged behind it; no virtual IRQ. (QEMU 7.2 reads 1022 from both.)"""
+    g = guest(spec, lr(40, PENDING, 0x10, grp1=1), lr(41, PENDING, 0x40), ctlr=ENABLEGRP0)
+    assert not g.virq() and not g.vfiq()
+    assert g.gicv(HPPIR) == 1023 and g.gicv(IAR) == 1023 and g.gicv(AIAR) == 1023
+    assert g.lr(0) == lr(40, PENDING, 0x10, grp1=1) and g.lr(1) == lr(41, PENDING, 0x40)
+    assert g.gich(APR) == 0
+    g.gicv_write(CTLR, ENABLEGRP0 | ENABLEGRP1 | ACKCTL)  # both groups: LR0 is taken
+    assert g.virq() and g.gicv(IAR) == 40
+    # Group 1, ABPR 3 (group bits 7:3): 0x10 -> GICH_APR bit 0x10 >> 3 = 2
+    assert g.gich(APR) == 1 << 2 and g.lr(0) == lr(40, ACTIVE, 0x10, grp1=1)
+    g.gicv_write(CTLR, ENABLEGRP1 | ACKCTL)  # LR1 (Group 0) is now chosen, and its group is off
+    assert g.gicv(HPPIR) == 1023 and g.gicv(IAR) == 1023 and not g.virq()
+
+
+def test_preemption_masks_the_running_priority(spec: Spec) -> None:
+    """An entry preempts when its priority is higher than the running priority with the bits
+    below its group priority cleared (pseudocode UpdateExceptionState()). GICH_APR bit 1: running
+    priority 8. With GICV_BPR 2 (group bits 7:3) an entry at 0x00 preempts (0x00 < 8 AND 0xF8 =
+    8); with GICV_BPR 4 (group bits 7:5) it does not (8 AND 0xE0 = 0). QEMU 7.2 compares 0x00
+    with 8 and acknowledges in both cases."""
+    g = guest(spec, lr(70, PENDING, 0x00), GICH_APR=1 << 1)
+    g.gicv_write(BPR, 4)
+    assert g.gicv(IAR) == 1023 and not g.virq() and g.gicv(HPPIR) == 70
+    assert g.lr(0) == lr(70, PENDING, 0x00)
+    g.gicv_write(BPR, 2)
+    assert g.virq() and g.gicv(IAR) == 70
+    assert g.gich(APR) == 1 << 1 | 1 << 0  # group priority 0x00: bit 0
+
+
 def test_group1_needs_ackctl_or_the_alias(spec: Spec) -> None:
     entry = lr(48, PENDING, 0x40, grp1=1)
     g = guest(spec, entry, ctlr=ENABLEGRP1)

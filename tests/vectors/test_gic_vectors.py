@@ -38,8 +38,9 @@ import pytest
 import z3
 
 from hypspec.api import Spec
+from hypspec.conformance.conform import Disagreement, load_deviations, match_deviation
 from hypspec.symbolic.evaluator import Invocation
-from hypspec.vectors import gic
+from hypspec.vectors import gic, gic_flags
 from hypspec.vectors.script import quiesce_steps, run_script, steps_from_json, steps_to_json
 from hypspec.vectors.store import VectorFileError, read_vectors
 
@@ -79,8 +80,8 @@ def by_id(vectors: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def own_steps(vector: dict[str, Any]) -> list[dict[str, Any]]:
-    """The steps after the quiesce steps."""
-    return vector["steps"][len(quiesce_steps()):]
+    """The vector's own steps (they run after the file's prelude, the quiesce steps)."""
+    return vector["steps"]
 
 
 def reads(vector: dict[str, Any]) -> list[tuple[str, int, int]]:
@@ -110,11 +111,13 @@ def test_same_seed_gives_byte_identical_files() -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_every_vector_starts_with_the_quiesce_steps(vectors: list[dict[str, Any]]) -> None:
+def test_the_prelude_is_the_quiesce_steps_stored_once(
+    vector_file: Path, vectors: list[dict[str, Any]]
+) -> None:
     prefix = steps_to_json(quiesce_steps())
+    assert read_vectors(vector_file).meta["prelude"] == prefix
     for vector in vectors:
-        assert vector["steps"][: len(prefix)] == prefix, vector["id"]
-        assert len(vector["steps"]) > len(prefix), vector["id"]
+        assert vector["steps"][: len(prefix)] != prefix, vector["id"]
 
 
 def test_every_feasible_path_is_hit(vector_file: Path) -> None:
@@ -451,3 +454,108 @@ def test_a_witness_whose_writes_give_another_state_is_refused(spec: Spec) -> Non
     witness.readback["VMCR"] = 0
     with pytest.raises(AssertionError, match="produce another state"):
         gic.check_witness_state(spec, witness, SEED)
+
+
+# ---- flags for the known deviations (hypspec/vectors/gic_flags.py) --------------------------
+#
+# The list register values come from `gic.lr()` and `gic.vmcr()`, whose layouts are those of
+# the module docstring; GICH_APR bit n is group priority 8n. Each condition is worked by hand.
+
+FLAG_NAMES = (gic_flags.VGROUP_DISABLED_PENDING, gic_flags.GROUP_PRIORITY_PREEMPTS, gic_flags.HW_VIRTUAL_SGI)
+
+
+def interface(*lrs: int, control: int, apr: int = 0, hcr: int = gic.HCR_EN) -> gic_flags.VirtualInterface:
+    return gic_flags.VirtualInterface(hcr, control, apr, (*lrs, 0, 0, 0, 0)[:4])
+
+
+def test_a_disabled_group_is_flagged_only_when_the_other_is_enabled() -> None:
+    """LR0 Group 1 at 0x10 and LR1 Group 0 at 0x40: a group-blind choice takes LR0 (0x10 < 0x40,
+    both below the mask 0xF8)."""
+    entries = (gic.lr(40, gic.PENDING, 0x10, group1=True), gic.lr(41, gic.PENDING, 0x40))
+    flagged = gic_flags.group_disabled_pending
+    assert interface(*entries, control=gic.vmcr(grp0=True)).chosen() == 0
+    assert flagged(interface(*entries, control=gic.vmcr(grp0=True)))  # Group 1 off, Group 0 on
+    assert not flagged(interface(*entries, control=gic.vmcr(grp0=True, grp1=True)))  # both on
+    assert not flagged(interface(*entries, control=gic.vmcr()))  # both off: QEMU reads 1023 too
+    assert not flagged(interface(*entries, control=gic.vmcr(grp0=True), hcr=0))  # interface off
+    # With the mask at 0x10 neither entry is below it: nothing is chosen, nothing flagged.
+    masked = interface(*entries, control=gic.vmcr(grp0=True, pmr=0x10))
+    assert masked.chosen() is None and not flagged(masked)
+    # An active entry is not a candidate: LR0 active leaves LR1.
+    active = interface(gic.lr(40, gic.ACTIVE, 0x10, group1=True), entries[1], control=gic.vmcr(grp1=True))
+    assert active.chosen() == 1 and flagged(active)  # LR1 is Group 0, and only Group 1 is on
+
+
+def test_preemption_is_flagged_where_masking_the_running_priority_matters() -> None:
+    """GICH_APR bit 1: running priority 8. An entry at 0x00: the spec compares 0x00 with 8 AND
+    mask, QEMU with 8. Group 0 with VMBP 4 keeps bits 7:5 (mask 0xE0): 0 < 0 is false, 0 < 8 is
+    true, flagged; with VMBP 2 (mask 0xF8) both are true. Group 1 uses VMABP: 5 keeps bits 7:5."""
+    group0 = gic.lr(70, gic.PENDING, 0x00)
+    differs = gic_flags.preemption_differs
+    assert differs(interface(group0, control=gic.vmcr(grp0=True, bpr=4), apr=1 << 1))
+    assert not differs(interface(group0, control=gic.vmcr(grp0=True, bpr=2), apr=1 << 1))
+    assert not differs(interface(group0, control=gic.vmcr(grp0=True, bpr=4)))  # idle: both preempt
+    assert not differs(interface(group0, control=gic.vmcr(grp1=True, bpr=4), apr=1 << 1))  # group off
+    group1 = gic.lr(71, gic.PENDING, 0x00, group1=True)
+    assert differs(interface(group1, control=gic.vmcr(grp1=True, abpr=5), apr=1 << 1))
+    # CBPR: Group 1 takes VMBP 2 (mask 0xF8): no difference.
+    assert not differs(interface(group1, control=gic.vmcr(grp1=True, abpr=5, cbpr=True), apr=1 << 1))
+    # An entry at 0x10 against running priority 8: neither comparison lets it preempt.
+    later = gic.lr(72, gic.PENDING, 0x10)
+    assert not differs(interface(later, control=gic.vmcr(grp0=True, bpr=4), apr=1 << 1))
+
+
+def test_a_hardware_virtual_sgi_is_flagged_by_its_physical_id_low_bits() -> None:
+    """HW entry for virtual ID 3: PhysicalID 0x1E6 has low bits 110 (what QEMU reports as CPUID);
+    0x1E0 has 000, and a virtual ID of 32 is no SGI."""
+    flagged = gic_flags.hardware_virtual_sgi
+    control = gic.vmcr(grp0=True)
+    assert flagged(interface(gic.lr(3, gic.PENDING, 0x20, hw=True, pid=0x1E6), control=control))
+    assert not flagged(interface(gic.lr(3, gic.PENDING, 0x20, hw=True, pid=0x1E0), control=control))
+    assert not flagged(interface(gic.lr(32, gic.PENDING, 0x20, hw=True, pid=0x1E6), control=control))
+    assert not flagged(interface(gic.lr(3, gic.PENDING, 0x20, cpuid=6), control=control))  # software
+
+
+def test_vector_flags_follow_the_state_through_the_script(spec: Spec) -> None:
+    """`vector_flags` reads the GICH state the spec holds before each guest GICV_IAR/HPPIR read:
+    a condition the guest creates with a GICV_CTLR write is seen, one it removes is not."""
+    machine = gic.Machine(spec, SEED)
+    entries = (gic.lr(40, gic.PENDING, 0x10, group1=True), gic.lr(41, gic.PENDING, 0x40))
+    iar = gic.guest_read(gic.gicv("IAR"))
+    both = gic.virtual(entries, control=gic.vmcr(grp0=True, grp1=True))
+    assert gic_flags.vector_flags(machine, [*both, iar]) == []
+    assert gic_flags.vector_flags(machine, [*both, gic.guest_write(gic.gicv("CTLR"), 1), iar]) == [
+        gic_flags.VGROUP_DISABLED_PENDING]
+    only0 = gic.virtual(entries, control=gic.vmcr(grp0=True))
+    assert gic_flags.vector_flags(machine, [*only0, gic.guest_write(gic.gicv("CTLR"), 3), iar]) == []
+    assert gic_flags.vector_flags(machine, only0) == []  # no choosing read: no flag
+    busy = gic.virtual((gic.lr(70, gic.PENDING, 0x00),), apr=1 << 1, control=gic.vmcr(grp0=True, bpr=4))
+    assert gic_flags.vector_flags(machine, [*busy, iar]) == [gic_flags.GROUP_PRIORITY_PREEMPTS]
+    # GICV_HPPIR does not consult the running priority: no preemption flag there.
+    assert gic_flags.vector_flags(machine, [*busy, gic.guest_read(gic.gicv("HPPIR"))]) == []
+
+
+def test_scenarios_carry_no_deviation_flag(by_id: dict[str, dict[str, Any]]) -> None:
+    for vector in by_id.values():
+        if vector["kind"] not in ("witness", "random"):
+            assert not set(vector.get("flags", ())) & set(FLAG_NAMES), vector["id"]
+
+
+def test_each_flag_entry_matches_only_vectors_with_its_flag() -> None:
+    """The entries for these flags match a disagreement carrying the entry's flags (with the step
+    flags a conform run adds), and no gic entry matches the same disagreement without the vector
+    flag. The differing bits are the CPUID field where the entry limits them to it."""
+    deviations = load_deviations()
+    entries = {d.id: d for d in deviations if set(d.flags) & set(FLAG_NAMES)}
+    assert set(entries) == {"qemu-gicv-hppir-shows-disabled-group", "qemu-gicv-disabled-group-acknowledged",
+                            "qemu-gicv-preemption-unmasked-running-priority", "qemu-gicv-hw-sgi-cpuid"}
+    step = ("EL_SVC", "OP_READ", "REG_GICV_IAR", "READS_GICV_IAR")
+    for entry in entries.values():
+        values = ("gic-r1", "gic", "read", "0x3ff", "0x3fe")
+        xor = 0x1C00 if entry.differs_in is not None else 0x1
+        others = tuple(f for f in entry.flags if f not in FLAG_NAMES)
+        with_flag = Disagreement(*values, (*step, *entry.flags), "0xffffffff", xor)
+        without = Disagreement(*values, (*step, *others), "0xffffffff", xor)
+        assert entry.matches(with_flag) and match_deviation(with_flag, deviations) is entry, entry.id
+        assert match_deviation(without, deviations) is None, entry.id
+    assert all(d.flags or d.flag for d in deviations if d.category == "gic")

@@ -72,8 +72,8 @@ def by_id(vectors: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def body(vector: dict[str, Any]) -> list[Step]:
-    """The steps after the quiesce."""
-    return steps_from_json(vector["steps"])[timers.quiesce_length():]
+    """The vector's own steps (they run after the file's prelude, the quiesce steps)."""
+    return steps_from_json(vector["steps"])
 
 
 def reads(vector: dict[str, Any]) -> list[Step]:
@@ -105,9 +105,11 @@ def test_same_seed_gives_the_same_bytes(spec: Spec) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_every_vector_starts_with_the_quiesce_steps(vectors: list[dict[str, Any]]) -> None:
-    length = timers.quiesce_length()
-    assert all(script.quiesce_prefix(steps_from_json(v["steps"])) == length for v in vectors)
+def test_the_prelude_is_the_quiesce_steps_stored_once(
+    vector_file: Path, vectors: list[dict[str, Any]]
+) -> None:
+    assert read_vectors(vector_file).meta["prelude"] == script.steps_to_json(script.quiesce_steps())
+    assert not any(script.quiesce_prefix(steps_from_json(v["steps"])) for v in vectors)
 
 
 def test_every_scenario_and_mode_is_covered(vector_file: Path, vectors: list[dict[str, Any]]) -> None:
@@ -223,7 +225,8 @@ def test_ppi_pending_follows_the_timer_output(by_id: dict[str, dict[str, Any]]) 
 
 
 def _plain(steps: list[Step]) -> list[Step]:
-    return script.quiesce_steps() + steps
+    """A vector's own steps (the quiesce steps run before them)."""
+    return steps
 
 
 def test_a_trapping_guest_step_is_refused(spec: Spec) -> None:
@@ -273,3 +276,61 @@ def test_stable_compare_values_are_stable() -> None:
     # Physical: the count spans [0, 2^48 - 1]; "not met" needs CVAL >= 2^48, "met" only 0.
     assert all(timers.stable_cval(rng, PHYSICAL, 0, False) >= 1 << 48 for _ in range(50))  # type: ignore[operator]
     assert timers.stable_cval(rng, PHYSICAL, 0, True) == 0
+
+
+# ---- the template lemma -------------------------------------------------------------------------
+
+
+def test_random_values_satisfy_the_construction() -> None:
+    # What the lemma assumes is what the generator draws: every drawn value set satisfies it.
+    import random
+
+    rng = random.Random(3)
+    for _ in range(400):
+        timer, scenario, _mode = rng.choice(timers.scenario_modes())
+        values = timers.random_values(rng, timer, scenario)
+        if values is not None:
+            assert timers.construction(timer, scenario, values) is True, (timer.name, scenario, values)
+    # An unstable compare value (2^40 lies inside the window) and an undefined CTL bit do not.
+    assert timers.construction(PHYSICAL, "istatus", timers.Values(cval=1 << 40)) is False
+    assert timers.construction(PHYSICAL, "cval-write", timers.Values(ctl=4)) is False
+
+
+def test_the_lemma_path_refuses_values_outside_the_construction(spec: Spec) -> None:
+    _needs_board(spec)
+    with pytest.raises(timers.ScriptRefused, match="construction"):
+        timers.make_vector(spec, "x", "random", PHYSICAL, "istatus", "svc", timers.Values(cval=1 << 40),
+                           by_lemma=True)
+
+
+def test_the_lemma_gives_what_the_per_vector_proof_gives(spec: Spec) -> None:
+    """For every template, the catalogue's values and a few drawn ones: the record made by the
+    template's lemma is the record made by proving the vector's own expectations."""
+    _needs_board(spec)
+    import random
+
+    rng = random.Random(11)
+    for timer, scenario, mode in timers.scenario_modes():
+        chosen = list(timers.CATALOGUE[scenario])
+        while len(chosen) < len(timers.CATALOGUE[scenario]) + 2:
+            values = timers.random_values(rng, timer, scenario)
+            if values is not None:
+                chosen.append(values)
+        for values in chosen:
+            try:
+                proved = timers.make_vector(spec, "x", "random", timer, scenario, mode, values)
+            except timers.ScriptRefused:
+                with pytest.raises(timers.ScriptRefused):
+                    timers.make_vector(spec, "x", "random", timer, scenario, mode, values, by_lemma=True)
+                continue
+            fast = timers.make_vector(spec, "x", "random", timer, scenario, mode, values, by_lemma=True)
+            assert fast == proved, (timer.name, scenario, mode, values)
+
+
+def test_a_template_whose_claim_fails_has_no_lemma(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lemma is a proof: weaken the hypothesis (any compare value for istatus) and it fails."""
+    _needs_board(spec)
+    monkeypatch.setattr(timers, "stable_cases", lambda timer, cntvoff, cval: [cval == cval])
+    monkeypatch.setattr(timers, "_LEMMAS", {})
+    with pytest.raises(timers.ScriptRefused, match=r"depends on the count|relative"):
+        timers.template_lemma(spec, PHYSICAL, "istatus", "svc")

@@ -10,13 +10,15 @@
 @   * `case_count`, `vector_table` (one pointer per vector) and the records: per vector the
 @     number of segments and NSEG segment descriptors (flags, nsteps, steps, first step index);
 @     the step blocks, 4 words a step: handler, address, value[31:0], value[63:32].  The
-@     quiesce block, which every vector starts with, is stored once and shared.
+@     prelude (the vector file's meta.prelude: the quiesce steps), whose segment every vector
+@     runs first, is stored once per image and shared; its segment's first step index is
+@     0x80000000, so a stop inside it reports 0x80000000 + k (script_case.PRELUDE_FIRST).
 @
 @ The machine: HCR = 0 (no stage 2, no trap routing, IMO = FMO = AMO = 0, so a physical IRQ,
 @ FIQ or asynchronous abort is a PL1 exception, masked by the guest's CPSR), HSTR = HCPTR = 0,
 @ the guest's MMU and caches off (SCTLR from guest_sctlr_init), VBAR = guest_vectors.  Every
 @ mode runs with CPSR.A, I and F set.  The harness itself never touches the GIC or the timers:
-@ their state is the vectors' (the quiesce steps define it), and no watchdog is armed.
+@ their state is the vectors' (the prelude defines it), and no watchdog is armed.
 @
 @ Life of one vector:
 @   next_vector   results cursor r9 = results; the segments run in order.
