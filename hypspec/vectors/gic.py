@@ -646,14 +646,19 @@ class Machine:
         return state
 
     def run(self, steps: list[Step], fill: int | None = None, overrides: dict[str, int] | None = None,
-            traced: bool = False, functions: set[str] | None = None) -> Run:
+            traced: bool = False, functions: set[str] | None = None,
+            observe: Callable[[State, Step], None] | None = None) -> Run:
         """The values the steps read; with `traced`, the paths of the guest's steps (the GICV
         operations whose paths the category covers; Hyp's steps run on the compiled build), of
-        the calls of `functions` only if given."""
+        the calls of `functions` only if given. `observe` sees the state before each step."""
         state = self.fork(fill, overrides)
         compiled, tracing = self.spec.compiled, self.spec.traced if traced else self.spec.compiled
         self.trace.clear()
-        values = [self._step(compiled if step.el == "hyp" else tracing, state, step) for step in steps]
+        values = []
+        for step in steps:
+            if observe is not None:
+                observe(state, step)
+            values.append(self._step(compiled if step.el == "hyp" else tracing, state, step))
         run = Run(values, bool(state.oracle.chosen))
         if traced:
             run.paths = _trace_paths(self.trace, functions)
@@ -722,7 +727,8 @@ class Maker:
 
     def make(self, vector_id: str, kind: str, steps: list[Step], *, flags: list[str] | None = None,
              description: str | None = None, overrides: dict[str, int] | None = None) -> Made:
-        run = self.machine.run(steps, None, overrides, traced=True, functions=self.covered)
+        observer = gic_flags.FlagObserver(self.spec)
+        run = self.machine.run(steps, None, overrides, traced=True, functions=self.covered, observe=observer)
         masks = [WORD] * len(steps)
         if run.chosen:
             low, high = (self.machine.run(steps, fill).values for fill in (0, -1))
@@ -738,7 +744,7 @@ class Maker:
             "steps": steps_to_json(filled),
             "paths": sorted({_key(p) for p in run.paths if p.function in self.covered}),
         }
-        flags = [*(flags or []), *gic_flags.vector_flags(self.machine, steps)]  # gic_flags.py
+        flags = [*(flags or []), *observer.flags]  # gic_flags.py
         if flags:
             record["flags"] = sorted(flags)
         if description:

@@ -27,8 +27,8 @@ VMGrp1En[1], VMGrp0En[0]; GICH_APR: bit n for group priority 8n; GICH_HCR.En[0])
   only in a software entry), QEMU 7.2 returns PhysicalID<2:0> in bits [12:10] of GICV_IAR and
   GICV_HPPIR.
 
-The flags are computed by `vector_flags()`, which `hypspec.vectors.gic.Maker.make` calls when it
-assembles a vector's record.
+The flags are computed by a `FlagObserver` that `hypspec.vectors.gic.Maker.make` passes to the
+run that also computes the vector's expectations (`vector_flags()` does the same on its own run).
 """
 
 from __future__ import annotations
@@ -161,32 +161,43 @@ def choosing_read(step: Step) -> bool | None:
     return CHOOSING_READS.get(step.address - GICV_BASE)
 
 
-def vector_flags(machine: Any, steps: Sequence[Step]) -> list[str]:
-    """The flags of a vector whose own steps (after the prelude) are `steps`, from a run of the
-    steps on the spec from `machine`'s quiesced state (`hypspec.vectors.gic.Machine`)."""
-    from hypspec.vectors.gic import COUNT  # the count every GIC vector access is made at
+class FlagObserver:
+    """Collects the flags of one vector while the generator runs its steps on the spec: called
+    with the state before each step (`hypspec.vectors.gic.Machine.run`), it reads the virtual
+    interface back only before a choosing read, and never draws from the state's oracle."""
 
-    spec = machine.spec
-    state = machine.fork()
-    board_read, board_write = spec.compiled.function("Board.Read"), spec.compiled.function("Board.Write")
-    found: set[str] = set()
-    for step in steps:
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.found: set[str] = set()
+
+    def __call__(self, state: Any, step: Step) -> None:
         if step.target != "mmio":
             raise ValueError(f"a gic vector step is an MMIO access, not {step}")
         acknowledges = choosing_read(step)
-        if acknowledges is not None:
-            found |= flags_at(read_virtual_interface(spec, state), acknowledges)
-        if step.op == "read":
-            board_read(state, step.address, COUNT)
-        else:
-            board_write(state, step.address, step.value, COUNT)
-    return sorted(found)
+        if acknowledges is None:
+            return
+        drawn = len(state.oracle.chosen)
+        self.found |= flags_at(read_virtual_interface(self.spec, state), acknowledges)
+        assert len(state.oracle.chosen) == drawn, "reading GICH back drew an UNKNOWN"
+
+    @property
+    def flags(self) -> list[str]:
+        return sorted(self.found)
+
+
+def vector_flags(machine: Any, steps: Sequence[Step]) -> list[str]:
+    """The flags of a vector whose own steps (after the prelude) are `steps`, from a run of the
+    steps on the spec from `machine`'s quiesced state (`hypspec.vectors.gic.Machine`)."""
+    observer = FlagObserver(machine.spec)
+    machine.run(list(steps), observe=observer)
+    return observer.flags
 
 
 __all__ = [
     "GROUP_PRIORITY_PREEMPTS",
     "HW_VIRTUAL_SGI",
     "VGROUP_DISABLED_PENDING",
+    "FlagObserver",
     "VirtualInterface",
     "flags_at",
     "group_disabled_pending",

@@ -23,14 +23,10 @@ and some GICH_MISR bit are set.
 
 from __future__ import annotations
 
-import atexit
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,25 +39,15 @@ from hypspec.symbolic.evaluator import Invocation
 from hypspec.vectors import gic, gic_flags
 from hypspec.vectors.script import quiesce_steps, run_script, steps_from_json, steps_to_json
 from hypspec.vectors.store import VectorFileError, read_vectors
+from tests.helpers.generated import generated_twice
 
 SEED, RANDOM = 5, 150
 RULES = {"reserved bits", "special virtual IDs", "unique virtual IDs", "hardware interrupts", "guest writes"}
 
 
-@cache
 def gic_vector_files() -> tuple[Path, Path]:
     """The same `hypspec vectors gic` run twice, in two fresh processes side by side."""
-    root = Path(tempfile.mkdtemp(prefix="hypspec-gic-vectors-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    runs = []
-    for name in ("a", "b"):
-        command = [sys.executable, "-m", "hypspec.cli", "vectors", "gic", "--seed", str(SEED),
-                   "--random", str(RANDOM), "--out", str(root / name)]
-        runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for run in runs:
-        out, err = run.communicate(timeout=600)
-        assert run.returncode == 0, out + err
-    return root / "a" / "gic.jsonl", root / "b" / "gic.jsonl"
+    return generated_twice("gic", SEED, RANDOM)
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,6 @@ A counter-relative expectation (sign s, value k, width w) means v = s * count + 
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import subprocess
-import sys
-import tempfile
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +21,7 @@ from hypspec.api import Spec
 from hypspec.vectors import script, timers
 from hypspec.vectors.script import Step, steps_from_json
 from hypspec.vectors.store import read_vectors
+from tests.helpers.generated import generated_twice
 
 SEED, RANDOM = 5, 150
 U64 = (1 << 64) - 1
@@ -34,30 +29,13 @@ ISPENDR0 = 0x0800_0200
 VIRTUAL, PHYSICAL, HYP = timers.TIMERS
 
 
-def _needs_board(spec: Spec) -> None:
-    if "Board.Read" not in spec.program.functions:
-        pytest.skip("spec/12-virt-board.md does not define Board.Read yet")
-
-
-@cache
 def timer_vector_files() -> tuple[Path, Path]:
     """The same `hypspec vectors timers` run twice, in two fresh processes side by side."""
-    root = Path(tempfile.mkdtemp(prefix="hypspec-timer-vectors-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    runs = []
-    for name in ("a", "b"):
-        command = [sys.executable, "-m", "hypspec.cli", "vectors", "timers", "--seed", str(SEED),
-                   "--random", str(RANDOM), "--out", str(root / name)]
-        runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for run in runs:
-        out, err = run.communicate(timeout=600)
-        assert run.returncode == 0, out + err
-    return root / "a" / "timers.jsonl", root / "b" / "timers.jsonl"
+    return generated_twice("timers", SEED, RANDOM)
 
 
 @pytest.fixture(scope="module")
-def vector_file(spec: Spec) -> Path:
-    _needs_board(spec)
+def vector_file() -> Path:
     return timer_vector_files()[0]
 
 
@@ -100,7 +78,6 @@ def test_the_file_validates_and_records_the_count_window(
 
 
 def test_same_seed_gives_the_same_bytes(spec: Spec) -> None:
-    _needs_board(spec)
     first, second = timer_vector_files()
     assert first.read_bytes() == second.read_bytes()
 
@@ -231,7 +208,6 @@ def _plain(steps: list[Step]) -> list[Step]:
 
 def test_a_trapping_guest_step_is_refused(spec: Spec) -> None:
     # User mode reads CNTV_CTL with CNTKCTL.PL0VTEN clear: UNDEFINED (spec/04).
-    _needs_board(spec)
     steps = _plain([script.sysreg_write("CNTKCTL", 0), script.sysreg_read("CNTV_CTL", "usr")])
     with pytest.raises(timers.ScriptRefused, match="TrapOutcome_Undefined"):
         timers.concrete_pass(spec, steps, 0)
@@ -244,7 +220,6 @@ def test_a_trapping_guest_step_is_refused(spec: Spec) -> None:
 def test_a_read_depending_on_two_counts_is_refused(spec: Spec) -> None:
     # TVAL written at count c1 and read at c2 returns value + c1 - c2: constant when every step
     # runs at one count (the single-count oracle says 0x500), not when the counts differ.
-    _needs_board(spec)
     steps = _plain([
         script.sysreg_write("CNTV_CTL", 3, "svc"),
         script.sysreg_write("CNTV_TVAL", 0x500, "svc"),
@@ -256,7 +231,6 @@ def test_a_read_depending_on_two_counts_is_refused(spec: Spec) -> None:
 
 def test_an_unstable_status_is_refused(spec: Spec) -> None:
     # CVAL = 2^40 lies inside the window: ISTATUS depends on whether the count has reached it.
-    _needs_board(spec)
     values = timers.Values(cval=1 << 40, ctl=1)
     steps = timers.build_steps(PHYSICAL, "istatus", "svc", values)
     with pytest.raises(timers.ScriptRefused):
@@ -297,7 +271,6 @@ def test_random_values_satisfy_the_construction() -> None:
 
 
 def test_the_lemma_path_refuses_values_outside_the_construction(spec: Spec) -> None:
-    _needs_board(spec)
     with pytest.raises(timers.ScriptRefused, match="construction"):
         timers.make_vector(spec, "x", "random", PHYSICAL, "istatus", "svc", timers.Values(cval=1 << 40),
                            by_lemma=True)
@@ -306,7 +279,6 @@ def test_the_lemma_path_refuses_values_outside_the_construction(spec: Spec) -> N
 def test_the_lemma_gives_what_the_per_vector_proof_gives(spec: Spec) -> None:
     """For every template, the catalogue's values and a few drawn ones: the record made by the
     template's lemma is the record made by proving the vector's own expectations."""
-    _needs_board(spec)
     import random
 
     rng = random.Random(11)
@@ -329,7 +301,6 @@ def test_the_lemma_gives_what_the_per_vector_proof_gives(spec: Spec) -> None:
 
 def test_a_template_whose_claim_fails_has_no_lemma(spec: Spec, monkeypatch: pytest.MonkeyPatch) -> None:
     """The lemma is a proof: weaken the hypothesis (any compare value for istatus) and it fails."""
-    _needs_board(spec)
     monkeypatch.setattr(timers, "stable_cases", lambda timer, cntvoff, cval: [cval == cval])
     monkeypatch.setattr(timers, "_LEMMAS", {})
     with pytest.raises(timers.ScriptRefused, match=r"depends on the count|relative"):

@@ -15,14 +15,9 @@ instruction itself, the next instruction for HVC and SVC; LR_und = preferred + 4
 
 from __future__ import annotations
 
-import atexit
 import json
 import re
 import shutil
-import subprocess
-import sys
-import tempfile
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +30,14 @@ from hypspec.lang.types import Bits
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.vectors import traps
 from hypspec.vectors.store import VectorFileError, read_vectors
+from tests.helpers.generated import generated_twice
 
 SEED, RANDOM = 3, 300
 
 
-@cache
 def trap_vector_files() -> tuple[Path, Path]:
     """The same `hypspec vectors traps` run twice, in two fresh processes side by side."""
-    root = Path(tempfile.mkdtemp(prefix="hypspec-trap-vectors-"))
-    atexit.register(shutil.rmtree, root, ignore_errors=True)
-    runs = []
-    for name in ("a", "b"):
-        command = [sys.executable, "-m", "hypspec.cli", "vectors", "traps", "--seed", str(SEED),
-                   "--random", str(RANDOM), "--out", str(root / name)]
-        runs.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    for run in runs:
-        out, err = run.communicate(timeout=600)
-        assert run.returncode == 0, out + err
-    return root / "a" / "traps.jsonl", root / "b" / "traps.jsonl"
+    return generated_twice("traps", SEED, RANDOM)
 
 
 @pytest.fixture(scope="module")
