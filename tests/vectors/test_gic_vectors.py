@@ -55,16 +55,6 @@ def vector_file() -> Path:
     return gic_vector_files()[0]
 
 
-@pytest.fixture(scope="module")
-def vectors(vector_file: Path) -> list[dict[str, Any]]:
-    return read_vectors(vector_file).vectors
-
-
-@pytest.fixture(scope="module")
-def by_id(vectors: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {v["id"]: v for v in vectors}
-
-
 def own_steps(vector: dict[str, Any]) -> list[dict[str, Any]]:
     """The vector's own steps (they run after the file's prelude, the quiesce steps)."""
     return vector["steps"]

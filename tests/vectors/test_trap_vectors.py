@@ -45,16 +45,6 @@ def vector_file() -> Path:
     return trap_vector_files()[0]
 
 
-@pytest.fixture(scope="module")
-def vectors(vector_file: Path) -> list[dict[str, Any]]:
-    return read_vectors(vector_file).vectors
-
-
-@pytest.fixture(scope="module")
-def by_id(vectors: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {v["id"]: v for v in vectors}
-
-
 # ---- the file -------------------------------------------------------------------------------
 
 def test_the_file_validates_and_counts_its_kinds(
