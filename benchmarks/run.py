@@ -19,6 +19,7 @@ from hypspec.api import PROOFS_DIR, SPEC_DIR, Spec
 from hypspec.conformance.conform import conform
 from hypspec.proof.prover import prove
 from hypspec.vectors import gic, stage2, timers
+from hypspec.vectors.generated import Generated
 from hypspec.vectors.stage2_stimulus import random_world
 from hypspec.vectors.store import FORMAT, write_vectors
 
@@ -126,7 +127,7 @@ def bench_vectors(count: int = 5000) -> None:
           f"{report.exit_code=}")
 
 
-def _script_meta(spec: Spec, category: str, generated: gic.Generated | timers.Generated) -> dict[str, object]:
+def _script_meta(spec: Spec, category: str, generated: Generated) -> dict[str, object]:
     meta: dict[str, object] = {"format": FORMAT, "category": category, "spec_hash": spec.digest,
                                "generator": "bench", "seed": 1, "count": len(generated.vectors),
                                "coverage": {"feasible_paths": 0, "paths_hit": 0, "by_function": {}}}
@@ -144,7 +145,7 @@ def bench_script_vectors(count: int = 5000) -> None:
     lemmas = timers.template_lemmas(spec)
     lemma_s = time.perf_counter() - start
     for category, module in (("gic", gic), ("timers", timers)):
-        generate: Callable[..., gic.Generated | timers.Generated] = module.generate
+        generate: Callable[..., Generated] = module.generate
         generate(spec, 1, 20)  # warm the caches a run builds once (quiesced states, path keys)
         start = time.perf_counter()
         base = generate(spec, 1, 0)

@@ -483,24 +483,26 @@ def compare(
         return [Disagreement(vector["id"], category, "outcome", outcome, seen, flags)]
     found = []
     for check in expected_checks(vector):
-        value = _observed_value(check, observation)
-        if value is not None and value & check.mask == check.expected & check.mask:
-            continue
-        seen = "none" if value is None else check.hex(value)
-        if value is None and observation.detail:
-            seen += f" ({observation.detail})"
-        found.append(
-            Disagreement(
-                vector["id"],
-                category,
-                check.field,
-                check.hex(check.expected),
-                seen,
-                flags,
-                check.hex(check.mask),
-            )
-        )
+        disagreement = _checked(vector, category, check, _observed_value(check, observation), flags,
+                                observation.detail)
+        if disagreement is not None:
+            found.append(disagreement)
     return found
+
+
+def _checked(
+    vector: dict[str, Any], category: str, check: Check, value: int | None, flags: tuple[str, ...],
+    detail: str = "",
+) -> Disagreement | None:
+    """The disagreement of one masked check against the observed `value` (None: not observed)."""
+    if value is not None and value & check.mask == check.expected & check.mask:
+        return None
+    seen = "none" if value is None else check.hex(value)
+    if value is None and detail:
+        seen += f" ({detail})"
+    return Disagreement(
+        vector["id"], category, check.field, check.hex(check.expected), seen, flags, check.hex(check.mask)
+    )
 
 
 # --- Trap vectors --------------------------------------------------------------------------------
@@ -622,21 +624,9 @@ def compare_trap(
         return [Disagreement(vector["id"], category, "outcome", outcome, seen, flags)]
     found = []
     for check in trap_checks(vector):
-        value = _trap_observed(check, observation, address)
-        if value is not None and value & check.mask == check.expected & check.mask:
-            continue
-        seen = "none" if value is None else check.hex(value)
-        found.append(
-            Disagreement(
-                vector["id"],
-                category,
-                check.field,
-                check.hex(check.expected),
-                seen,
-                flags,
-                check.hex(check.mask),
-            )
-        )
+        disagreement = _checked(vector, category, check, _trap_observed(check, observation, address), flags)
+        if disagreement is not None:
+            found.append(disagreement)
     return found
 
 

@@ -224,3 +224,32 @@ def run_batches(
     with ThreadPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
         results = pool.map(lambda chunk: run_chunk(chunk, tools), chunks)
         return [result for chunk_result in results for result in chunk_result]
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """How fast a harness ran a batch of cases end to end, and the mix of outcomes it saw."""
+
+    what: str  # "trap", "Stage-2", ...
+    cases: int
+    seconds: float
+    outcomes: dict[str, int]
+
+    @classmethod
+    def of(cls, what: str, observations: Sequence[object], seconds: float) -> Throughput:
+        outcomes: dict[str, int] = {}
+        for observation in observations:
+            outcome = observation.outcome  # type: ignore[attr-defined]
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        return cls(what, len(observations), seconds, outcomes)
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.cases / self.seconds if self.seconds else float("inf")
+
+    def __str__(self) -> str:
+        mix = ", ".join(f"{name} {count}" for name, count in sorted(self.outcomes.items()))
+        return (
+            f"{self.cases} {self.what} cases in {self.seconds:.2f} s = "
+            f"{self.cases_per_second:.0f} cases/s ({mix})"
+        )

@@ -55,6 +55,7 @@ from hypspec.conformance.errors import HarnessRunError
 from hypspec.conformance.image_runner import (
     Harness,
     ImageOutput,
+    Throughput,
     run_and_decode,
     run_batches,
     stopped_detail,
@@ -292,32 +293,12 @@ def run_traps(
     )
 
 
-@dataclass(frozen=True)
-class TrapThroughput:
-    cases: int
-    seconds: float
-    outcomes: dict[str, int]
-
-    @property
-    def cases_per_second(self) -> float:
-        return self.cases / self.seconds if self.seconds else float("inf")
-
-    def __str__(self) -> str:
-        mix = ", ".join(f"{name} {count}" for name, count in sorted(self.outcomes.items()))
-        return (
-            f"{self.cases} trap cases in {self.seconds:.2f} s = {self.cases_per_second:.0f} cases/s ({mix})"
-        )
-
-
 def bench_traps(
     count: int = 1000, *, batch: int = DEFAULT_BATCH, jobs: int = DEFAULT_JOBS, seed: int = 0
-) -> TrapThroughput:
+) -> Throughput:
     """Time :func:`run_traps` end to end (lowering, as, ld, QEMU, parsing) on mixed cases."""
     cases = mixed_cases(count, seed)
     start = time.perf_counter()
     observations = run_traps(cases, batch=batch, jobs=jobs)
     seconds = time.perf_counter() - start
-    outcomes: dict[str, int] = {}
-    for observation in observations:
-        outcomes[observation.outcome] = outcomes.get(observation.outcome, 0) + 1
-    return TrapThroughput(count, seconds, outcomes)
+    return Throughput.of("trap", observations, seconds)

@@ -55,10 +55,9 @@ def run_vectors(args: argparse.Namespace) -> int:
         "paths_hit": len(generated.hit),
         "by_function": {name: [hit[name], feasible[name]] for name in sorted(feasible)},
     }
-    not_runnable = getattr(generated, "not_runnable", {})
-    if not_runnable:
+    if generated.not_runnable:
         coverage["not_runnable"] = [
-            {"path": path.key, "rules": rules} for path, rules in sorted(not_runnable.items())
+            {"path": path.key, "rules": rules} for path, rules in sorted(generated.not_runnable.items())
         ]
     meta: dict[str, Any] = {
         "format": FORMAT,
@@ -69,7 +68,7 @@ def run_vectors(args: argparse.Namespace) -> int:
         "count": len(generated.vectors),
         "coverage": coverage,
     }
-    meta.update(getattr(generated, "meta", {}))  # category-specific fields (timers: count_window)
+    meta.update(generated.meta)  # category-specific fields (a prelude, the timers' count window)
     path = args.out / f"{args.category}.jsonl"
     write_vectors(path, meta, generated.vectors)
     summary = {"file": str(path), "vectors": len(generated.vectors), "seconds": round(seconds, 3),
@@ -82,8 +81,8 @@ def run_vectors(args: argparse.Namespace) -> int:
         width = max(len(name) for name in feasible)
         for name in sorted(feasible):
             print(f"  {name:<{width}}  {hit[name]:>3}/{feasible[name]}")
-        if not_runnable:
-            print(f"not runnable on the harness: {len(not_runnable)} path(s) the spec can take")
-            for path, rules in sorted(not_runnable.items()):
+        if generated.not_runnable:
+            print(f"not runnable on the harness: {len(generated.not_runnable)} path(s) the spec can take")
+            for path, rules in sorted(generated.not_runnable.items()):
                 print(f"  {path.key}  ({'; '.join(rules)})")
     return 0

@@ -52,7 +52,7 @@ import copy
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import z3
@@ -62,7 +62,8 @@ from hypspec.concrete.runtime import FilledOracle, Oracle
 from hypspec.lang.types import Bits, Map
 from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, to_z3, zero
 from hypspec.vectors import gic_flags
-from hypspec.vectors.paths import Path, PathSearchError
+from hypspec.vectors.generated import Generated
+from hypspec.vectors.paths import Path, Rule, decided, excluding_rules, guard_term, path_solver
 from hypspec.vectors.script import (
     GICC_BASE,
     GICD_BASE,
@@ -80,7 +81,6 @@ from hypspec.vectors.script import (
     sysreg_encoding,
     with_expect,
 )
-from hypspec.vectors.traps import Rule
 
 CATEGORY = "gic"
 WORD = 0xFFFF_FFFF
@@ -293,10 +293,6 @@ def merged_path(function: str, steps: list[tuple[str, int]] | tuple[tuple[str, i
     return Path(function, tuple(sorted(arms.items())))
 
 
-def _term(guard: Any) -> z3.BoolRef:
-    return z3.BoolVal(guard) if isinstance(guard, bool) else guard
-
-
 @dataclass(frozen=True)
 class _Group:
     """Every evaluated instance of one decision in one call: whether each arm is taken by some
@@ -327,7 +323,8 @@ def _groups(invocation: Any) -> list[_Group]:
     for loc, all_arms in instances.items():
         width = max(len(arms) for arms in all_arms)
         taken = tuple(
-            z3.simplify(z3.Or([_term(arms[a]) for arms in all_arms if a < len(arms)])) for a in range(width)
+            z3.simplify(z3.Or([guard_term(arms[a]) for arms in all_arms if a < len(arms)]))
+            for a in range(width)
         )
         groups.append(_Group(loc, taken, len(all_arms) > 1))
     return groups
@@ -336,27 +333,17 @@ def _groups(invocation: Any) -> list[_Group]:
 def merged_feasible_paths(invocations: list[Any], functions: set[str], constraints: list[z3.BoolRef],
                           timeout_s: float = 20.0) -> dict[Path, z3.ModelRef]:
     """Every feasible merged path of each named function among `invocations`, with a witness."""
-    solver = z3.Solver()
-    solver.set("timeout", int(timeout_s * 1000))
-    solver.set("random_seed", 0)
-    solver.add(*constraints)
+    solver = path_solver(constraints, timeout_s)
     found: dict[Path, z3.ModelRef] = {}
     for invocation in invocations:
         if invocation.function not in functions:
             continue
         solver.push()
-        solver.add(_term(invocation.reached))
-        if _check(solver) == z3.sat:
+        solver.add(guard_term(invocation.reached))
+        if decided(solver) == z3.sat:
             _explore(solver, invocation.function, _groups(invocation), 0, [], found)
         solver.pop()
     return found
-
-
-def _check(solver: z3.Solver) -> z3.CheckSatResult:
-    answer = solver.check()
-    if answer == z3.unknown:
-        raise PathSearchError(f"path feasibility undecided: {solver.reason_unknown()}")
-    return answer
 
 
 def _explore(solver: z3.Solver, function: str, groups: list[_Group], index: int,
@@ -370,7 +357,7 @@ def _explore(solver: z3.Solver, function: str, groups: list[_Group], index: int,
     for mask, condition in group.options():
         solver.push()
         solver.add(condition)
-        if _check(solver) == z3.sat:
+        if decided(solver) == z3.sat:
             taken = [*steps, (group.loc, mask)] if mask else steps
             _explore(solver, function, groups, index + 1, taken, found)
         solver.pop()
@@ -386,33 +373,11 @@ def _path_condition(invocations: list[Any], path: Path) -> z3.BoolRef:
         groups = _groups(invocation)
         if not set(wanted) <= {group.loc for group in groups}:
             continue
-        terms = [_term(invocation.reached)]
+        terms = [guard_term(invocation.reached)]
         for group in groups:
             terms.append(dict(group.options()).get(wanted.get(group.loc, 0), z3.BoolVal(False)))
         conditions.append(z3.And(terms))
     return z3.Or(conditions) if conditions else z3.BoolVal(False)
-
-
-def excluding_rules(invocations: list[Any], paths: list[Path], base: list[z3.BoolRef],
-                    rules: list[Rule]) -> dict[Path, list[str]]:
-    """For each path, the rules that together make it infeasible (a minimal unsat core)."""
-    solver = z3.Solver()
-    solver.set("random_seed", 0)
-    solver.set("core.minimize", True)
-    solver.add(*base)
-    switches = {z3.Bool(f"rule!{n}"): rule for n, rule in enumerate(rules)}
-    for switch, rule in switches.items():
-        solver.add(z3.Implies(switch, z3.And(rule.terms)))
-    found: dict[Path, list[str]] = {}
-    for path in paths:
-        solver.push()
-        solver.add(_path_condition(invocations, path))
-        if solver.check(*switches) != z3.unsat:
-            raise AssertionError(f"{path.key} is feasible under the rules but has no witness")
-        core = {str(c) for c in solver.unsat_core()}
-        found[path] = [rule.name for switch, rule in switches.items() if str(switch) in core]
-        solver.pop()
-    return found
 
 
 # ---- the witness search ---------------------------------------------------------------------
@@ -575,7 +540,8 @@ def search(spec: Spec, start: State, progress: Callable[[str], None] = lambda _:
     not_runnable: dict[Path, list[str]] = {}
     for path in sorted(set(unrestricted) - runnable):
         found, terms = unrestricted[path]
-        not_runnable.update(excluding_rules(found.invocations, [path], found.base, terms))
+        condition = partial(_path_condition, found.invocations)
+        not_runnable.update(excluding_rules([path], condition, found.base, terms))
     return Search(witnesses, runnable, not_runnable)
 
 
@@ -667,17 +633,6 @@ class Machine:
 
 
 _MERGED: dict[tuple[Any, ...], Path] = {}
-_KEYS: dict[Path, str] = {}
-
-
-def _key(path: Path) -> str:
-    """`path.key` (a digest), memoized: runs repeat the same paths."""
-    found = _KEYS.get(path)
-    if found is None:
-        found = _KEYS[path] = path.key
-    return found
-
-
 def _trace_paths(trace: list[tuple], functions: set[str] | None = None) -> set[Path]:
     """The merged path of every call a traced run made, or of the calls of `functions` (the
     others' events are skipped: most of a trace is the board's line updates); memoized, since
@@ -742,7 +697,7 @@ class Maker:
             "category": CATEGORY,
             "kind": kind,
             "steps": steps_to_json(filled),
-            "paths": sorted({_key(p) for p in run.paths if p.function in self.covered}),
+            "paths": sorted({p.key for p in run.paths if p.function in self.covered}),
         }
         flags = [*(flags or []), *observer.flags]  # gic_flags.py
         if flags:
@@ -1171,15 +1126,6 @@ def random_steps(rng: random.Random) -> tuple[list[Step], str]:
 # ---- the category ---------------------------------------------------------------------------
 
 
-@dataclass
-class Generated:
-    vectors: list[dict[str, Any]]
-    feasible: set[Path]
-    hit: set[Path]
-    not_runnable: dict[Path, list[str]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=prelude_meta)  # the file's prelude: the quiesce steps
-
-
 def generate(spec: Spec, seed: int, random_count: int,
              progress: Callable[[str], None] = lambda _: None) -> Generated:
     machine_base = Machine(spec, seed).base()
@@ -1217,4 +1163,4 @@ def generate(spec: Spec, seed: int, random_count: int,
         made = maker.make(f"gic-r{number:05d}", "random", steps, flags=[flag])
         vectors.append(made.record)
         hit.update(made.paths)
-    return Generated(vectors, found.feasible, hit & found.feasible, found.not_runnable)
+    return Generated(vectors, found.feasible, hit & found.feasible, found.not_runnable, prelude_meta())

@@ -14,7 +14,9 @@ would be a disagreement between the two semantics, and is reported as one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import z3
@@ -28,9 +30,10 @@ class Path:
     function: str
     steps: tuple[tuple[str, int], ...]
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """A short, stable name: the function and a digest of its steps."""
+        """A short, stable name: the function and a digest of its steps (computed once: vector
+        generators name the same paths over and over)."""
         digest = hashlib.sha256(repr(self.steps).encode()).hexdigest()[:10]
         return f"{self.function}#{digest}"
 
@@ -39,34 +42,75 @@ class PathSearchError(RuntimeError):
     """The solver could not decide whether a path is feasible (unknown or timeout)."""
 
 
-def feasible_paths(call: SymbolicCall, functions: set[str], constraints: list[z3.BoolRef],
-                   timeout_s: float = 20.0) -> dict[Path, z3.ModelRef]:
-    """Every feasible path of each named function inside `call`, with a witness."""
+@dataclass(frozen=True)
+class Rule:
+    """A group of harness constraints, and why the harness needs them."""
+
+    name: str
+    reason: str
+    terms: list[z3.BoolRef]
+
+
+def path_solver(constraints: list[z3.BoolRef], timeout_s: float = 20.0) -> z3.Solver:
+    """A solver for the path search: deterministic (fixed seed), bounded, holding `constraints`."""
     solver = z3.Solver()
     solver.set("timeout", int(timeout_s * 1000))
     solver.set("random_seed", 0)
     solver.add(*constraints)
+    return solver
+
+
+def feasible_paths(call: SymbolicCall, functions: set[str], constraints: list[z3.BoolRef],
+                   timeout_s: float = 20.0) -> dict[Path, z3.ModelRef]:
+    """Every feasible path of each named function inside `call`, with a witness."""
+    solver = path_solver(constraints, timeout_s)
     found: dict[Path, z3.ModelRef] = {}
     for invocation in call.evaluation.invocations:
         if invocation.function not in functions:
             continue
         solver.push()
-        solver.add(_term(invocation.reached))
-        if _check(solver) == z3.sat:
+        solver.add(guard_term(invocation.reached))
+        if decided(solver) == z3.sat:
             _explore(solver, invocation, 0, [], found)
         solver.pop()
     return found
 
 
-def _term(guard: Guard) -> z3.BoolRef:
+def guard_term(guard: Guard) -> z3.BoolRef:
+    """A guard as a Z3 term (the evaluator folds constant guards to Python booleans)."""
     return z3.BoolVal(guard) if isinstance(guard, bool) else guard
 
 
-def _check(solver: z3.Solver) -> z3.CheckSatResult:
+def decided(solver: z3.Solver) -> z3.CheckSatResult:
+    """`solver.check()`, with `unknown` (a timeout included) an error, never a verdict."""
     answer = solver.check()
     if answer == z3.unknown:
         raise PathSearchError(f"path feasibility undecided: {solver.reason_unknown()}")
     return answer
+
+
+def excluding_rules(paths: list[Path], condition: Callable[[Path], z3.BoolRef], base: list[z3.BoolRef],
+                    rules: list[Rule]) -> dict[Path, list[str]]:
+    """For each path (feasible under `base`, infeasible under the rules), the rules that
+    together exclude it: a minimal unsat core over one switch per rule. `condition` gives the
+    condition under which some call takes the path."""
+    solver = z3.Solver()
+    solver.set("random_seed", 0)
+    solver.set("core.minimize", True)
+    solver.add(*base)
+    switches = {z3.Bool(f"rule!{n}"): rule for n, rule in enumerate(rules)}
+    for switch, rule in switches.items():
+        solver.add(z3.Implies(switch, z3.And(rule.terms)))
+    found: dict[Path, list[str]] = {}
+    for path in paths:
+        solver.push()
+        solver.add(condition(path))
+        if solver.check(*switches) != z3.unsat:
+            raise AssertionError(f"{path.key} is feasible under the harness rules but has no witness")
+        core = {str(c) for c in solver.unsat_core()}
+        found[path] = [rule.name for switch, rule in switches.items() if str(switch) in core]
+        solver.pop()
+    return found
 
 
 def _explore(solver: z3.Solver, invocation: Invocation, index: int, steps: list[tuple[str, int]],
@@ -77,7 +121,7 @@ def _explore(solver: z3.Solver, invocation: Invocation, index: int, steps: list[
             found[path] = solver.model()
         return
     decision = invocation.decisions[index]
-    arms = [_term(g) for g in decision.arms]
+    arms = [guard_term(g) for g in decision.arms]
     options: list[tuple[int | None, z3.BoolRef]] = [
         (i, guard) for i, guard in enumerate(arms) if not z3.is_false(guard)
     ]
@@ -85,7 +129,7 @@ def _explore(solver: z3.Solver, invocation: Invocation, index: int, steps: list[
     for arm, guard in options:
         solver.push()
         solver.add(guard)
-        if _check(solver) == z3.sat:
+        if decided(solver) == z3.sat:
             taken = steps if arm is None else [*steps, (decision.loc, arm)]
             _explore(solver, invocation, index + 1, taken, found)
         solver.pop()

@@ -28,6 +28,7 @@ from hypspec.concrete.runtime import FilledOracle, Oracle, RecordingMap
 from hypspec.lang.types import BOOL, Bits
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
+from hypspec.vectors.generated import Generated
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.stage2_stimulus import HVC_2, Layout, World, random_world
 
@@ -225,13 +226,6 @@ def _start_level_valid(vtcr: int) -> bool:
 
 
 # ---- the category --------------------------------------------------------------------
-
-@dataclass
-class Generated:
-    vectors: list[dict[str, Any]]
-    feasible: set[Path]
-    hit: set[Path]
-
 
 def generate(spec: Spec, seed: int, random_count: int,
              progress: Callable[[str], None] = lambda _: None) -> Generated:

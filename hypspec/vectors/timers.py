@@ -55,7 +55,7 @@ import itertools
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -64,6 +64,7 @@ import z3
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.conformance import trap_case
 from hypspec.vectors import script
+from hypspec.vectors.generated import Generated
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.script import Expect, Step, sysreg_read, sysreg_write
 from hypspec.vectors.store import SCHEMA_PATH
@@ -784,17 +785,6 @@ def _check_lemma(lemma: Lemma, steps: list[Step], forms: dict[int, Form]) -> Non
         )
 
 
-_KEYS: dict[Path, str] = {}
-
-
-def _key(path: Path) -> str:
-    """`path.key` (a digest), memoized: vectors repeat the same paths."""
-    found = _KEYS.get(path)
-    if found is None:
-        found = _KEYS[path] = path.key
-    return found
-
-
 def make_vector(
     spec: Spec,
     vector_id: str,
@@ -822,7 +812,7 @@ def make_vector(
         "kind": f"{timer.name}-{scenario}",
         "flags": sorted({*flags, f"MODE_{mode.upper()}", f"SOURCE_{kind.upper()}"}),
         "description": window_note(),
-        "paths": sorted({_key(p) for p in paths}),
+        "paths": sorted({p.key for p in paths}),
         "steps": script.steps_to_json(expected),
     }
     return record, paths
@@ -915,15 +905,6 @@ CATALOGUE: dict[str, tuple[Values, ...]] = {
 
 
 # ---- the category -----------------------------------------------------------------------------
-
-
-@dataclass
-class Generated:
-    vectors: list[dict[str, Any]]
-    feasible: set[Path]
-    hit: set[Path]
-    not_runnable: dict[Path, list[str]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 #: The pseudo-function under which the coverage lists scenario x mode (one "path" each).

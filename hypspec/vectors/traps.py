@@ -34,7 +34,8 @@ from hypspec.conformance import trap_case
 from hypspec.lang.types import Bits
 from hypspec.symbolic.evaluator import Decision, Invocation, SymbolicEvaluator, to_z3
 from hypspec.symbolic.model import model_value, unknown_values
-from hypspec.vectors.paths import Path, feasible_paths, traced_paths
+from hypspec.vectors.generated import Generated
+from hypspec.vectors.paths import Path, Rule, excluding_rules, feasible_paths, guard_term, traced_paths
 
 OPERATION = "Model.TrapDecision"
 #: The state `Model.TrapDecision` reads, in the order vectors list it.
@@ -144,15 +145,6 @@ def to_case(vector_id: str, stimulus: Stimulus) -> trap_case.TrapCase:
 
 
 # ---- harness constraints as Z3 terms ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A group of harness constraints, and why the harness needs them."""
-
-    name: str
-    reason: str
-    terms: list[z3.BoolRef]
 
 
 class _Terms:
@@ -417,14 +409,14 @@ def _path_condition(invocation: Invocation, path: Path) -> z3.BoolRef | None:
     terms = [invocation.reached]
     steps = list(path.steps)
     for decision in invocation.decisions:
-        arms = [z3.BoolVal(a) if isinstance(a, bool) else a for a in decision.arms]
+        arms = [guard_term(a) for a in decision.arms]
         if steps and steps[0][0] == decision.loc:
             terms.append(arms[steps.pop(0)[1]])
         else:
             terms.append(z3.Not(z3.Or(arms)))
     if steps:
         return None
-    return z3.And([z3.BoolVal(t) if isinstance(t, bool) else t for t in terms])
+    return z3.And([guard_term(t) for t in terms])
 
 
 @dataclass
@@ -446,36 +438,19 @@ def search(spec: Spec, call: SymbolicCall, progress: Callable[[str], None] = lam
     entry = [c for r in rules if r.name == "guest entry" for c in r.terms]
     spec_paths = feasible_paths(named, functions, base + entry)
     missing = sorted(set(spec_paths) - set(witnesses))
-    return Search(witnesses, _excluding_rules(named, missing, base + entry, rules))
+    excluded = excluding_rules(missing, lambda path: _call_condition(named, path), base + entry, rules)
+    return Search(witnesses, excluded)
 
 
-def _excluding_rules(
-    call: SymbolicCall, paths: list[Path], base: list[z3.BoolRef], rules: list[Rule]
-) -> dict[Path, list[str]]:
-    """For each path, the harness rules that together make it infeasible (a minimal unsat core)."""
-    solver = z3.Solver()
-    solver.set("random_seed", 0)
-    solver.set("core.minimize", True)
-    solver.add(*base)
-    switches = {z3.Bool(f"rule!{n}"): rule for n, rule in enumerate(rules)}
-    for switch, rule in switches.items():
-        solver.add(z3.Implies(switch, z3.And(rule.terms)))
-    found: dict[Path, list[str]] = {}
-    for path in paths:
-        conditions = [
-            c
-            for i in call.evaluation.invocations
-            if i.function == path.function
-            if (c := _path_condition(i, path)) is not None
-        ]
-        solver.push()
-        solver.add(z3.Or(conditions))
-        if solver.check(*switches) != z3.unsat:
-            raise AssertionError(f"{path.key} is feasible under the harness rules but has no witness")
-        core = {str(c) for c in solver.unsat_core()}
-        found[path] = [rule.name for switch, rule in switches.items() if str(switch) in core]
-        solver.pop()
-    return found
+def _call_condition(call: SymbolicCall, path: Path) -> z3.BoolRef:
+    """The condition under which some call of `path.function` inside `call` takes `path`."""
+    conditions = [
+        c
+        for i in call.evaluation.invocations
+        if i.function == path.function
+        if (c := _path_condition(i, path)) is not None
+    ]
+    return z3.Or(conditions)
 
 
 def witness_stimulus(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> tuple[Stimulus, dict[str, int]]:
@@ -1173,14 +1148,6 @@ def random_stimulus(spec: Spec, rng: random.Random) -> Stimulus:
 
 
 # ---- the category -----------------------------------------------------------------------------
-
-
-@dataclass
-class Generated:
-    vectors: list[dict[str, Any]]
-    feasible: set[Path]
-    hit: set[Path]
-    not_runnable: dict[Path, list[str]] = field(default_factory=dict)
 
 
 def generate(

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from hypspec.conformance import layout
-from hypspec.conformance.bench import synthetic_cases
 from hypspec.conformance.errors import (
     ConformanceInputError,
     HarnessRunError,
@@ -29,6 +28,7 @@ from hypspec.conformance.errors import (
 from hypspec.conformance.layout import validate
 from hypspec.conformance.qemu import parse_output, run_stage2
 from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
+from hypspec.conformance.stage2_synthetic import synthetic_cases
 from hypspec.conformance.toolchain import INSTALL_HINT, emit_elf, find_toolchain
 
 # --- Architecture: descriptor and syndrome encodings ---------------------------------------------

@@ -1,4 +1,4 @@
-"""Throughput of the Stage-2 harness on synthetic cases (for ``make bench``).
+"""Synthetic Stage-2 harness cases, for exercising the harness without the spec.
 
 The cases are random but realistic: a three-level walk (level-1 table, level-2 blocks and a
 level-3 table) with mixed permissions, access flags and execute-never, and reads, writes and
@@ -9,12 +9,9 @@ fetches of every size that hit, miss or fault.  Nothing is checked here; correct
 from __future__ import annotations
 
 import random
-import time
-from dataclasses import dataclass
 
 from hypspec.conformance.layout import DATA_BASE, TABLE_BASE
-from hypspec.conformance.qemu import DEFAULT_BATCH, DEFAULT_JOBS, run_stage2
-from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
+from hypspec.conformance.stage2_case import Stage2Case
 
 _VTCR_L1_32BIT = 0x8000_0040  # T0SZ = 0 (32-bit IPA), SL0 = 0b01: start at level 1
 _NORMAL_WB = 0b1111 << 2
@@ -66,35 +63,3 @@ def synthetic_case(rng: random.Random, index: int) -> Stage2Case:
 def synthetic_cases(count: int, seed: int = 0) -> list[Stage2Case]:
     rng = random.Random(seed)
     return [synthetic_case(rng, index) for index in range(count)]
-
-
-@dataclass(frozen=True)
-class Throughput:
-    cases: int
-    seconds: float
-    outcomes: dict[str, int]
-
-    @property
-    def cases_per_second(self) -> float:
-        return self.cases / self.seconds if self.seconds else float("inf")
-
-    def __str__(self) -> str:
-        mix = ", ".join(f"{name} {count}" for name, count in sorted(self.outcomes.items()))
-        return (
-            f"{self.cases} Stage-2 cases in {self.seconds:.2f} s = "
-            f"{self.cases_per_second:.0f} cases/s ({mix})"
-        )
-
-
-def bench_stage2(
-    count: int = 2000, *, batch: int = DEFAULT_BATCH, jobs: int = DEFAULT_JOBS, seed: int = 0
-) -> Throughput:
-    """Time :func:`run_stage2` end to end (lowering, as, ld, QEMU, parsing) on synthetic cases."""
-    cases = synthetic_cases(count, seed)
-    start = time.perf_counter()
-    observations: list[Stage2Observation] = run_stage2(cases, batch=batch, jobs=jobs)
-    seconds = time.perf_counter() - start
-    outcomes: dict[str, int] = {}
-    for observation in observations:
-        outcomes[observation.outcome] = outcomes.get(observation.outcome, 0) + 1
-    return Throughput(count, seconds, outcomes)
