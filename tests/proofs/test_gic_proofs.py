@@ -8,10 +8,10 @@ import time
 import pytest
 
 from hypspec.api import Spec
-from hypspec.proof.mutants import check_mutant, read_mutants
 from hypspec.proof.prover import PROVED, prove
+from tests.helpers.proofs import assert_caught, caught_properties, mutants_of
 
-GIC_MUTANTS = [m for m in read_mutants() if m.source.endswith("gic.toml")]
+GIC_MUTANTS = mutants_of("gic.toml")
 
 
 def gic_properties(spec: Spec) -> list[str]:
@@ -34,13 +34,9 @@ def test_every_property_is_proved_within_seconds(spec_with_proofs: Spec) -> None
 
 
 def test_every_property_has_a_mutant_that_breaks_it(spec_with_proofs: Spec) -> None:
-    covered = {name for mutant in GIC_MUTANTS for name in mutant.caught_by}
-    assert covered >= set(gic_properties(spec_with_proofs))
+    assert caught_properties(GIC_MUTANTS) >= set(gic_properties(spec_with_proofs))
 
 
 @pytest.mark.parametrize("mutant", GIC_MUTANTS, ids=lambda m: m.name)
 def test_mutant_is_caught_with_a_replayed_counterexample(mutant) -> None:
-    outcome = check_mutant(mutant)
-    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
-    for result in outcome.results:
-        assert result.counterexample is not None and result.counterexample.replayed
+    assert_caught(mutant)

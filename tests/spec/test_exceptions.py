@@ -30,8 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import Spec, State
-from hypspec.proof.mutants import Mutant, check_mutant
-from hypspec.proof.prover import PROVED, prove
+from hypspec.proof.mutants import Mutant
 from tests.helpers.agreement import agree_api
 from tests.helpers.processor_state import (
     ABT,
@@ -49,6 +48,7 @@ from tests.helpers.processor_state import (
     UND,
     modes_mutants,
 )
+from tests.helpers.proofs import assert_caught, assert_proved, caught_properties
 from tests.strategies import WORD, processor_states
 
 VBAR, HVBAR, PC = 0x80000000, 0x40000000, 0x80001000
@@ -512,17 +512,13 @@ EXCEPTION_PROPERTIES = ["Modes.HypEntryThroughHVBAR", "Modes.HypExceptionsStayIn
 
 @pytest.mark.parametrize("name", EXCEPTION_PROPERTIES)
 def test_exception_property_is_proved(spec_with_proofs: Spec, name: str) -> None:
-    result = prove(spec_with_proofs, name)
-    assert result.status == PROVED, result.detail
+    assert_proved(spec_with_proofs, name)
 
 
 def test_every_exception_property_has_a_mutant() -> None:
-    covered = {name for m in modes_mutants(EXCEPTION_PROPERTIES) for name in m.caught_by}
-    assert covered >= set(EXCEPTION_PROPERTIES)
+    assert caught_properties(modes_mutants(EXCEPTION_PROPERTIES)) >= set(EXCEPTION_PROPERTIES)
 
 
 @pytest.mark.parametrize("mutant", modes_mutants(EXCEPTION_PROPERTIES), ids=lambda m: m.name)
 def test_exception_mutant_is_caught(mutant: Mutant) -> None:
-    outcome = check_mutant(mutant)
-    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
-    assert all(r.counterexample is not None and r.counterexample.replayed for r in outcome.results)
+    assert_caught(mutant)

@@ -22,8 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import Spec
-from hypspec.proof.mutants import Mutant, check_mutant
-from hypspec.proof.prover import PROVED, prove
+from hypspec.proof.mutants import Mutant
 from tests.helpers.agreement import agree_api
 from tests.helpers.processor_state import (
     A_BIT,
@@ -57,6 +56,7 @@ from tests.helpers.processor_state import (
     USR,
     modes_mutants,
 )
+from tests.helpers.proofs import assert_caught, assert_proved, caught_properties
 from tests.strategies import WORD, processor_states
 
 BANK = {  # (n, mode) -> index, from §B1.3.2, Figure B1-2 (one column per mode)
@@ -397,17 +397,13 @@ MODE_PROPERTIES = ["Modes.OnlyExceptionsEnterHyp", "Modes.NoInstructionEntersHyp
 
 @pytest.mark.parametrize("name", MODE_PROPERTIES)
 def test_mode_property_is_proved(spec_with_proofs: Spec, name: str) -> None:
-    result = prove(spec_with_proofs, name)
-    assert result.status == PROVED, result.detail
+    assert_proved(spec_with_proofs, name)
 
 
 def test_every_mode_property_has_a_mutant() -> None:
-    covered = {name for m in modes_mutants(MODE_PROPERTIES) for name in m.caught_by}
-    assert covered >= set(MODE_PROPERTIES)
+    assert caught_properties(modes_mutants(MODE_PROPERTIES)) >= set(MODE_PROPERTIES)
 
 
 @pytest.mark.parametrize("mutant", modes_mutants(MODE_PROPERTIES), ids=lambda m: m.name)
 def test_mode_mutant_is_caught(mutant: Mutant) -> None:
-    outcome = check_mutant(mutant)
-    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
-    assert all(r.counterexample is not None and r.counterexample.replayed for r in outcome.results)
+    assert_caught(mutant)

@@ -17,8 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import SPEC_DIR, Spec
-from hypspec.proof.mutants import check_mutant, read_mutants
-from hypspec.proof.prover import PROVED, prove
 from tests.helpers.a32 import (
     SYSM_ELR_HYP,
     SYSM_LR_SVC,
@@ -45,6 +43,7 @@ from tests.helpers.a32 import (
     wfi,
 )
 from tests.helpers.agreement import agree
+from tests.helpers.proofs import assert_caught, assert_proved, caught_properties, mutants_of
 from tests.helpers.syndromes import cv, hsr, iss_mcr, iss_mcrr
 from tests.strategies import interesting_words
 
@@ -429,21 +428,16 @@ def test_sysreg_access_agrees(spec: Spec, reg: int, read: bool, pl: int, config:
 
 @pytest.mark.parametrize("name", PROPERTIES)
 def test_trap_property_is_proved(spec_with_proofs: Spec, name: str) -> None:
-    result = prove(spec_with_proofs, name)
-    assert result.status == PROVED, result.detail
+    assert_proved(spec_with_proofs, name)
 
 
-TRAP_MUTANTS = [m for m in read_mutants() if m.source.endswith("traps.toml")]
+TRAP_MUTANTS = mutants_of("traps.toml")
 
 
 def test_every_trap_property_has_a_mutant() -> None:
-    covered = {name for mutant in TRAP_MUTANTS for name in mutant.caught_by}
-    assert covered >= set(PROPERTIES) - {"Traps.MajorMatchesTable64"}
+    assert caught_properties(TRAP_MUTANTS) >= set(PROPERTIES) - {"Traps.MajorMatchesTable64"}
 
 
 @pytest.mark.parametrize("mutant", TRAP_MUTANTS, ids=lambda m: m.name)
 def test_trap_mutant_is_caught(mutant) -> None:
-    outcome = check_mutant(mutant)
-    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
-    for result in outcome.results:
-        assert result.counterexample is not None and result.counterexample.replayed
+    assert_caught(mutant)
