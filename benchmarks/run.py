@@ -15,8 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.handwalk import walk
-from hypspec.api import PROOFS_DIR, SPEC_DIR, Spec
+from hypspec.api import SPEC_DIR, Spec, proof_tree
 from hypspec.conformance.conform import conform
+from hypspec.model.explore import explore
+from hypspec.model.induction import prove_model
+from hypspec.model.program import load_model
 from hypspec.proof.prover import prove
 from hypspec.vectors import gic, stage2, timers
 from hypspec.vectors.generated import Generated
@@ -80,7 +83,7 @@ def bench_walks() -> None:
 def bench_proofs() -> None:
     print("proofs (build = load, check and evaluate to Z3; prove = solver)")
     start = time.perf_counter()
-    spec = Spec.load(SPEC_DIR, PROOFS_DIR)
+    spec = Spec.load(*proof_tree())
     load_s = time.perf_counter() - start
     print(f"  load and check spec + proofs: {load_s:.2f} s")
     width = max(len(name) for name in spec.program.properties)
@@ -94,6 +97,32 @@ def bench_proofs() -> None:
         print(f"  {name:<{width}}  build {build_s:6.3f} s   prove {result.seconds:6.3f} s   {result.status}")
     print(f"  all {len(spec.program.properties)} properties: {total:.1f} s on one core"
           "   (goal: all under 60 s, none over 20 s)")
+
+
+def bench_model() -> None:
+    """The KVM/ARM model: its obligations (wall time on two processes, and the slowest), and the
+    stateful test's speed with invariant checks, as the number of PEs grows (the proofs do not
+    depend on it: an obligation has at most two PE banks, see docs/models.md)."""
+    model = load_model()
+    start = time.perf_counter()
+    invariants, safety = prove_model(model, timeout_s=60.0, jobs=2)
+    wall = time.perf_counter() - start
+    obligations = [o for r in invariants + safety for o in r.obligations]
+    slowest = max(obligations, key=lambda o: o.seconds)
+    proved = sum(o.status == "proved" for o in obligations)
+    print("KVM/ARM model (proofs by induction)")
+    print(f"  {len(obligations)} obligations ({proved} proved) in {wall:.1f} s on 2 processes"
+          f"   (goal: under 20 s, none over 10 s)")
+    print(f"  slowest: {slowest.name}, {slowest.seconds:.1f} s")
+    for result in invariants:
+        print(f"    {result.name:<28} {result.status:<8} {result.seconds:6.1f} s "
+              f"({len(result.obligations)} obligations)")
+    for pes in (2, 4, 8):
+        campaign, finding = explore(model, seed=1, examples=40, steps=50, pes=pes, shrink=False)
+        rate = campaign.steps / campaign.seconds
+        print(f"  stateful exploration, {pes} PEs: {rate:,.0f} transitions/s with every invariant checked "
+              f"after each ({campaign.steps} steps; {'no violation' if finding is None else 'VIOLATION'})"
+              "   (goal >= 1,000)")
 
 
 def bench_vectors(count: int = 5000) -> None:
@@ -178,6 +207,7 @@ def bench_script_vectors(count: int = 5000) -> None:
 def main() -> None:
     bench_walks()
     bench_proofs()
+    bench_model()
     bench_vectors()
     bench_script_vectors()
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hypspec.api import PROOFS_DIR, SPEC_DIR, Spec, StateError
+from hypspec.api import SPEC_DIR, Spec, StateError, proof_tree
 from hypspec.conformance.conform import add_conform_parser
 from hypspec.lang.diagnostics import SpecError
+from hypspec.model.cli import add_explore_parser, add_table1_parser
+from hypspec.model.program import ModelError
+from hypspec.proof.report import positive_count, positive_seconds
 from hypspec.vectors.generate import add_vectors_parser
 from hypspec.vectors.store import VectorFileError
 
@@ -20,7 +24,7 @@ def _paths(given: Sequence[str], default: list[Path]) -> list[Path]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    spec = Spec.load(*_paths(args.paths, [SPEC_DIR, PROOFS_DIR]))
+    spec = Spec.load(*_paths(args.paths, proof_tree()))
     program = spec.program
     print(
         f"ok: {len(spec.loaded.files)} chapter(s), {len(program.functions)} function(s) "
@@ -115,10 +119,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     prove = sub.add_parser("prove", help="prove properties with Z3")
     prove.add_argument("properties", nargs="*", help="property names (default: all)")
     prove.add_argument("--json", action="store_true")
-    prove.add_argument("--timeout", type=float, default=20.0, help="seconds per obligation")
+    prove.add_argument("--timeout", type=positive_seconds, default=20.0, help="seconds per obligation")
     prove.add_argument("--mutants", action="store_true",
-                       help="also check that each mutant of the spec is caught")
+                       help="also check that each mutant of the spec and of the model is caught")
+    prove.add_argument("--jobs", type=positive_count, default=min(2, os.cpu_count() or 1),
+                       help="processes for the model's obligations (default: 2, or 1 on one core)")
+    prove.add_argument("--variant", metavar="NAME",
+                       help="prove a variant of the model (models/kvm_arm/variants.toml), e.g. linux-3.10")
     prove.set_defaults(run=cmd_prove)
+
+    add_explore_parser(sub)
+    add_table1_parser(sub)
 
     add_vectors_parser(sub)
     add_conform_parser(sub)
@@ -131,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         count = len(err.diagnostics)
         print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
         return 1
-    except (StateError, KeyError, VectorFileError) as err:
+    except (StateError, KeyError, VectorFileError, ModelError) as err:
         print(f"hypspec: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # an output directory that cannot be made or written, say

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from hypspec.api import PROOFS_DIR, SPEC_DIR, Spec
+from hypspec.api import SPEC_DIR, Spec, proof_tree
 
 settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, print_blob=True)
@@ -23,7 +23,7 @@ def spec() -> Spec:
 
 @pytest.fixture(scope="session")
 def spec_with_proofs() -> Spec:
-    return Spec.load(SPEC_DIR, PROOFS_DIR)
+    return Spec.load(*proof_tree())
 
 
 def generate_stage2_vectors(out: Path, cwd: Path | None = None) -> Path:

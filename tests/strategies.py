@@ -500,3 +500,59 @@ def gic_states(draw: st.DrawFn) -> dict[str, Any]:
         "GICC_APR": {c: draw(apr) for c in cpus},
         "GICC_NSAPR": {c: draw(apr) for c in cpus},
     }
+
+
+# =====================================================================================
+# System registers (tests/spec): register state for the storage chapter's accessors
+# =====================================================================================
+
+#: 32-bit registers the system register accessors read or write, drawn as any word.
+SYSREG_WORDS: tuple[str, ...] = (
+    "SCTLR", "HSCTLR", "VBAR", "HVBAR", "HSTR", "HCPTR", "CNTHCTL", "CNTKCTL", "CPACR",
+    "FPEXC", "PMUSERENR", "VTCR", "HSR", "HDFAR", "HIFAR", "HPFAR", "MPIDR", "VPIDR",
+    "VMPIDR", "ACTLR", "HACTLR", "HACR", "TTBCR", "DACR", "HTCR", "DFSR", "IFSR", "ADFSR",
+    "AIFSR", "HADFSR", "HAIFSR", "DFAR", "IFAR", "PRRR", "NMRR", "HMAIR0", "HMAIR1",
+    "AMAIR0", "AMAIR1", "HAMAIR0", "HAMAIR1", "CONTEXTIDR", "TPIDRURW", "TPIDRURO",
+    "TPIDRPRW", "HTPIDR", "PMCR", "PMCNTENSET", "PMOVSR", "PMINTENSET", "PMCCNTR",
+    "PMCCFILTR", "DBGDSCR", "DBGDTRRX", "DBGDTRTX", "DBGOSLSR", "DBGOSDLR", "DBGPRCR",
+    "DBGBVR0", "TEECR", "TEEHBR", "FPSCR", "CNTFRQ", "CNTP_CTL", "CNTV_CTL", "CNTHP_CTL",
+)
+#: 64-bit registers of the same accessors.
+SYSREG_DWORDS: tuple[str, ...] = (
+    "TTBR0", "TTBR1", "PAR", "HTTBR", "VTTBR", "CNTVOFF", "CNTP_CVAL", "CNTV_CVAL",
+    "CNTHP_CVAL",
+)
+#: Modes the accessors distinguish: Supervisor and System (PL1), User (PL0), Hyp (PL2).
+SYSREG_MODES: tuple[int, ...] = (0x1D3, 0x1DF, 0x1D0, 0x1DA)
+_ALL_ONES_32 = 2**32 - 1
+
+
+def _biased_word(bits: int) -> st.SearchStrategy[int]:
+    """Any value of `bits` bits, often zero or all ones (reserved bits, counter wrap)."""
+    return st.one_of(st.sampled_from([0, 2**bits - 1]), st.integers(0, 2**bits - 1))
+
+
+@st.composite
+def system_register_states(draw: st.DrawFn) -> dict[str, Any]:
+    """Every register `Model.SysRegRead`/`Model.SysRegWrite` touch, random, in a random mode.
+
+    `PMSELR.SEL` mostly names an event counter or the cycle counter's filter, `CSSELR` mostly
+    an implemented cache, `HDCR.HPMN` mostly a counter count (0..6); event types are often
+    SW_INCR (0x00) and counters often about to wrap, so that `PMSWINC` increments and
+    overflows. The GIC state is the distributor strategy's, for `ISR`.
+    """
+    state: dict[str, Any] = {name: draw(_biased_word(32)) for name in SYSREG_WORDS}
+    state.update({name: draw(_biased_word(64)) for name in SYSREG_DWORDS})
+    state["CPSR"] = draw(st.sampled_from(SYSREG_MODES)) | draw(st.integers(0, 7)) << 6
+    state["HCR"] = draw(st.integers(0, 2**28 - 1))
+    state["HDCR"] = draw(st.integers(0, 7)) | draw(st.integers(0, 2**7 - 1)) << 5
+    if draw(st.integers(0, 4)) == 0:
+        state["HDCR"] = draw(st.integers(0, 2**12 - 1))
+    state["PMSELR"] = draw(st.one_of(st.integers(0, 5), st.just(31), st.integers(0, 31)))
+    state["CSSELR"] = draw(st.one_of(st.sampled_from([0, 1, 2]), st.integers(0, 15)))
+    state["PMEVCNTR"] = draw(st.lists(st.one_of(st.just(_ALL_ONES_32), _biased_word(32)),
+                                      min_size=6, max_size=6))
+    state["PMEVTYPER"] = draw(st.lists(st.one_of(st.just(0), _biased_word(32)),
+                                       min_size=6, max_size=6))
+    state.update(draw(gic_states()))
+    return state

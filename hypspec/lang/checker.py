@@ -47,6 +47,7 @@ class GlobalInfo:
     reset: int | None
     is_register: bool
     loc: s.Loc
+    shared: bool = False  # one copy for the machine; otherwise one per processing element
 
 
 @dataclass
@@ -66,6 +67,14 @@ class Program:
     @property
     def properties(self) -> dict[str, s.FuncDecl]:
         return {n: f for n, f in self.functions.items() if f.is_property}
+
+    @property
+    def invariants(self) -> dict[str, s.FuncDecl]:
+        return {n: f for n, f in self.functions.items() if f.role == "invariant"}
+
+    @property
+    def transitions(self) -> dict[str, s.FuncDecl]:
+        return {n: f for n, f in self.functions.items() if f.role == "transition"}
 
 
 def mask(width: int) -> int:
@@ -267,10 +276,12 @@ class Checker:
                         raise self._error(
                             decl.reset.loc, f"reset value of {decl.name} must fit in {width} bits"
                         )
-                self.p.globals[decl.name] = GlobalInfo(Bits(width, layout), reset, True, decl.loc)
+                self.p.globals[decl.name] = GlobalInfo(
+                    Bits(width, layout), reset, True, decl.loc, decl.shared
+                )
             elif isinstance(decl, s.GlobalDecl):
                 ty = self._type(decl.type_syntax, allow_map=True)
-                self.p.globals[decl.name] = GlobalInfo(ty, None, False, decl.loc)
+                self.p.globals[decl.name] = GlobalInfo(ty, None, False, decl.loc, decl.shared)
             elif isinstance(decl, s.ConstDecl):
                 ty = self._type(decl.type_syntax, allow_map=False)
                 value = self._const_value(decl.value, ty)
@@ -335,7 +346,7 @@ class Checker:
                 param.ty = self._type(param.type_syntax, allow_map=False)
             if func.result is not None:
                 func.result_ty = self._type(func.result, allow_map=False)
-            elif func.is_property:
+            elif func.is_property or func.role == "invariant":
                 func.result_ty = BOOL
         except _Abort:
             func.result_ty = None
@@ -357,7 +368,7 @@ class Checker:
             self.r.error(func.loc, f"{func.name} nests too deeply; split it into smaller parts")
         # judged on the body as written: a return that failed to check still returns
         if func.result_ty is not None and not _always_returns(written):
-            what = "property" if func.is_property else "function"
+            what = "property" if func.is_property else func.role or "function"
             self.r.error(func.loc, f"{what} {func.name} can reach its end without a return")
         self.p.locals[func.name] = dict(self.scope.types)
         self.current = None
@@ -731,8 +742,9 @@ class Checker:
         func = self.p.functions.get(call.func)
         if func is None:
             raise self._error(call.loc, f"unknown function '{call.func}'")
-        if func.is_property:
-            raise self._error(call.loc, f"{call.func} is a property and cannot be called")
+        if func.is_property or func.role == "invariant":
+            what = "a property" if func.is_property else "an invariant"
+            raise self._error(call.loc, f"{call.func} is {what} and cannot be called")
         if self.current is not None:
             self.calls[self.current.name].append((call.func, call.loc))
         if len(call.args) != len(func.params):

@@ -130,14 +130,15 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def register_decl(self, meta, items):
-        bits, name, *rest = items
+        shared = bool(items) and isinstance(items[0], Token) and items[0].type == "SHARED"
+        bits, name, *rest = items[1:] if shared else items
         reset = rest.pop()
-        return s.RegisterDecl(self._loc(name), str(name), bits.width, rest, reset)
+        return s.RegisterDecl(self._loc(name), str(name), bits.width, rest, reset, shared=shared)
 
     @v_args(meta=True)
     def var_decl(self, meta, items):
-        ty, name = items
-        return s.GlobalDecl(self._loc(name), str(name), ty)
+        *shared, ty, name = items
+        return s.GlobalDecl(self._loc(name), str(name), ty, shared=bool(shared))
 
     @v_args(meta=True)
     def const_decl(self, meta, items):
@@ -163,6 +164,16 @@ class _Builder(Transformer):
         return s.FuncDecl(
             self._loc(name), str(name), self._params(params), None, body, is_property=True
         )
+
+    @v_args(meta=True)
+    def invariant_decl(self, meta, items):
+        name, *params, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="invariant")
+
+    @v_args(meta=True)
+    def transition_decl(self, meta, items):
+        name, *params, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="transition")
 
     @v_args(meta=True)
     def param(self, meta, items):

@@ -310,11 +310,13 @@ class RegisterDecl(Decl):
     width: Expr
     fields: list[FieldSpec]
     reset: Expr | None
+    shared: bool = False  # one copy for the whole machine, not one per processing element
 
 
 @dataclass
 class GlobalDecl(Decl):
     type_syntax: TypeSyntax
+    shared: bool = False  # one copy for the whole machine, not one per processing element
 
 
 @dataclass
@@ -329,4 +331,7 @@ class FuncDecl(Decl):
     result: TypeSyntax | None
     body: list[Stmt]
     is_property: bool = False
+    # "invariant" (a boolean predicate over the state that a model's transitions preserve) or
+    # "transition" (a procedure that is one atomic step of a model); "" for everything else
+    role: str = ""
     result_ty: Type | None = field(default=None, compare=False)

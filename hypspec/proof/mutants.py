@@ -1,9 +1,11 @@
-"""Mutants: broken copies of the spec that a property must catch.
+"""Mutants: broken copies of the spec or of a model that a property must catch.
 
-A proof counts only once it has been seen to fail: each mutant file in
-`proofs/mutants/` patches one chapter in a temporary copy of the tree, and
-every property it names must then be refuted with a counterexample that the
-concrete semantics replays.
+A proof counts only once it has been seen to fail: each mutant file patches one chapter in a
+temporary copy of the tree, and every property or invariant it names must then be refuted
+with a counterexample that the concrete semantics replays. Mutants of the architecture live
+in `proofs/mutants/`, mutants of the KVM/ARM model in `models/mutants/`. A model's *variants*
+(`models/kvm_arm/variants.toml`, such as the faithful Linux 3.10) are read the same way: each
+names the properties it is known to break, its findings.
 """
 
 from __future__ import annotations
@@ -11,15 +13,23 @@ from __future__ import annotations
 import shutil
 import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from hypspec.api import PROOFS_DIR, ROOT, Spec
+if TYPE_CHECKING:
+    from hypspec.model.program import Model
+
+from hypspec.api import MODEL_DIR, MODELS_DIR, PROOFS_DIR, ROOT, Spec, proof_tree
 from hypspec.lang.diagnostics import Diagnostic, SpecError
 from hypspec.lang.syntax import Loc
 from hypspec.proof.prover import REFUTED, ProofResult, prove
 
 MUTANTS_DIR = PROOFS_DIR / "mutants"
+MODEL_MUTANTS_DIR = MODELS_DIR / "mutants"
+VARIANTS_FILE = MODEL_DIR / "variants.toml"
 
 
 @dataclass(frozen=True)
@@ -47,34 +57,95 @@ _FIELDS = {"name", "bug_class", "file", "find", "replace", "caught_by"}
 
 
 def read_mutants(directory: Path = MUTANTS_DIR) -> list[Mutant]:
+    return [m for path in sorted(directory.glob("*.toml")) for m in read_mutant_file(path)]
+
+
+def read_all_mutants() -> list[Mutant]:
+    """The architecture's mutants, then the models'."""
+    return read_mutants(MUTANTS_DIR) + read_mutants(MODEL_MUTANTS_DIR)
+
+
+def read_mutant_file(path: Path, table: str = "mutant") -> list[Mutant]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError([Diagnostic(Loc(str(path), 1, 1), f"malformed mutant file: {err}")]) from err
     mutants = []
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
-            raise SpecError([Diagnostic(Loc(str(path), 1, 1), f"malformed mutant file: {err}")]) from err
-        for index, entry in enumerate(data.get("mutant", []), start=1):
-            missing = _FIELDS - set(entry)
-            if missing:
-                message = f"mutant #{index} lacks {sorted(missing)}"
-                raise SpecError([Diagnostic(Loc(str(path), 1, 1), message)])
-            mutants.append(Mutant(**{k: entry[k] for k in _FIELDS}, source=str(path)))
+    for index, entry in enumerate(data.get(table, []), start=1):
+        missing = _FIELDS - set(entry)
+        if missing:
+            message = f"{table} #{index} lacks {sorted(missing)}"
+            raise SpecError([Diagnostic(Loc(str(path), 1, 1), message)])
+        unknown = set(entry) - _FIELDS
+        if unknown:
+            message = f"{table} #{index} has unknown key(s) {sorted(unknown)}"
+            raise SpecError([Diagnostic(Loc(str(path), 1, 1), message)])
+        mutants.append(Mutant(**{k: entry[k] for k in _FIELDS}, source=str(path)))
     return mutants
 
 
-def check_mutant(mutant: Mutant, timeout_s: float = 20.0) -> MutantResult:
+def read_variants(path: Path = VARIANTS_FILE) -> list[Mutant]:
+    return read_mutant_file(path, "variant") if path.is_file() else []
+
+
+def variant(name: str) -> list[Mutant]:
+    """The patches of one variant (its entries with that name), applied together."""
+    patches = [v for v in read_variants() if v.name == name]
+    if not patches:
+        known = ", ".join(sorted({v.name for v in read_variants()})) or "none"
+        raise KeyError(f"no model variant named '{name}' (variants: {known})")
+    return patches
+
+
+@contextmanager
+def patched_tree(*patches: Mutant) -> Iterator[Path]:
+    """A temporary copy of spec/, models/ and proofs/ with the patches applied; its root."""
     with tempfile.TemporaryDirectory(prefix="hypspec-mutant-") as tmp:
         root = Path(tmp)
         for tree in ("spec", "models", "proofs"):
             if (ROOT / tree).is_dir():
                 shutil.copytree(ROOT / tree, root / tree)
-        target = root / mutant.file
-        text = target.read_text(encoding="utf-8")
-        if text.count(mutant.find) != 1:
-            message = (f"mutant {mutant.name}: the text to replace occurs "
-                       f"{text.count(mutant.find)} times in {mutant.file}, not once")
-            raise SpecError([Diagnostic(Loc(mutant.source, 1, 1), message)])
-        target.write_text(text.replace(mutant.find, mutant.replace), encoding="utf-8")
-        spec = Spec.load(root / "spec", root / "proofs")
-        results = [prove(spec, name, timeout_s) for name in mutant.caught_by]
+        for patch in patches:
+            target = root / patch.file
+            text = target.read_text(encoding="utf-8")
+            if text.count(patch.find) != 1:
+                message = (f"{patch.name}: the text to replace occurs "
+                           f"{text.count(patch.find)} times in {patch.file}, not once")
+                raise SpecError([Diagnostic(Loc(patch.source, 1, 1), message)])
+            target.write_text(text.replace(patch.find, patch.replace), encoding="utf-8")
+        yield root
+
+
+def check_mutant(mutant: Mutant, timeout_s: float = 20.0) -> MutantResult:
+    """Every property or invariant the mutant names is refuted, with a replayed counterexample."""
+    from hypspec.model.program import Model
+
+    with patched_tree(mutant) as root:
+        spec = Spec.load(*proof_tree(root))
+        results: list[ProofResult] = []
+        model = Model(spec) if spec.program.transitions else None
+        for name in mutant.caught_by:
+            results.append(_refute(spec, model, name, timeout_s))
     return MutantResult(mutant, results)
+
+
+def _refute(spec: Spec, model: Model | None, name: str, timeout_s: float) -> Any:
+    """Try to refute one named obligation: a property, an invariant as a whole, or one
+    obligation of it (`INV after TRANSITION`, `INV initially`, `TRANSITION keeps its asserts`)."""
+    from hypspec.model.induction import discharge_transition, refute_invariant, summarise
+
+    if model is not None:
+        if name in spec.program.invariants:
+            return refute_invariant(model, name, timeout_s)
+        invariant, after, transition = name.partition(" after ")
+        if after and invariant in spec.program.invariants:
+            model.transition(transition)
+            return summarise(name, discharge_transition(model, transition, [invariant], timeout_s))
+        if name.endswith(" initially") and name.removesuffix(" initially") in spec.program.invariants:
+            invariant = name.removesuffix(" initially")
+            return summarise(name, discharge_transition(model, None, [invariant], timeout_s))
+        if name.endswith(" keeps its asserts"):
+            transition = name.removesuffix(" keeps its asserts")
+            model.transition(transition)
+            return summarise(name, discharge_transition(model, transition, [], timeout_s, safety=True))
+    return prove(spec, name, timeout_s)

@@ -1,44 +1,141 @@
-"""`hypspec prove`: run the obligations and print a table, or JSON."""
+"""`hypspec prove`: run the obligations and print a table, or JSON.
+
+Two kinds of result share the table: a property of `proofs/` (one Z3 query), and an invariant
+of the model (its obligations: initial state, then one per transition), plus each transition's
+safety obligation (the asserts it reaches hold). `--mutants` adds the matrix of every mutant
+against the proofs that must refute it and, for the model's mutants, against the stateful
+exploration that must find a broken invariant.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from typing import Any
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any, Protocol
 
-from hypspec.api import PROOFS_DIR, SPEC_DIR, Spec
-from hypspec.proof.mutants import MutantResult, check_mutant, read_mutants
-from hypspec.proof.prover import ProofResult, prove
+from hypspec.api import Spec, proof_tree
+from hypspec.proof.mutants import MutantResult, check_mutant, patched_tree, read_all_mutants, variant
+from hypspec.proof.prover import prove
+
+# The exploration that stands for "the property test" in the mutant matrix: small and seeded,
+# so the matrix is the same on every run.
+MATRIX_SEED = 1
+MATRIX_EXAMPLES = 60
+MATRIX_STEPS = 40
+
+
+class Result(Protocol):
+    name: str
+    status: str
+    seconds: float
+    detail: str
+
+    @property
+    def ok(self) -> bool: ...
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"a timeout must be a positive, finite number of seconds, not {text}")
+    return value
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argument parser for a whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+positive_count = whole_number(1)
 
 
 def run_proofs(args: argparse.Namespace) -> int:
-    spec = Spec.load(SPEC_DIR, PROOFS_DIR)
-    names = args.properties or list(spec.program.properties)
-    unknown = [n for n in names if n not in spec.program.properties]
-    if unknown:
-        known = ", ".join(spec.program.properties)
-        raise KeyError(f"no property named {', '.join(unknown)} (properties: {known})")
-    results = []
-    for name in names:
-        if not args.json:
-            print(f"proving {name} ...", file=sys.stderr)
-        results.append(prove(spec, name, args.timeout))
+    from hypspec.model.induction import prove_invariant, prove_model
+    from hypspec.model.program import Model
+
+    chosen = variant(args.variant) if args.variant else None
+    with patched_tree(*chosen) if chosen else nullcontext(None) as root:
+        spec = Spec.load(*proof_tree(root)) if root else Spec.load(*proof_tree())
+        model = Model(spec)
+        known = [*spec.program.properties, *spec.program.invariants]
+        names = args.properties or known
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise KeyError(f"no property named {', '.join(unknown)} "
+                           f"(properties and invariants: {', '.join(known)})")
+        results: list[Any] = []
+        for name in names:
+            if name not in spec.program.invariants:
+                _progress(args, f"proving {name} ...")
+                results.append(prove(spec, name, args.timeout))
+        if args.properties:
+            for name in names:
+                if name in spec.program.invariants:
+                    _progress(args, f"proving {name} ...")
+                    results.append(prove_invariant(model, name, args.timeout))
+        else:
+            _progress(args, f"proving the model's invariants and safety, "
+                            f"{len(model.transitions)} transitions on {args.jobs} process(es) ...")
+            invariants, safety = prove_model(model, args.timeout, jobs=args.jobs)
+            results += invariants + safety
     mutants: list[MutantResult] = []
+    explored: dict[str, str] = {}
     if args.mutants:
-        for mutant in read_mutants():
-            if not args.json:
-                print(f"checking mutant {mutant.name} ...", file=sys.stderr)
+        for mutant in read_all_mutants():
+            _progress(args, f"checking mutant {mutant.name} ...")
             mutants.append(check_mutant(mutant, args.timeout))
+            if mutant.file.startswith("models/"):
+                explored[mutant.name] = _explore_mutant(mutant)
     if args.json:
-        print(json.dumps(_as_json(results, mutants, spec), indent=2))
+        print(json.dumps(_as_json(results, mutants, explored, spec, args.variant), indent=2))
     else:
-        _print_table(results, mutants, spec)
+        _print_table(results, mutants, explored, spec, args.variant)
     ok = all(r.ok for r in results) and all(m.caught for m in mutants)
+    ok = ok and all(v.startswith("caught") for v in explored.values())
     return 0 if ok else 1
 
 
-def _print_table(results: list[ProofResult], mutants: list[MutantResult], spec: Spec) -> None:
+def _progress(args: argparse.Namespace, text: str) -> None:
+    if not args.json:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _explore_mutant(mutant: Any) -> str:
+    """Whether the stateful exploration finds a broken invariant in the mutated model."""
+    from hypspec.model.explore import explore
+    from hypspec.model.program import Model
+
+    with patched_tree(mutant) as root:
+        model = Model(Spec.load(*proof_tree(root)))
+        campaign, finding = explore(model, seed=MATRIX_SEED, examples=MATRIX_EXAMPLES, steps=MATRIX_STEPS,
+                                    shrink=False)
+    if finding is None:
+        return f"SURVIVED ({campaign.steps} steps)"
+    return f"caught after {len(finding.trace)} steps"
+
+
+def _print_table(results: list[Any], mutants: list[MutantResult], explored: dict[str, str], spec: Spec,
+                 chosen: str | None) -> None:
+    if chosen:
+        print(f"model variant: {chosen}")
     width = max([len(r.name) for r in results] + [len("property")])
     print(f"{'property':<{width}}  {'status':<8}  time")
     for result in results:
@@ -48,21 +145,27 @@ def _print_table(results: list[ProofResult], mutants: list[MutantResult], spec: 
             print(result.counterexample.render(spec))
     if mutants:
         mwidth = max(len(m.mutant.name) for m in mutants)
-        print(f"\n{'mutant':<{mwidth}}  verdict   refuted by")
+        print(f"\n{'mutant':<{mwidth}}  proofs    refuted by")
         for m in mutants:
             verdict = "caught" if m.caught else "SURVIVED"
             by = ", ".join(f"{r.name} ({r.status}, {r.seconds:.2f} s)" for r in m.results)
             print(f"{m.mutant.name:<{mwidth}}  {verdict:<8}  {by}")
+            if m.mutant.name in explored:
+                print(f"{'':<{mwidth}}  stateful  {explored[m.mutant.name]}")
     proved = sum(r.ok for r in results)
     caught = sum(m.caught for m in mutants)
     summary = f"\n{proved}/{len(results)} properties proved"
     if mutants:
-        summary += f"; {caught}/{len(mutants)} mutants caught"
+        summary += f"; {caught}/{len(mutants)} mutants caught by a proof"
+    if explored:
+        summary += f"; {sum(v.startswith('caught') for v in explored.values())}/{len(explored)} " \
+                   "model mutants caught by the stateful exploration"
     print(summary)
 
 
-def _as_json(results: list[ProofResult], mutants: list[MutantResult], spec: Spec) -> dict[str, Any]:
-    def one(result: ProofResult) -> dict[str, Any]:
+def _as_json(results: list[Any], mutants: list[MutantResult], explored: dict[str, str], spec: Spec,
+             chosen: str | None) -> dict[str, Any]:
+    def one(result: Any) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": result.name,
             "status": result.status,
@@ -71,17 +174,12 @@ def _as_json(results: list[ProofResult], mutants: list[MutantResult], spec: Spec
         }
         cex = result.counterexample
         if cex is not None:
-            entry["counterexample"] = {
-                "params": cex.params,
-                "registers": cex.registers,
-                "memory": {f"{a:#x}": w for a, w in sorted(cex.memory.items())},
-                "unknowns": cex.unknowns,
-                "replayed": cex.replayed,
-            }
+            entry["counterexample"] = {"text": cex.render(spec), "replayed": cex.replayed}
         return entry
 
     return {
         "spec_hash": spec.digest,
+        "variant": chosen,
         "properties": [one(r) for r in results],
         "mutants": [
             {
@@ -89,7 +187,9 @@ def _as_json(results: list[ProofResult], mutants: list[MutantResult], spec: Spec
                 "bug_class": m.mutant.bug_class,
                 "caught": m.caught,
                 "results": [one(r) for r in m.results],
+                **({"stateful": explored[m.mutant.name]} if m.mutant.name in explored else {}),
             }
             for m in mutants
         ],
     }
+

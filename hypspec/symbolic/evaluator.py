@@ -125,6 +125,92 @@ def merge(guard: Guard, new: SymValue, old: SymValue, ty: Type) -> SymValue:
     return z3.If(guard, to_z3(new, ty), to_z3(old, ty))
 
 
+# Structure of map keys and stores, by Z3 node id. Each entry keeps its node alive, so an id is
+# never reused for another node while it is cached.
+_KEY_PARTS: dict[int, tuple[z3.ExprRef, tuple]] = {}
+_STORES: dict[int, tuple[z3.ExprRef, tuple, z3.ExprRef, z3.ExprRef]] = {}
+
+
+def _key_parts(key: z3.ExprRef) -> tuple:
+    """A key as a tuple of parts, each (kind, width, payload): ('v', width, value) for a
+    constant, ('t', width, node id) for any other term; a concatenation is its parts' parts."""
+    ident = key.get_id()
+    cached = _KEY_PARTS.get(ident)
+    if cached is not None:
+        return cached[1]
+    if z3.is_bv_value(key):
+        parts: tuple = (("v", key.size(), key.as_long()),)  # type: ignore[attr-defined]
+    elif z3.is_app_of(key, z3.Z3_OP_CONCAT):
+        parts = tuple(p for child in key.children() for p in _key_parts(child))
+    else:
+        parts = (("t", key.size(), ident),)  # type: ignore[attr-defined]
+    if len(_KEY_PARTS) > 200_000:
+        _KEY_PARTS.clear()
+    _KEY_PARTS[ident] = (key, parts)
+    return parts
+
+
+def _keys_compare(a: tuple, b: tuple) -> bool | None:
+    """True if two keys (as parts) are surely equal, False if surely different, None if it depends.
+
+    Keys are mostly an id joined to a constant index (`v : i<6:0>`): when both keys split at the
+    same bit positions, two constant parts that differ make the keys differ."""
+    if a == b:
+        return True
+    if len(a) != len(b) or any(x[1] != y[1] for x, y in zip(a, b, strict=True)):
+        return None
+    if any(x[0] == "v" and y[0] == "v" and x[2] != y[2] for x, y in zip(a, b, strict=True)):
+        return False
+    return None
+
+
+def _store(array: z3.ExprRef) -> tuple[z3.ExprRef, tuple, z3.ExprRef, z3.ExprRef] | None:
+    ident = array.get_id()
+    cached = _STORES.get(ident)
+    if cached is None:
+        if not z3.is_store(array):
+            return None
+        if len(_STORES) > 200_000:
+            _STORES.clear()
+        cached = (array, _key_parts(array.arg(1)), array.arg(0), array.arg(2))
+        _STORES[ident] = cached
+    return cached
+
+
+# How many stores whose key may or may not equal the one read `select` turns into a test each.
+_UNDECIDED_STORES = 48
+
+
+def select(array: z3.ArrayRef, key: z3.BitVecRef) -> z3.ExprRef:
+    """`Select(array, key)` over a chain of stores, resolved as far as the keys' structure allows:
+    a store to a key that surely differs is skipped, one to the same key gives its value, and one
+    that may or may not alias becomes `If(its key == key, its value, the rest)`. A read after a
+    long run of writes to other indexes of the same id thus stays as small as the writes that
+    matter, instead of leaving the solver a deep chain of stores to reason through."""
+    parts = _key_parts(key)
+    pending: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+    while True:
+        store = _store(array)
+        if store is None:
+            break
+        decided = _keys_compare(store[1], parts)
+        if decided is True:
+            return _through_stores(pending, store[3])
+        if decided is None:
+            if len(pending) == _UNDECIDED_STORES:
+                return _through_stores(pending, z3.Select(array, key))
+            pending.append((store[0].arg(1) == key, store[3]))
+        array = store[2]
+    base = array.arg(0) if z3.is_const_array(array) else z3.Select(array, key)
+    return _through_stores(pending, base)
+
+
+def _through_stores(pending: list[tuple[z3.ExprRef, z3.ExprRef]], rest: z3.ExprRef) -> z3.ExprRef:
+    for same, value in reversed(pending):
+        rest = z3.If(same, value, rest)
+    return rest
+
+
 def zero(ty: Type) -> SymValue:
     """The concrete zero, except that an unwritten map is a constant Z3 array."""
     if isinstance(ty, Map):
@@ -311,8 +397,13 @@ class SymbolicEvaluator:
                 self.accesses.append(
                     MemoryAccess(self._active[-1].function, live, _root_name(target.base), key, True)
                 )
-                stored = z3.Store(base, key, to_z3(value, base_ty.elem))  # type: ignore[arg-type]
-                self._assign(target.base, stored, frame, live)
+                # Guard the element, not the array: a chain of stores stays a chain, which
+                # `select` below can see through.
+                element = to_z3(value, base_ty.elem)
+                if live is not True:
+                    element = z3.If(live, element, select(base, key))  # type: ignore[arg-type]
+                stored = z3.Store(base, key, element)  # type: ignore[arg-type]
+                self._assign(target.base, stored, frame, True)
             else:
                 assert isinstance(base_ty, Array) and isinstance(base, tuple)
                 updated = tuple(
@@ -364,7 +455,7 @@ class SymbolicEvaluator:
                 key = to_z3(index, e.base.ty.key)
                 function = self._active[-1].function
                 self.accesses.append(MemoryAccess(function, live, _root_name(e.base), key, False))
-                return z3.Select(base, key)  # type: ignore[arg-type]
+                return select(base, key)  # type: ignore[arg-type]
             assert isinstance(base, tuple) and e.ty is not None
             if isinstance(index, int):
                 return base[index]

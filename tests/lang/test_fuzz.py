@@ -25,8 +25,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# The real chapters, in reading order: the spec's, then the proofs'.
-CHAPTERS = [*read_manifest(ROOT / "spec").chapters, *read_manifest(ROOT / "proofs").chapters]
+# The real chapters, in reading order: the spec's, the KVM/ARM model's, then the proofs'.
+CHAPTERS = [*read_manifest(ROOT / "spec").chapters, *read_manifest(ROOT / "models" / "kvm_arm").chapters,
+            *read_manifest(ROOT / "proofs").chapters]
 TEXTS = {path.name: path.read_text(encoding="utf-8") for path in CHAPTERS}
 # The chapters declaring the names generated definitions use (tests.strategies.GEN_NAMES);
 # loading these rather than the whole spec keeps an example to a few tens of ms.

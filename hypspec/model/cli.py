@@ -1,0 +1,113 @@
+"""`hypspec explore` (random campaigns against a model) and `hypspec table1` (the paper's Table 1,
+counted from the model)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from hypspec.model.explore import explore
+from hypspec.model.program import ModelError, load_model
+from hypspec.model.table1 import table1_rows, unswitched_writable
+from hypspec.proof.report import positive_count, whole_number
+
+
+def _model_dir(text: str) -> Path:
+    path = Path(text)
+    if not (path / "manifest.toml").is_file():
+        raise argparse.ArgumentTypeError(f"{text}: not a model directory (no manifest.toml)")
+    return path
+
+
+def add_explore_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explore",
+                       help="random operation sequences on the model, invariants checked after each step")
+    p.add_argument("--steps", type=positive_count, default=50, help="transitions per sequence (default 50)")
+    p.add_argument("--examples", type=positive_count, default=200, help="sequences to run (default 200)")
+    p.add_argument("--seed", type=whole_number(0), default=0, help="the campaign's seed (default 0)")
+    p.add_argument("--pes", type=positive_count, default=2, help="processing elements (default 2, at most 8)")
+    p.add_argument("--model", type=_model_dir, help="a model directory (default models/kvm_arm)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_explore)
+
+
+def add_table1_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("table1", help="the context the model switches, beside the paper's Table 1")
+    p.add_argument("--model", type=_model_dir, help="a model directory (default models/kvm_arm)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_table1)
+
+
+class _Progress:
+    """A one-line progress bar on standard error, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self.done = 0
+        self.start = self.last = time.perf_counter()
+
+    def step(self) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        if self.enabled and now - self.last > 0.1:
+            self.last = now
+            share = min(1.0, self.done / self.total)
+            bar = "#" * int(30 * share)
+            rate = self.done / max(now - self.start, 1e-9)
+            print(f"\r[{bar:<30}] {self.done} steps, {rate:,.0f}/s", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr, flush=True)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    if args.pes > 1 << model.pe_type.width:
+        raise ModelError(f"--pes: the model has at most {1 << model.pe_type.width} processing elements")
+    progress = _Progress(args.examples * args.steps, enabled=not args.json and sys.stderr.isatty())
+    campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
+                                pes=args.pes, on_step=progress.step)
+    progress.close()
+    rate = campaign.steps / campaign.seconds if campaign.seconds else 0.0
+    if args.json:
+        print(json.dumps({"steps": campaign.steps, "seconds": round(campaign.seconds, 3),
+                          "violation": None if finding is None else
+                          {"message": finding.message, "trace": finding.trace}}, indent=2))
+    else:
+        print(f"{campaign.steps} transitions in {campaign.seconds:.1f} s ({rate:,.0f}/s), "
+              f"seed {args.seed}, {args.pes} PEs")
+        if finding is None:
+            print("OK: every invariant held after every step")
+        else:
+            print(f"VIOLATION: {finding.message}")
+            print("shrunk trace:")
+            for number, line in enumerate(finding.trace, start=1):
+                print(f"  {number:3}. {line}")
+    return 0 if finding is None else 1
+
+
+def cmd_table1(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    rows = table1_rows(model)
+    missing = unswitched_writable(model)
+    if args.json:
+        print(json.dumps({"rows": [r.__dict__ for r in rows], "writable_not_switched": missing}, indent=2))
+        return 0
+    width = max(len(r.state) for r in rows)
+    print(f"{'state':<{width}}  model  paper  what the model counts")
+    for r in rows:
+        print(f"{r.state:<{width}}  {r.model:>5}  {r.paper:>5}  {r.counted}")
+    print()
+    for r in rows:
+        if r.note:
+            print(f"- {r.state}: {r.note}")
+    print()
+    if missing:
+        print("guest-writable system registers the world switch does not move: " + ", ".join(missing))
+    else:
+        print("every system register a guest can write without a trap is moved by the world switch")
+    return 0

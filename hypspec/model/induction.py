@@ -1,0 +1,542 @@
+"""Prove a model's invariants by induction: one obligation per invariant and transition.
+
+The model's invariant is the conjunction of all its `invariant` declarations at every instance
+of their parameters. Each is discharged as separate obligations, each one Z3 query:
+
+- *initial*: in the initial state (no hypervisor data: every shared global zero; the PEs'
+  architectural state arbitrary, since nothing has booted), the invariant holds;
+- *step*: for a transition T with arguments `a` and an invariant I with arguments `p`, if every
+  invariant holds before T at the instances built from `a` and `p`, then I(p) holds after T(a);
+- *safety*: under the same hypotheses, every `assert` that T reaches holds, so a transition is
+  never used outside its precondition and the lowvisor's own checks are theorems.
+
+Instances, not quantifiers: the hypothesis "J holds everywhere" is used at the instances whose
+arguments are drawn from T's and I's own arguments of the same type (fresh ones where there are
+none). Using fewer instances than all is sound; what it costs is completeness, and a step the
+hypotheses are too weak for fails with a counterexample to induction, not silently.
+
+Processing elements: a transition runs on one PE `c` and an invariant may speak of a PE `d`.
+When both exist the obligation has two cases, `d = c` (one bank) and `d != c` (two banks, `d`'s
+untouched by T), so the number of PEs never enters a query: the proof holds for any number.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+import z3
+
+from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
+from hypspec.lang.types import Bool, Enum, Map, Type
+from hypspec.model.machine import Machine
+from hypspec.model.program import Model, Step
+from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS
+from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, domain, fresh, to_z3, zero
+from hypspec.symbolic.model import map_reader, model_value
+
+INITIAL, STEP, SAFETY = "initial", "step", "safety"
+
+
+@dataclass(frozen=True)
+class Obligation:
+    kind: str
+    invariant: str | None  # None for safety
+    transition: str | None  # None for initial
+
+    @property
+    def name(self) -> str:
+        if self.kind == INITIAL:
+            return f"{self.invariant} initially"
+        if self.kind == SAFETY:
+            return f"{self.transition} keeps its asserts"
+        return f"{self.invariant} after {self.transition}"
+
+
+@dataclass
+class Counterexample:
+    """A state (two PEs' banks at most, and the shared data) where the obligation fails,
+    replayed through the compiled model."""
+
+    params: dict[str, str]
+    banks: dict[int, dict[str, int]]  # PE -> registers the replay read
+    shared: dict[str, Any]  # shared scalars read, and map entries read as {key: value}
+    unknowns: dict[str, int]
+    replayed: bool
+    outcome: str
+
+    def render(self, spec: object = None) -> str:
+        lines = ["  arguments:"]
+        lines += [f"    {name} = {value}" for name, value in self.params.items()]
+        for pe, registers in sorted(self.banks.items()):
+            lines.append(f"  PE {pe}, registers the replay read (before the step):")
+            lines += [f"    {name} = {value:#x}" for name, value in sorted(registers.items())]
+        if self.shared:
+            lines.append("  hypervisor data the replay read (before the step):")
+            for name, value in sorted(self.shared.items()):
+                if isinstance(value, dict):
+                    shown = ", ".join(f"[{k:#x}]={_hex(v)}" for k, v in sorted(value.items()))
+                    lines.append(f"    {name}: {shown}")
+                else:
+                    lines.append(f"    {name} = {_hex(value)}")
+        if self.unknowns:
+            lines.append("  UNKNOWN values chosen:")
+            lines += [f"    {loc}: {value:#x}" for loc, value in self.unknowns.items()]
+        verdict = "confirmed" if self.replayed else "NOT confirmed (the replay disagrees!)"
+        lines.append(f"  concrete replay: {self.outcome}: {verdict}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ObligationResult:
+    obligation: Obligation
+    status: str
+    seconds: float
+    detail: str = ""
+    counterexample: Counterexample | None = field(default=None)
+
+    @property
+    def name(self) -> str:
+        return self.obligation.name
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PROVED
+
+
+def obligations(model: Model, invariants: list[str] | None = None) -> list[Obligation]:
+    chosen = [i for i in model.invariants if invariants is None or i.name in invariants]
+    found = [Obligation(INITIAL, i.name, None) for i in chosen]
+    for t in model.transitions:
+        if invariants is None:
+            found.append(Obligation(SAFETY, None, t.name))
+        found += [Obligation(STEP, i.name, t.name) for i in chosen]
+    return found
+
+
+@dataclass
+class InvariantResult:
+    """An invariant's obligations together: proved when all are, refuted by the first that fails."""
+
+    name: str
+    status: str
+    seconds: float
+    detail: str = ""
+    counterexample: Counterexample | None = None
+    obligations: list[ObligationResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == PROVED
+
+
+def prove_invariant(model: Model, name: str, timeout_s: float = 20.0, stop_at_refutation: bool = False,
+                    obligations_of: list[Obligation] | None = None) -> InvariantResult:
+    """Discharge an invariant's obligations (initial, then one per transition)."""
+    results: list[ObligationResult] = []
+    for ob in obligations_of if obligations_of is not None else obligations(model, [name]):
+        result = discharge(model, ob, timeout_s)
+        results.append(result)
+        if result.status != PROVED and stop_at_refutation:
+            break
+    return summarise(name, results)
+
+
+def summarise(name: str, results: list[ObligationResult]) -> InvariantResult:
+    seconds = sum(r.seconds for r in results)
+    failed = [r for r in results if r.status != PROVED]
+    if not failed:
+        return InvariantResult(name, PROVED, seconds, f"{len(results)} obligations", None,
+                               results)
+    first = next((r for r in failed if r.status == REFUTED), failed[0])
+    detail = f"{first.name}: {first.status} {first.detail}".strip()
+    return InvariantResult(name, first.status, seconds, detail,
+                           first.counterexample, results)
+
+
+def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str], None] | None = None,
+                jobs: int = 1) -> tuple[list[InvariantResult], list[InvariantResult]]:
+    """Every obligation of the model: per invariant (initial and steps), and per transition
+    (safety). With `jobs` > 1 the transitions are shared out among that many processes."""
+    names = [i.name for i in model.invariants]
+    transitions: list[str | None] = [None, *(t.name for t in model.transitions)]
+    per_invariant: dict[str, list[ObligationResult]] = {n: [] for n in names}
+    safety: list[InvariantResult] = []
+    if jobs > 1:
+        files = [str(f) for f in model.spec.loaded.files]
+        with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(files,)) as pool:
+            futures = [pool.submit(_worker_transition, name, timeout_s) for name in transitions]
+            done = [f.result() for f in futures]
+    else:
+        done = []
+        for name in transitions:
+            if progress is not None:
+                progress(f"proving the invariants {'initially' if name is None else 'after ' + name} ...")
+            done.append(_transition_obligations(model, name, timeout_s))
+    for steps, safe in done:
+        for result in steps:
+            per_invariant[result.obligation.invariant].append(result)  # type: ignore[index]
+        if safe is not None:
+            safety.append(summarise(safe.name, [safe]))
+    return [summarise(n, per_invariant[n]) for n in names], safety
+
+
+def _transition_obligations(model: Model, name: str | None,
+                            timeout_s: float) -> tuple[list[ObligationResult], ObligationResult | None]:
+    steps = discharge_transition(model, name, [i.name for i in model.invariants], timeout_s)
+    safe = None if name is None else discharge_transition(model, name, [], timeout_s, safety=True)[0]
+    return steps, safe
+
+
+_WORKER_MODEL: list[Model] = []
+
+
+def _worker_init(files: list[str]) -> None:
+    from hypspec.api import Spec
+
+    _WORKER_MODEL.append(Model(Spec.load(*files)))
+
+
+def _worker_transition(name: str | None,
+                       timeout_s: float) -> tuple[list[ObligationResult], ObligationResult | None]:
+    return _transition_obligations(_WORKER_MODEL[0], name, timeout_s)
+
+
+def refute_invariant(model: Model, name: str, timeout_s: float = 20.0) -> InvariantResult:
+    """For mutants: stop at the first refuted obligation."""
+    return prove_invariant(model, name, timeout_s, stop_at_refutation=True)
+
+
+def safety_obligations(model: Model) -> list[Obligation]:
+    return [Obligation(SAFETY, None, t.name) for t in model.transitions]
+
+
+def discharge(model: Model, obligation: Obligation, timeout_s: float = 20.0) -> ObligationResult:
+    """One obligation on its own."""
+    names = [obligation.invariant] if obligation.invariant else []
+    return discharge_transition(model, obligation.transition, names, timeout_s,
+                                safety=obligation.kind == SAFETY)[0]
+
+
+def discharge_transition(model: Model, transition: str | None, invariants: list[str], timeout_s: float = 20.0,
+                         safety: bool = False, stop_at_refutation: bool = False) -> list[ObligationResult]:
+    """The obligations of one transition (or, with `transition` None, of the initial state) for
+    the named invariants, or its safety obligation: the transition is evaluated once per case and
+    every invariant's goal is asked of the same solver."""
+    kind = SAFETY if safety else (INITIAL if transition is None else STEP)
+    wanted = [None] if safety else invariants
+    results: dict[str | None, ObligationResult] = {}
+    timings: dict[str | None, float] = dict.fromkeys(wanted, 0.0)
+    for same_pe in (True, False):
+        world = _World(model, transition, same_pe, kind == INITIAL)
+        if not same_pe and not world.pes_differ:
+            continue
+        start = time.perf_counter()
+        premise = world.premise(timeout_s)
+        shared_cost = time.perf_counter() - start
+        for name in wanted:
+            ob = Obligation(kind, name, transition)
+            if name in results and results[name].status != PROVED:
+                continue
+            if not same_pe and name is not None and model.invariant(name).pe_index is None:
+                continue
+            start = time.perf_counter()
+            status, detail, cex = premise if premise[0] != PROVED else world.check(name, timeout_s)
+            timings[name] += shared_cost / len(wanted) + time.perf_counter() - start
+            results[name] = ObligationResult(ob, status, timings[name], detail, cex)
+            if stop_at_refutation and status == REFUTED:
+                return [results[name]]
+    return [results[n] for n in wanted]
+
+
+# ---- building the queries ------------------------------------------------------------------
+
+
+class _World:
+    """The pre-state of one case of a transition's obligations: fresh arguments for the
+    transition and canonical ones for the invariants, one or two PE banks, the shared state;
+    the hypotheses; and the state after the transition."""
+
+    def __init__(self, model: Model, transition: str | None, same_pe: bool, initial: bool) -> None:
+        self.model = model
+        self.program = model.symbolic_program
+        self.initial = initial
+        self.constraints: list[z3.BoolRef] = []
+        self.unknowns: list[tuple[str, z3.ExprRef]] = []
+        self.transition = model.transition(transition) if transition else None
+        self.t_args = self._fresh_args(self.transition, "T")
+        self.t_pe = None if self.transition is None or self.transition.pe_index is None \
+            else self.t_args[self.transition.pe_index]
+        # The invariants' arguments: per type, as many fresh values as one invariant needs.
+        self.canonical: dict[str, list[SymValue]] = {}
+        for inv in model.invariants:
+            counts: dict[str, int] = {}
+            for index, param in enumerate(inv.params):
+                if index == inv.pe_index:
+                    continue
+                key = str(param.ty)
+                counts[key] = counts.get(key, 0) + 1
+                values = self.canonical.setdefault(key, [])
+                while len(values) < counts[key]:
+                    value = fresh(f"I.{key}#{len(values)}", param.ty)  # type: ignore[arg-type]
+                    self.constraints.extend(domain(value, param.ty))  # type: ignore[arg-type]
+                    values.append(value)
+        # One bank for T's PE; in the other case a second one, for the invariants' PE.
+        self.pes: list[SymValue] = []
+        if self.t_pe is not None:
+            self.pes.append(self.t_pe)
+        self.pes_differ = not same_pe and self.t_pe is not None
+        if self.pes_differ or self.t_pe is None:
+            other = fresh("I.PE", model.pe_type)
+            if self.t_pe is not None:
+                self.constraints.append(other != self.t_pe)  # type: ignore[arg-type]
+            self.pes.append(other)
+        self.i_pe = self.pes[-1]
+        self.shared = {n: (zero(self._ty(n)) if initial else fresh(n, self._ty(n))) for n in model.shared}
+        self.banks = [{n: fresh(f"{n}@pe{k}", self._ty(n)) for n in model.banked}
+                      for k in range(len(self.pes))]
+        self.hypotheses = [] if initial else self._hypotheses()
+        self.after_shared, self.after_banks, self.assertions = self._step()
+
+    def _ty(self, name: str) -> Type:
+        return self.program.globals[name].ty
+
+    def _fresh_args(self, step: Step | None, tag: str) -> list[SymValue]:
+        """Arguments named by type and position among that type's (`T.KVM.VcpuId#0`), so that
+        every transition's queries share the names, and the hypotheses built from them are the
+        same terms, evaluated once (`Model.hypothesis_cache`)."""
+        if step is None:
+            return []
+        values = []
+        seen: dict[str, int] = {}
+        for param in step.params:
+            assert param.ty is not None
+            key = str(param.ty)
+            value = fresh(f"{tag}.{key}#{seen.get(key, 0)}", param.ty)
+            seen[key] = seen.get(key, 0) + 1
+            self.constraints.extend(domain(value, param.ty))
+            values.append(value)
+        return values
+
+    def _bank_of(self, pe: SymValue) -> int:
+        return next(i for i, known in enumerate(self.pes) if known is pe)
+
+    def _evaluate(self, name: str, args: list[SymValue], shared: dict[str, SymValue],
+                  bank: dict[str, SymValue]):
+        evaluator = SymbolicEvaluator(self.program, {**shared, **bank})
+        evaluation = evaluator.call(name, args)
+        self.unknowns.extend(evaluation.unknowns)
+        return evaluation
+
+    def invariant_args(self, inv: Step) -> list[SymValue]:
+        """The invariant's goal instance: the canonical values, and the case's invariant PE."""
+        taken: dict[str, int] = {}
+        args = []
+        for index, param in enumerate(inv.params):
+            if index == inv.pe_index:
+                args.append(self.i_pe)
+                continue
+            key = str(param.ty)
+            args.append(self.canonical[key][taken.get(key, 0)])
+            taken[key] = taken.get(key, 0) + 1
+        return args
+
+    def _instances(self, step: Step) -> list[list[SymValue]]:
+        """The hypothesis instances of an invariant: every PE of the case, and every value of the
+        same type among T's arguments and the invariants' canonical ones."""
+        pool: list[tuple[str, SymValue]] = []
+        if self.transition is not None:
+            pairs = enumerate(zip(self.transition.params, self.t_args, strict=True))
+            pool += [(str(p.ty), a) for i, (p, a) in pairs
+                     if i != self.transition.pe_index]
+        for key, values in self.canonical.items():
+            pool += [(key, v) for v in values]
+        choices = []
+        for index, param in enumerate(step.params):
+            if index == step.pe_index:
+                choices.append(list(self.pes))
+            else:
+                choices.append([a for key, a in pool if key == str(param.ty)])
+        return [list(c) for c in product(*choices)]
+
+    def _hypotheses(self) -> list[z3.BoolRef]:
+        held = []
+        cache = self.model.hypothesis_cache
+        for step in self.model.invariants:
+            for args in self._instances(step):
+                index = self._bank_of(args[step.pe_index]) if step.pe_index is not None else 0
+                key = (step.name, tuple(str(a) for a in args), index)
+                if key not in cache:
+                    evaluation = self._evaluate(step.name, args, self.shared, self.banks[index])
+                    cache[key] = ([to_z3(evaluation.result, Bool()), *(c for _, c in evaluation.assertions)],
+                                  evaluation.unknowns)
+                terms, unknowns = cache[key]
+                held += terms
+                self.unknowns.extend(unknowns)
+        return held
+
+    def _step(self) -> tuple[dict[str, SymValue], list[dict[str, SymValue]], list[z3.BoolRef]]:
+        if self.transition is None:
+            return self.shared, self.banks, []
+        index = self._bank_of(self.t_pe) if self.t_pe is not None else 0
+        # A disabled step changes nothing, so it keeps every invariant: assume the guard passes.
+        enabled = self._evaluate(self.transition.enabled_name, self.t_args, self.shared, self.banks[index])
+        self.hypotheses.append(to_z3(enabled.result, Bool()))  # type: ignore[arg-type]
+        self.hypotheses += [c for _, c in enabled.assertions]
+        step = self._evaluate(self.transition.body_name, self.t_args, self.shared, self.banks[index])
+        after = step.globals
+        banks = list(self.banks)
+        banks[index] = {n: after[n] for n in self.model.banked}
+        return {n: after[n] for n in self.model.shared}, banks, [c for _, c in step.assertions]
+
+    # ---- the queries ------------------------------------------------------------------
+
+    def _solver(self, timeout_s: float) -> z3.Solver:
+        solver = _tactic().solver()
+        solver.set("timeout", int(timeout_s * 1000))
+        solver.add(*self.constraints, *self.hypotheses)
+        return solver
+
+    def premise(self, timeout_s: float) -> tuple[str, str, Counterexample | None]:
+        solver = self._solver(timeout_s)
+        answer = solver.check()
+        if answer == z3.unsat:
+            return VACUOUS, "the hypotheses (invariants, preconditions, type ranges) cannot hold together", \
+                None
+        if answer == z3.unknown:
+            return UNKNOWN, f"solver: {solver.reason_unknown()}", None
+        return PROVED, "", None
+
+    def goals(self, name: str | None) -> tuple[list[z3.BoolRef], list[SymValue]]:
+        if name is None:
+            return self.assertions, []
+        inv = self.model.invariant(name)
+        args = self.invariant_args(inv)
+        bank = self.after_banks[self._bank_of(args[inv.pe_index])] if inv.pe_index is not None \
+            else self.after_banks[0]
+        check = self._evaluate(name, args, self.after_shared, bank)
+        return [to_z3(check.result, Bool()), *(c for _, c in check.assertions)], args  # type: ignore[list-item]
+
+    def check(self, name: str | None, timeout_s: float) -> tuple[str, str, Counterexample | None]:
+        goals, args = self.goals(name)
+        if not goals:
+            return PROVED, "", None
+        solver = self._solver(timeout_s)
+        solver.add(*_same_location(self.unknowns))
+        solver.add(z3.Not(z3.And(*goals)))
+        answer = solver.check()
+        if answer == z3.unsat:
+            return PROVED, "", None
+        if answer == z3.unknown:
+            return UNKNOWN, f"solver: {solver.reason_unknown()}", None
+        cex = _replay(self, name, args, solver.model())
+        if not cex.replayed:
+            return UNKNOWN, "the concrete replay did not confirm the solver's counterexample", cex
+        return REFUTED, "", cex
+
+
+def _tactic() -> z3.Tactic:
+    """How a model obligation is solved. Most of a query is equations between the state before a
+    step and after it (and between a saved context and its ghost): substituting them away first
+    (`solve-eqs`, after constant propagation) leaves the SMT core a far smaller problem; without
+    it Z3 times out on the world switch."""
+    return z3.Then("simplify", "propagate-values", "solve-eqs", "elim-uncnstr", "smt")
+
+
+def _same_location(unknowns: list[tuple[str, z3.ExprRef]]) -> list[z3.BoolRef]:
+    """One value per UNKNOWN location, as the concrete oracle gives."""
+    first: dict[str, z3.ExprRef] = {}
+    equal = []
+    for loc, const in unknowns:
+        if loc in first:
+            if not z3.eq(first[loc], const):
+                equal.append(first[loc] == const)
+        else:
+            first[loc] = const
+    return equal
+
+
+# ---- replay -----------------------------------------------------------------------------
+
+
+def _replay(world: _World, name: str | None, i_args_terms: list[SymValue],
+            model: z3.ModelRef) -> Counterexample:
+    """Run the obligation's step on the solver's state with the compiled model."""
+    m = world.model
+    pe_values = [model_value(model, pe, m.pe_type) for pe in world.pes]
+    machine = Machine.with_oracle(m, max(pe_values, default=0) + 1,
+                                  Oracle(0, overrides=_unknown_values(model, world.unknowns)))
+    state = machine.state
+    maps: dict[str, RecordingMap] = {}
+    for n in m.shared:
+        setattr(state, n, _concrete(model, world.shared[n], world._ty(n), maps, n))
+    for pe, bank in zip(pe_values, world.banks, strict=True):
+        values = {n: _concrete(model, bank[n], world._ty(n), maps, f"{n}@PE{pe}") for n in m.banked}
+        machine.banks[pe].update(values)
+        if machine.loaded == pe:
+            for n, value in values.items():
+                setattr(state, n, value)
+    before = {pe: dict(machine.bank(pe)) for pe in pe_values}
+    shared_before = {n: getattr(state, n) for n in m.shared if not isinstance(getattr(state, n), dict)}
+    t = world.transition
+    t_args = [model_value(model, a, p.ty) for a, p in zip(world.t_args, t.params, strict=True)] if t else []
+    inv = m.invariant(name) if name else None
+    i_args = [model_value(model, a, p.ty) for a, p in zip(i_args_terms, inv.params, strict=True)] \
+        if inv else []
+    outcome, confirmed = _run(world, name, machine, t_args, i_args)
+    params = {}
+    for step, args in ((t, t_args), (inv, i_args)):
+        if step is not None:
+            for p, a in zip(step.params, args, strict=True):
+                shown = m.spec.decode(a, p.ty) if isinstance(p.ty, Enum) else _hex(a)
+                params[f"{step.name}.{p.name}"] = shown
+    banks = {pe: {n: v for n, v in regs.items() if isinstance(v, int) and not isinstance(v, bool) and v}
+             for pe, regs in before.items()}
+    shared: dict[str, Any] = {n: v for n, v in shared_before.items() if v}
+    for label, recorded in maps.items():
+        if recorded.read:
+            shared[label] = dict(recorded.read)
+    return Counterexample(params, banks, shared, dict(state.oracle.chosen), confirmed, outcome)
+
+
+def _run(world: _World, name: str | None, machine: Machine, t_args: list[Any],
+         i_args: list[Any]) -> tuple[str, bool]:
+    if world.transition is None:
+        holds = machine.holds(name, *i_args)  # type: ignore[arg-type]
+        return f"{name} is {str(holds).upper()} initially", not holds
+    try:
+        machine.run(world.transition.name, *t_args)
+    except SpecAssertionError as err:
+        return f"{world.transition.name} stops at an assert: {err}", name is None
+    if name is None:
+        return f"{world.transition.name} completes with every assert holding", False
+    holds = machine.holds(name, *i_args)
+    return f"{name} is {str(holds).upper()} after {world.transition.name}", not holds
+
+
+def _concrete(model: z3.ModelRef, term: SymValue, ty: Type, maps: dict[str, RecordingMap], label: str) -> Any:
+    if isinstance(ty, Map):
+        recorded = RecordingMap({}, fill=map_reader(model, term, ty))
+        maps[label] = recorded
+        return recorded
+    return model_value(model, term, ty)
+
+
+def _unknown_values(model: z3.ModelRef, unknowns: list[tuple[str, z3.ExprRef]]) -> dict[str, int]:
+    values = {}
+    for loc, const in unknowns:
+        value = model.eval(const, model_completion=True)
+        values[loc] = int(z3.is_true(value)) if z3.is_bool(value) else value.as_long()  # type: ignore[attr-defined]
+    return values
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, int):
+        return f"{value:#x}" if value > 9 else str(value)
+    return str(value)

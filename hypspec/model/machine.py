@@ -1,0 +1,144 @@
+"""The concrete semantics of a model: several processing elements, one bank of architectural
+state each, stepped by the compiled spec.
+
+The architecture chapters describe one PE: `HCR` is *the* HCR. A machine keeps one copy of every
+global that is not `shared` per PE and, before a transition runs on PE `pe`, puts that PE's bank
+in place, so the chapters keep reading as one PE's rules. Shared globals (physical memory, the
+hypervisor's own data) are one copy for all.
+
+Invariants are checked at every instance a run can distinguish: every PE, every member of an
+enumeration, every value of a narrow bit string, and, for wider ids, every value some transition
+was given (an id no step has named holds no state of its own).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from itertools import product
+from typing import Any
+
+from hypspec.api import State
+from hypspec.concrete.runtime import Oracle
+from hypspec.lang import syntax as s
+from hypspec.lang.types import Bits, Bool, Enum, Type
+from hypspec.model.program import Model, ModelError, Step
+
+# Bit strings this narrow are checked at every value.
+ENUMERATED_BITS = 5
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    args: tuple[Any, ...]
+
+    def render(self, model: Model) -> str:
+        step = model.invariant(self.invariant)
+        pairs = zip(step.params, self.args, strict=True)
+        shown = ", ".join(f"{p.name}={_show(model, a, p.ty)}" for p, a in pairs)
+        return f"{self.invariant}({shown})"
+
+
+@dataclass
+class Machine:
+    model: Model
+    pes: int = 2
+    seed: int = 0
+    seen: dict[str, set[int]] = field(default_factory=dict)  # values given, by type name
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.pes <= 1 << self.model.pe_type.width:
+            raise ModelError(f"a machine has 1 to {1 << self.model.pe_type.width} PEs, not {self.pes}")
+        self.state: State = self.model.spec.state(self.seed)
+        reset = {name: getattr(self.state, name) for name in self.model.banked}
+        self.banks = [copy.deepcopy(reset) for _ in range(self.pes)]
+        self.loaded = 0
+        self._compiled = self.model.spec.compiled
+
+    @classmethod
+    def with_oracle(cls, model: Model, pes: int, oracle: Oracle) -> Machine:
+        machine = cls(model, pes)
+        machine.state.oracle = oracle
+        return machine
+
+    # ---- banks -----------------------------------------------------------------------
+
+    def on(self, pe: int) -> State:
+        """The state with PE `pe`'s bank in place."""
+        if not 0 <= pe < self.pes:
+            raise ModelError(f"PE {pe} does not exist (this machine has {self.pes})")
+        if pe != self.loaded:
+            old, new = self.banks[self.loaded], self.banks[pe]
+            for name in self.model.banked:
+                old[name] = getattr(self.state, name)
+                setattr(self.state, name, new[name])
+            self.loaded = pe
+        return self.state
+
+    def bank(self, pe: int) -> dict[str, Any]:
+        """PE `pe`'s architectural state, as it is now."""
+        self.on(pe)
+        return {name: getattr(self.state, name) for name in self.model.banked}
+
+    # ---- steps -----------------------------------------------------------------------
+
+    def run(self, name: str, *args: Any) -> None:
+        step = self.model.transition(name)
+        self._note(step, args)
+        state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
+        self._compiled.function(name)(state, *args)
+
+    def enabled(self, name: str, *args: Any) -> bool:
+        """Whether the transition's guard lets it act on these arguments now."""
+        step = self.model.transition(name)
+        state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
+        return bool(self.model.guards.function(step.enabled_name)(state, *args))
+
+    def holds(self, name: str, *args: Any) -> bool:
+        step = self.model.invariant(name)
+        state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
+        return bool(self._compiled.function(name)(state, *args))
+
+    def violations(self, names: list[str] | None = None) -> list[Violation]:
+        """Every instance of every invariant (or of those named) that does not hold now."""
+        found = []
+        for step in self.model.invariants:
+            if names is not None and step.name not in names:
+                continue
+            for args in self.instances(step):
+                if not self.holds(step.name, *args):
+                    found.append(Violation(step.name, args))
+        return found
+
+    def instances(self, step: Step) -> list[tuple[Any, ...]]:
+        return list(product(*(self._values(step, i, p) for i, p in enumerate(step.params))))
+
+    def _values(self, step: Step, index: int, param: s.Param) -> list[Any]:
+        ty = param.ty
+        if index == step.pe_index:
+            return list(range(self.pes))
+        if isinstance(ty, Bool):
+            return [False, True]
+        if isinstance(ty, Enum):
+            return list(range(len(ty.members)))
+        if isinstance(ty, Bits) and ty.width <= ENUMERATED_BITS:
+            return list(range(1 << ty.width))
+        return sorted(self.seen.get(_type_key(ty), set()) | {0})
+
+    def _note(self, step: Step, args: tuple[Any, ...]) -> None:
+        for index, (param, arg) in enumerate(zip(step.params, args, strict=True)):
+            if index != step.pe_index and isinstance(param.ty, Bits) and param.ty.width > ENUMERATED_BITS:
+                self.seen.setdefault(_type_key(param.ty), set()).add(arg)
+
+
+def _type_key(ty: Type | None) -> str:
+    return str(ty)
+
+
+def _show(model: Model, value: Any, ty: Type | None) -> str:
+    if isinstance(ty, Enum):
+        return ty.members[value]
+    if isinstance(value, bool):
+        return str(value).upper()
+    return f"{value:#x}" if isinstance(value, int) and value > 9 else str(value)

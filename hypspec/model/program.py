@@ -1,0 +1,139 @@
+"""What a model is made of: its globals split into shared and per-PE state, its transitions and
+invariants, and which parameter of each names the processing element it runs on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+
+from hypspec.api import ROOT, Spec, proof_tree
+from hypspec.concrete.compiler import CompiledSpec, compile_program
+from hypspec.lang import syntax as s
+from hypspec.lang.checker import Program
+from hypspec.lang.types import Bits, Bool
+
+# The type of a parameter that names a processing element (declared in spec/00).
+PE_TYPE = "PE"
+
+
+class ModelError(ValueError):
+    """A model's declarations cannot be used as a transition system."""
+
+
+def load_model(model_dir: Path | None = None, root: Path = ROOT) -> Model:
+    """The architecture, a model (KVM/ARM unless another is named) and the properties."""
+    return Model(Spec.load(*proof_tree(root, model_dir)))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A transition (or an invariant) and where its PE parameter sits, if it has one.
+
+    A transition's leading `if COND then return;` statements are its guard: when one holds the
+    step does nothing. The prover assumes the guard passes (a step that does nothing keeps every
+    invariant) and evaluates only what follows, `ENABLED` and `BODY` below.
+    """
+
+    decl: s.FuncDecl
+    pe_index: int | None
+    guards: tuple[s.Expr, ...] = ()
+
+    @property
+    def enabled_name(self) -> str:
+        return f"{self.decl.name}.Enabled"
+
+    @property
+    def body_name(self) -> str:
+        return f"{self.decl.name}.Body"
+
+    @property
+    def name(self) -> str:
+        return self.decl.name
+
+    @property
+    def params(self) -> list[s.Param]:
+        return self.decl.params
+
+
+class Model:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        program = spec.program
+        self.shared = [n for n, g in program.globals.items() if g.shared]
+        self.banked = [n for n, g in program.globals.items() if not g.shared]
+        self.transitions = [self._step(f) for f in program.transitions.values()]
+        self.invariants = [self._step(f) for f in program.invariants.values()]
+        if not self.transitions:
+            raise ModelError("the model declares no transition")
+        self.symbolic_program = self._split_guards(program)
+        # Invariant instances over the pre-state, as Z3 terms: the same in every transition's
+        # query (see `induction._World`), so evaluated once.
+        self.hypothesis_cache: dict[tuple, tuple[list, list]] = {}
+
+    @cached_property
+    def guards(self) -> CompiledSpec:
+        """The transitions' guards, compiled (the explorer picks enabled steps with them)."""
+        return compile_program(self.symbolic_program)
+
+    def _split_guards(self, program: Program) -> Program:
+        """The program with, for each transition, its guard as a boolean function and the rest of
+        its body as a procedure (for the prover; the compiled model runs the transition whole)."""
+        functions = dict(program.functions)
+        locals_ = dict(program.locals)
+        for index, step in enumerate(self.transitions):
+            body = list(step.decl.body)
+            guards = []
+            while body and _is_guard(body[0]):
+                guards.append(body.pop(0).arms[0][0])  # type: ignore[attr-defined]
+            false, true = s.BoolLit(step.decl.loc, False), s.BoolLit(step.decl.loc, True)
+            false.ty = true.ty = Bool()
+            enabled = [s.If(g.loc, [(g, [s.Return(g.loc, false)])], None) for g in guards]
+            enabled.append(s.Return(step.decl.loc, true))
+            functions[step.enabled_name] = replace(step.decl, name=step.enabled_name, body=enabled, role="",
+                                                   result_ty=Bool())
+            functions[step.body_name] = replace(step.decl, name=step.body_name, body=body, role="")
+            locals_[step.enabled_name] = locals_[step.body_name] = program.locals.get(step.name, {})
+            self.transitions[index] = replace(step, guards=tuple(guards))
+        return replace(program, functions=functions, locals=locals_)
+
+    @cached_property
+    def pe_type(self) -> Bits:
+        for step in self.transitions:
+            if step.pe_index is not None:
+                ty = step.params[step.pe_index].ty
+                assert isinstance(ty, Bits)
+                return ty
+        raise ModelError(f"no transition has a '{PE_TYPE}' parameter: nothing runs on a processing element")
+
+    def _step(self, decl: s.FuncDecl) -> Step:
+        positions = [i for i, p in enumerate(decl.params) if _is_pe(p)]
+        if len(positions) > 1:
+            raise ModelError(f"{decl.loc}: {decl.name} names more than one processing element")
+        return Step(decl, positions[0] if positions else None)
+
+    def transition(self, name: str) -> Step:
+        for step in self.transitions:
+            if step.name == name:
+                return step
+        raise ModelError(f"no transition named '{name}' (transitions: "
+                         f"{', '.join(t.name for t in self.transitions)})")
+
+    def invariant(self, name: str) -> Step:
+        for step in self.invariants:
+            if step.name == name:
+                return step
+        raise ModelError(f"no invariant named '{name}' (invariants: "
+                         f"{', '.join(i.name for i in self.invariants)})")
+
+
+def _is_guard(stmt: s.Stmt) -> bool:
+    """`if COND then return;`: one arm, no else, a bare return."""
+    return (isinstance(stmt, s.If) and len(stmt.arms) == 1 and stmt.orelse is None
+            and len(stmt.arms[0][1]) == 1 and isinstance(stmt.arms[0][1][0], s.Return)
+            and stmt.arms[0][1][0].value is None)
+
+
+def _is_pe(param: s.Param) -> bool:
+    syntax = param.type_syntax
+    return isinstance(syntax, s.NamedSyntax) and syntax.name == PE_TYPE

@@ -1,0 +1,136 @@
+"""The induction engine on small models written for the purpose: what it proves, what it refutes
+(with a replayed counterexample to induction), and what it refuses to count as a proof."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hypspec.api import Spec
+from hypspec.model.induction import INITIAL, SAFETY, STEP, Obligation, discharge, obligations, prove_invariant
+from hypspec.model.machine import Machine
+from hypspec.model.program import Model, ModelError
+from hypspec.proof.prover import PROVED, REFUTED, VACUOUS
+
+HEADER = """# A counter per PE
+
+### `PE`
+*Source:* test.
+```spec
+type PE is bits(3) { 2:0 Aff0 };
+```
+
+### `Count`
+*Source:* test.
+```spec
+shared var map bits(3) of bits(8) Count;
+```
+
+### `Last`
+*Source:* test.
+```spec
+register bits(8) Last { 7:0 Value };
+```
+"""
+
+STEP_TEXT = """
+### `Tick()`
+*Source:* test.
+```spec
+transition Tick(PE pe)
+    if Count[pe] == 0x10 then
+        return;
+    Count[pe] = Count[pe] + 1;
+    Last = Count[pe];
+```
+"""
+
+BOUNDED = """
+### `Bounded()`
+*Source:* test.
+```spec
+invariant Bounded(PE pe)
+    return UInt(Count[pe]) <= 0x10;
+```
+"""
+
+MIRROR = """
+### `Mirror()`
+*Source:* test.
+```spec
+invariant Mirror(PE pe)
+    return Count[pe] == 0 || Last == Count[pe];
+```
+"""
+
+
+def model_of(tmp_path: Path, *parts: str) -> Model:
+    chapter = tmp_path / "counter.md"
+    chapter.write_text(HEADER + "".join(parts), encoding="utf-8")
+    return Model(Spec.load(chapter))
+
+
+def test_an_inductive_invariant_is_proved_one_obligation_per_transition(tmp_path: Path) -> None:
+    model = model_of(tmp_path, STEP_TEXT, BOUNDED, MIRROR)
+    obs = obligations(model)
+    assert {(o.kind, o.invariant, o.transition) for o in obs} == {
+        (INITIAL, "Bounded", None), (INITIAL, "Mirror", None), (SAFETY, None, "Tick"),
+        (STEP, "Bounded", "Tick"), (STEP, "Mirror", "Tick")}
+    assert all(discharge(model, o).status == PROVED for o in obs)
+
+
+def test_a_broken_step_is_refuted_with_a_replayed_counterexample(tmp_path: Path) -> None:
+    broken = STEP_TEXT.replace("    Last = Count[pe];", "    Last = Count[pe] + 1;")
+    model = model_of(tmp_path, broken, MIRROR)
+    result = prove_invariant(model, "Mirror")
+    assert result.status == REFUTED
+    assert result.counterexample is not None and result.counterexample.replayed
+    assert "Mirror is FALSE after Tick" in result.counterexample.render()
+
+
+def test_another_pes_bank_is_untouched_but_shared_state_is_not(tmp_path: Path) -> None:
+    """A step on PE c that writes the counter of PE c+1 breaks Mirror on the other PE only:
+    the obligation's second case (d != c) is the one that finds it."""
+    broken = STEP_TEXT.replace("    Count[pe] = Count[pe] + 1;",
+                               "    Count[pe] = Count[pe] + 1;\n    Count[pe + 1] = 0x05;")
+    model = model_of(tmp_path, broken, MIRROR)
+    result = discharge(model, Obligation(STEP, "Mirror", "Tick"))
+    assert result.status == REFUTED and result.counterexample is not None
+    assert len(result.counterexample.banks) == 2 or "Tick.pe" in result.counterexample.params
+
+
+def test_an_invariant_false_initially_is_refuted(tmp_path: Path) -> None:
+    model = model_of(tmp_path, STEP_TEXT, MIRROR.replace("Count[pe] == 0 ||", "Count[pe] != 0 &&"))
+    result = discharge(model, Obligation(INITIAL, "Mirror", None))
+    assert result.status == REFUTED and result.counterexample is not None
+    assert result.counterexample.replayed
+
+
+def test_an_assert_a_step_can_break_fails_its_safety_obligation(tmp_path: Path) -> None:
+    asserting = STEP_TEXT.replace("    Last = Count[pe];", "    Last = Count[pe];\n    assert Last != 0x03;")
+    model = model_of(tmp_path, asserting, BOUNDED)
+    result = discharge(model, Obligation(SAFETY, None, "Tick"))
+    assert result.status == REFUTED and result.counterexample is not None
+    assert "stops at an assert" in result.counterexample.outcome
+
+
+def test_hypotheses_that_cannot_hold_are_vacuous_not_proved(tmp_path: Path) -> None:
+    never = BOUNDED.replace("return UInt(Count[pe]) <= 0x10;", "return FALSE;").replace("Bounded", "Never")
+    model = model_of(tmp_path, STEP_TEXT, MIRROR, never)
+    assert discharge(model, Obligation(STEP, "Mirror", "Tick")).status == VACUOUS
+
+
+def test_a_model_needs_a_transition(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no transition"):
+        model_of(tmp_path, BOUNDED)
+
+
+def test_the_machine_keeps_one_bank_per_pe(tmp_path: Path) -> None:
+    model = model_of(tmp_path, STEP_TEXT, BOUNDED, MIRROR)
+    machine = Machine(model, 3)
+    for pe in (0, 1, 1, 2, 2, 2):
+        machine.run("Tick", pe)
+    assert [machine.bank(pe)["Last"] for pe in range(3)] == [1, 2, 3]
+    assert machine.state.Count == {0: 1, 1: 2, 2: 3}
+    assert machine.violations() == []

@@ -1,0 +1,82 @@
+"""The KVM/ARM model's proofs (proofs/kvm-world-switch.md): the invariants proved by induction,
+every transition's safety obligation, completeness; every mutant refuted where its `caught_by`
+says, with a counterexample the compiled model replays; and each Linux 3.10 finding still
+refuted on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from hypspec.model.induction import discharge_transition
+from hypspec.model.program import Model, load_model
+from hypspec.proof.mutants import MODEL_MUTANTS_DIR, check_mutant, read_mutants, read_variants
+from hypspec.proof.prover import PROVED, prove
+
+MUTANTS = read_mutants(MODEL_MUTANTS_DIR)
+# Mutants whose refuting obligation is a round trip through an exit or a lazy switch: Z3 finds the
+# counterexample only sometimes within a minute (or not at all), so the suite does not run them;
+# `hypspec prove --mutants` reports them as they fall. Each of these is caught by the stateful
+# exploration instead, except where tests/model/test_kvm_stateful.py says otherwise.
+PROOF_OPEN = {"banked-registers-from-wrong-mode", "guest-cp15-saved-after-host-restored",
+              "cp15-restored-from-wrong-index", "lazy-vfp-lost-on-exit", "lazy-vfp-to-wrong-vcpu",
+              "vmcr-not-restored"}
+# Invariants proved by induction over every transition. The two round-trip invariants are not:
+# for most transitions Z3 answers neither way within the timeout (see docs/models.md, "Open");
+# they are checked after every step of the stateful test and refuted by their mutants.
+PROVED_INVARIANTS = ["KVM.Inv.PEState", "KVM.Inv.VMState", "KVM.Inv.VcpuState",
+                     "KVM.Inv.TrapConfiguration", "KVM.Inv.HypIntegrity"]
+OPEN_INVARIANTS = ["KVM.Inv.GuestRoundTrip", "KVM.Inv.HostRoundTrip"]
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return load_model()
+
+
+def test_every_invariant_is_either_proved_here_or_listed_open(model: Model) -> None:
+    """A new invariant must be proved by this suite or listed as open, never left out."""
+    assert sorted(PROVED_INVARIANTS + OPEN_INVARIANTS) == sorted(i.name for i in model.invariants)
+
+
+@pytest.mark.parametrize("transition", [None, *(t.name for t in load_model().transitions)],
+                         ids=lambda t: t or "initially")
+def test_invariants_are_preserved(model: Model, transition: str | None) -> None:
+    results = discharge_transition(model, transition, PROVED_INVARIANTS, timeout_s=60.0)
+    assert [(r.name, r.status, r.detail) for r in results if r.status != PROVED] == []
+
+
+@pytest.mark.parametrize("transition", [t.name for t in load_model().transitions])
+def test_every_transition_keeps_its_asserts(model: Model, transition: str) -> None:
+    (result,) = discharge_transition(model, transition, [], timeout_s=60.0, safety=True)
+    assert result.status == PROVED, result.detail
+
+
+def test_completeness_is_proved(model: Model) -> None:
+    assert prove(model.spec, "KVM.Completeness").status == PROVED
+
+
+def test_every_invariant_and_property_has_a_mutant_the_suite_runs(model: Model) -> None:
+    named = {entry.partition(" after ")[0] for m in MUTANTS if m.name not in PROOF_OPEN
+             for entry in m.caught_by}
+    properties = {n for n in model.spec.program.properties if n.startswith("KVM.")}
+    assert {i.name for i in model.invariants} | properties <= named
+
+
+def test_the_open_mutants_are_mutants() -> None:
+    assert {m.name for m in MUTANTS} >= PROOF_OPEN
+
+
+@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.name not in PROOF_OPEN], ids=lambda m: m.name)
+def test_mutant_is_caught_with_a_replayed_counterexample(mutant) -> None:
+    outcome = check_mutant(mutant, timeout_s=60.0)
+    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
+    for result in outcome.results:
+        assert result.counterexample is not None and result.counterexample.replayed, result.name
+
+
+@pytest.mark.parametrize("finding", read_variants(), ids=lambda v: v.find.split()[2])
+def test_each_linux_3_10_finding_is_refuted_on_its_own(finding) -> None:
+    """Each patch of the faithful variant, applied alone, breaks what it names."""
+    outcome = check_mutant(finding, timeout_s=60.0)
+    assert outcome.caught, [(r.name, r.status, r.detail) for r in outcome.results]
+    assert all(r.counterexample is not None and r.counterexample.replayed for r in outcome.results)
