@@ -134,11 +134,11 @@ class InvariantResult:
         return self.status == PROVED
 
 
-def prove_invariant(model: Model, name: str, timeout_s: float = 20.0, stop_at_refutation: bool = False,
-                    obligations_of: list[Obligation] | None = None) -> InvariantResult:
+def prove_invariant(model: Model, name: str, timeout_s: float = 20.0,
+                    stop_at_refutation: bool = False) -> InvariantResult:
     """Discharge an invariant's obligations (initial, then one per transition)."""
     results: list[ObligationResult] = []
-    for ob in obligations_of if obligations_of is not None else obligations(model, [name]):
+    for ob in obligations(model, [name]):
         result = discharge(model, ob, timeout_s)
         results.append(result)
         if result.status != PROVED and stop_at_refutation:
@@ -209,10 +209,6 @@ def _worker_transition(name: str | None,
 def refute_invariant(model: Model, name: str, timeout_s: float = 20.0) -> InvariantResult:
     """For mutants: stop at the first refuted obligation."""
     return prove_invariant(model, name, timeout_s, stop_at_refutation=True)
-
-
-def safety_obligations(model: Model) -> list[Obligation]:
-    return [Obligation(SAFETY, None, t.name) for t in model.transitions]
 
 
 def discharge(model: Model, obligation: Obligation, timeout_s: float = 20.0) -> ObligationResult:

@@ -113,18 +113,17 @@ class Model:
         return Step(decl, positions[0] if positions else None)
 
     def transition(self, name: str) -> Step:
-        for step in self.transitions:
-            if step.name == name:
-                return step
-        raise ModelError(f"no transition named '{name}' (transitions: "
-                         f"{', '.join(t.name for t in self.transitions)})")
+        return _named(self.transitions, name, "transition")
 
     def invariant(self, name: str) -> Step:
-        for step in self.invariants:
-            if step.name == name:
-                return step
-        raise ModelError(f"no invariant named '{name}' (invariants: "
-                         f"{', '.join(i.name for i in self.invariants)})")
+        return _named(self.invariants, name, "invariant")
+
+
+def _named(steps: list[Step], name: str, kind: str) -> Step:
+    for step in steps:
+        if step.name == name:
+            return step
+    raise ModelError(f"no {kind} named '{name}' ({kind}s: {', '.join(s.name for s in steps)})")
 
 
 def _is_guard(stmt: s.Stmt) -> bool:
