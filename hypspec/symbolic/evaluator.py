@@ -218,11 +218,21 @@ def zero(ty: Type) -> SymValue:
     return zero_value(ty)  # type: ignore[return-value]
 
 
+def _rejoin(live: Guard, arms: list[tuple[Guard, Guard]]) -> Guard:
+    """The guard after a branch: `live` itself when no arm returned (the usual case, and the
+    simplest term), else the disjunction of what each arm fell through with."""
+    if all(after is guard for guard, after in arms):
+        return live
+    joined: Guard = False
+    for _, after in arms:
+        joined = g_or(joined, after)
+    return joined
+
+
 @dataclass
 class _Frame:
     locals: dict[str, SymValue]
     types: dict[str, Type]
-    done: Guard = False
     result: SymValue | None = None
 
 
@@ -308,14 +318,23 @@ class SymbolicEvaluator:
         self._active[-1].decisions.append(decision)
         return decision.arms
 
-    def _block(self, stmts: list[s.Stmt], frame: _Frame, guard: Guard) -> None:
-        for stmt in stmts:
-            live = g_and(guard, g_not(frame.done))
-            if live is False:
-                return
-            self._stmt(stmt, frame, live)
+    def _block(self, stmts: list[s.Stmt], frame: _Frame, guard: Guard) -> Guard:
+        """Evaluate a block under `guard`; return the guard under which it falls through (did not
+        return).
 
-    def _stmt(self, stmt: s.Stmt, frame: _Frame, live: Guard) -> None:
+        Each statement runs under the guard the one before it fell through with, so an early
+        `if C then return;` leaves `guard AND NOT C` for the rest, rather than `guard AND NOT
+        (guard AND C)`: the path conditions stay conjunctions of the tests taken, which keeps the
+        solver's problems small (a loop of early returns otherwise nests the negations of every
+        earlier path)."""
+        live = guard
+        for stmt in stmts:
+            if live is False:
+                break
+            live = self._stmt(stmt, frame, live)
+        return live
+
+    def _stmt(self, stmt: s.Stmt, frame: _Frame, live: Guard) -> Guard:
         if isinstance(stmt, s.Assign):
             self._assign(stmt.target, self._expr(stmt.value, frame, live), frame, live)
         elif isinstance(stmt, s.LocalDecl):
@@ -330,7 +349,7 @@ class SymbolicEvaluator:
                 assert ty is not None
                 old = frame.result if frame.result is not None else value
                 frame.result = merge(live, value, old, ty)
-            frame.done = g_or(frame.done, live)
+            return False
         elif isinstance(stmt, s.Assert):
             cond = self._expr(stmt.cond, frame, live)
             holds = z3.Implies(to_z3(live, Bool()), to_z3(cond, Bool()))
@@ -341,36 +360,43 @@ class SymbolicEvaluator:
         elif isinstance(stmt, s.If):
             rest: Guard = live
             arms = self._decision(stmt)
+            through: list[tuple[Guard, Guard]] = []  # (an arm's guard, the guard it falls through with)
             for cond_expr, body in stmt.arms:
                 if rest is False:  # an earlier arm is always taken: this one is never reached
                     arms.append(False)
                     continue
                 cond = self._expr(cond_expr, frame, rest)
                 arms.append(g_and(rest, cond))  # type: ignore[arg-type]
-                self._block(body, frame, arms[-1])
+                through.append((arms[-1], self._block(body, frame, arms[-1])))
                 rest = g_and(rest, g_not(cond))  # type: ignore[arg-type]
             arms.append(rest)
-            if stmt.orelse is not None:
-                self._block(stmt.orelse, frame, rest)
+            after = rest if stmt.orelse is None else self._block(stmt.orelse, frame, rest)
+            through.append((rest, after))
+            return _rejoin(live, through)
         elif isinstance(stmt, s.Case):
             subject = self._expr(stmt.subject, frame, live)
             rest = live
             taken = self._decision(stmt)
+            through = []
             for patterns, body in stmt.arms:
                 hit: Guard = False
                 for pattern in patterns:
                     hit = g_or(hit, self._match(subject, pattern, stmt.subject.ty))
                 taken.append(g_and(rest, hit))
-                self._block(body, frame, taken[-1])
+                through.append((taken[-1], self._block(body, frame, taken[-1])))
                 rest = g_and(rest, g_not(hit))
             taken.append(rest)
-            if stmt.otherwise is not None:
-                self._block(stmt.otherwise, frame, rest)
+            after = rest if stmt.otherwise is None else self._block(stmt.otherwise, frame, rest)
+            through.append((rest, after))
+            return _rejoin(live, through)
         elif isinstance(stmt, s.For):
             step = -1 if stmt.down else 1
             for i in range(stmt.first, stmt.last + step, step):
+                if live is False:
+                    break
                 frame.locals[stmt.var] = i
-                self._block(stmt.body, frame, live)
+                live = self._block(stmt.body, frame, live)
+        return live
 
     def _assign(self, target: s.Expr, value: SymValue, frame: _Frame, live: Guard) -> None:
         if isinstance(target, s.Var):
