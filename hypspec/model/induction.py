@@ -35,7 +35,7 @@ from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
 from hypspec.lang.types import Bool, Enum, Map, Type
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, Step
-from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS
+from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS, unknown_lines
 from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, domain, fresh, to_z3, zero
 from hypspec.symbolic.model import map_reader, model_value
 
@@ -83,9 +83,7 @@ class Counterexample:
                     lines.append(f"    {name}: {shown}")
                 else:
                     lines.append(f"    {name} = {_hex(value)}")
-        if self.unknowns:
-            lines.append("  UNKNOWN values chosen:")
-            lines += [f"    {loc}: {value:#x}" for loc, value in self.unknowns.items()]
+        lines += unknown_lines(self.unknowns)
         verdict = "confirmed" if self.replayed else "NOT confirmed (the replay disagrees!)"
         lines.append(f"  concrete replay: {self.outcome}: {verdict}")
         return "\n".join(lines)

@@ -52,12 +52,17 @@ class Counterexample:
             lines.append(f"    {name} = {value:#x}{_fields(spec, name, value)}")
         lines.append("  memory read by the replay (address: word):")
         lines += [f"    {addr:#012x}: {word:#018x}" for addr, word in sorted(self.memory.items())]
-        if self.unknowns:
-            lines.append("  UNKNOWN values chosen:")
-            lines += [f"    {loc}: {value:#x}" for loc, value in self.unknowns.items()]
+        lines += unknown_lines(self.unknowns)
         verdict = "FALSE (confirmed)" if self.replayed else "TRUE (the replay disagrees!)"
         lines.append(f"  concrete replay of the property: {verdict}")
         return "\n".join(lines)
+
+
+def unknown_lines(unknowns: dict[str, int]) -> list[str]:
+    """A counterexample's UNKNOWN values, as its rendering lists them (nothing when none)."""
+    if not unknowns:
+        return []
+    return ["  UNKNOWN values chosen:", *(f"    {loc}: {value:#x}" for loc, value in unknowns.items())]
 
 
 @dataclass
