@@ -143,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{count} error{'s' if count != 1 else ''}", file=sys.stderr)
         return 1
     except (StateError, KeyError, VectorFileError, ModelError) as err:
-        print(f"hypspec: error: {err}", file=sys.stderr)
+        # a KeyError's str() quotes its message; the message itself is what the user reads
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"hypspec: error: {message}", file=sys.stderr)
         return 2
     except OSError as err:  # an output directory that cannot be made or written, say
         print(f"hypspec: error: {err.strerror}: {err.filename}", file=sys.stderr)

@@ -12,6 +12,7 @@ from pathlib import Path
 from hypspec.model.explore import explore
 from hypspec.model.program import ModelError, load_model
 from hypspec.model.table1 import table1_rows, unswitched_writable
+from hypspec.proof.mutants import patched_tree, variant
 from hypspec.proof.report import positive_count, whole_number
 
 
@@ -36,7 +37,10 @@ def add_explore_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_table1_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("table1", help="the context the model switches, beside the paper's Table 1")
-    p.add_argument("--model", type=_model_dir, help="a model directory (default models/kvm_arm)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", type=_model_dir, help="a model directory (default models/kvm_arm)")
+    which.add_argument("--variant", metavar="NAME",
+                       help="a variant of the model (models/kvm_arm/variants.toml), e.g. linux-3.10")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_table1)
 
@@ -91,9 +95,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def cmd_table1(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
-    rows = table1_rows(model)
-    missing = unswitched_writable(model)
+    if args.variant:
+        with patched_tree(*variant(args.variant)) as root:
+            model = load_model(root=root)
+            rows, missing = table1_rows(model), unswitched_writable(model)
+    else:
+        model = load_model(args.model)
+        rows, missing = table1_rows(model), unswitched_writable(model)
     if args.json:
         print(json.dumps({"rows": [r.__dict__ for r in rows], "writable_not_switched": missing}, indent=2))
         return 0

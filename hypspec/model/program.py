@@ -70,6 +70,8 @@ class Model:
         # Invariant instances over the pre-state, as Z3 terms: the same in every transition's
         # query (see `induction._World`), so evaluated once.
         self.hypothesis_cache: dict[tuple, tuple[list, list]] = {}
+        # Each transition evaluated symbolically, once for all its obligations' cases.
+        self.step_cache: dict[str, tuple] = {}
 
     @cached_property
     def guards(self) -> CompiledSpec:

@@ -12,6 +12,7 @@ reuses the concrete semantics' own definitions of each operation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -235,6 +236,17 @@ class _Frame:
     types: dict[str, Type]
     result: SymValue | None = None
 
+    def bind(self, name: str, value: SymValue, live: Guard, ty: Type) -> None:
+        """Assign a local under `live`. Its first binding in the call is the value itself, not
+        an ite on the path that reached it: no path reads a local before binding it (the
+        compiled model would fail on such a read). So a word index bound in a function called
+        under a guard (`v = HTPIDR<7:0>`, `b = KVM.CP15Base`) stays the term it is, and so do the
+        map keys built from it."""
+        if name in self.locals:
+            self.locals[name] = merge(live, value, self.locals[name], ty)
+        else:
+            self.locals[name] = value
+
 
 @dataclass
 class Decision:
@@ -286,6 +298,9 @@ class SymbolicEvaluator:
     unknowns: list[tuple[str, z3.ExprRef]] = field(default_factory=list)
     invocations: list[Invocation] = field(default_factory=list)
     accesses: list[MemoryAccess] = field(default_factory=list)
+    # Decides that a path condition cannot hold (under whatever the caller assumes), so that the
+    # arm it guards is not evaluated: see `hypspec.model.induction`. None: every arm is evaluated.
+    infeasible: Callable[[z3.BoolRef], bool] | None = None
     _active: list[Invocation] = field(default_factory=list)
 
     def call(self, name: str, args: list[SymValue]) -> Evaluation:
@@ -308,6 +323,20 @@ class SymbolicEvaluator:
         if frame.result is None and func.result_ty is not None:
             return zero(func.result_ty)  # called only where it is never reached (guard FALSE)
         return frame.result
+
+    def _split(self, live: Guard, cond: Guard) -> tuple[Guard, Guard]:
+        """The guards of taking a branch on `cond` under `live` and of not taking it. Where the
+        caller's oracle shows one of them can never hold, it is False and the other is `live`
+        itself, so the arm taken runs under the path's own guard, with no ite for a test whose
+        outcome is already known."""
+        taken, skipped = g_and(live, cond), g_and(live, g_not(cond))
+        if self.infeasible is None:
+            return taken, skipped
+        if not isinstance(taken, bool) and self.infeasible(taken):
+            return False, live
+        if not isinstance(skipped, bool) and self.infeasible(skipped):
+            return live, False
+        return taken, skipped
 
     def _decision(self, stmt: s.Stmt) -> list[Guard]:
         """Record a decision where it starts (the order a concrete trace sees it in).
@@ -340,8 +369,7 @@ class SymbolicEvaluator:
         elif isinstance(stmt, s.LocalDecl):
             assert stmt.ty is not None
             value = self._expr(stmt.value, frame, live) if stmt.value is not None else zero(stmt.ty)
-            old = frame.locals.get(stmt.name, zero(stmt.ty))
-            frame.locals[stmt.name] = merge(live, value, old, stmt.ty)
+            frame.bind(stmt.name, value, live, stmt.ty)
         elif isinstance(stmt, s.Return):
             if stmt.value is not None:
                 value = self._expr(stmt.value, frame, live)
@@ -365,10 +393,9 @@ class SymbolicEvaluator:
                 if rest is False:  # an earlier arm is always taken: this one is never reached
                     arms.append(False)
                     continue
-                cond = self._expr(cond_expr, frame, rest)
-                arms.append(g_and(rest, cond))  # type: ignore[arg-type]
-                through.append((arms[-1], self._block(body, frame, arms[-1])))
-                rest = g_and(rest, g_not(cond))  # type: ignore[arg-type]
+                taken, rest = self._split(rest, self._expr(cond_expr, frame, rest))
+                arms.append(taken)
+                through.append((taken, self._block(body, frame, taken)))
             arms.append(rest)
             after = rest if stmt.orelse is None else self._block(stmt.orelse, frame, rest)
             through.append((rest, after))
@@ -382,9 +409,9 @@ class SymbolicEvaluator:
                 hit: Guard = False
                 for pattern in patterns:
                     hit = g_or(hit, self._match(subject, pattern, stmt.subject.ty))
-                taken.append(g_and(rest, hit))
-                through.append((taken[-1], self._block(body, frame, taken[-1])))
-                rest = g_and(rest, g_not(hit))
+                arm, rest = self._split(rest, hit)
+                taken.append(arm)
+                through.append((arm, self._block(body, frame, arm)))
             taken.append(rest)
             after = rest if stmt.otherwise is None else self._block(stmt.otherwise, frame, rest)
             through.append((rest, after))
@@ -405,8 +432,7 @@ class SymbolicEvaluator:
             if target.scope == "global":
                 self.globals[target.name] = merge(live, value, self.globals[target.name], ty)
             else:
-                old = frame.locals.get(target.name, zero(ty))
-                frame.locals[target.name] = merge(live, value, old, ty)
+                frame.bind(target.name, value, live, ty)
         elif isinstance(target, s.Field):
             assert isinstance(target.base.ty, Record)
             index = target.base.ty.index_of(target.name)

@@ -29,7 +29,9 @@ from hypspec.conformance.errors import ConformanceInputError
 from hypspec.conformance.trap_case import TrapCase, TrapObservation
 from tests.vectors.test_trap_vectors import trap_vector_files
 
-#: The known deviations the generated file meets on QEMU 7.2 (see known_deviations.toml).
+#: The known deviations the generated file meets on QEMU 7.2 (see known_deviations.toml). Which
+#: registers the seeded draw reaches depends on the witnesses Z3 picks, and so on the shape of
+#: the symbolic terms: a change to the evaluator can move a few entries in or out of this set.
 EXPECTED_DEVIATIONS = {
     "unallocated-cp15-encoding",
     "conditional-hvc",
@@ -51,8 +53,8 @@ EXPECTED_DEVIATIONS = {
     "qemu-cntpct-pl0-gate",
     "qemu-no-dbgdtr-int",
     "qemu-hstr-after-undefined",
-    "qemu-no-dbgprcr",
-    "vfp-subarchitecture-register",
+    "qemu-missing-debug-registers",
+    "qemu-no-pmceid0",
     "qemu-dbgdscrint-pl0",
     "qemu-dbgdrar-64-tdra",
     "qemu-dbgdsar-64-tdra",

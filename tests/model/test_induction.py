@@ -6,9 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import z3
 
 from hypspec.api import Spec
-from hypspec.model.induction import INITIAL, SAFETY, STEP, Obligation, discharge, obligations, prove_invariant
+from hypspec.model.induction import (
+    INITIAL,
+    SAFETY,
+    STEP,
+    Obligation,
+    _World,
+    discharge,
+    obligations,
+    prove_invariant,
+)
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, ModelError
 from hypspec.proof.prover import PROVED, REFUTED, VACUOUS
@@ -134,3 +144,110 @@ def test_the_machine_keeps_one_bank_per_pe(tmp_path: Path) -> None:
     assert [machine.bank(pe)["Last"] for pe in range(3)] == [1, 2, 3]
     assert machine.state.Count == {0: 1, 1: 2, 2: 3}
     assert machine.violations() == []
+
+
+GUARDED = """
+### `Wrap()`
+*Source:* test.
+```spec
+transition Wrap(PE pe)
+    if UInt(Count[pe]) > 0x10 then
+        Count[pe] = 0x01;
+        Last = 0x77;
+        return;
+    Last = Count[pe];
+```
+"""
+
+
+def test_paths_the_hypotheses_rule_out_are_not_evaluated(tmp_path: Path) -> None:
+    """`Bounded` rules out `Count[pe] > 0x10`, so the step's state after is its other path alone,
+    with no ite for the test (the obligations stay small); the obligations are still proved."""
+    model = model_of(tmp_path, GUARDED, BOUNDED, MIRROR)
+    world = _World(model, "Wrap", True, False)
+    last = z3.simplify(world.after_banks[0]["Last"])
+    assert not any(z3.is_app_of(t, z3.Z3_OP_ITE) for t in _subterms(last)), last
+    assert all(discharge(model, o).status == PROVED for o in obligations(model))
+
+
+def test_a_path_the_hypotheses_allow_is_kept(tmp_path: Path) -> None:
+    """Without `Bounded` the wrap-around path is possible, stays in the step, and breaks `Mirror`
+    (the count is 1, Last 0x77): the pruning removes nothing a counterexample needs."""
+    model = model_of(tmp_path, GUARDED, MIRROR)
+    result = prove_invariant(model, "Mirror")
+    assert result.status == REFUTED and result.counterexample is not None
+    assert result.counterexample.replayed
+
+
+IDS = """
+### `Id`
+*Source:* test.
+```spec
+type Id is bits(4) { 3:0 N };
+```
+
+### `Value`
+*Source:* test.
+```spec
+shared var map bits(4) of bits(8) Value;
+```
+
+### `Ghost`
+*Source:* test.
+```spec
+shared var map bits(4) of bits(8) Ghost;
+```
+
+### `Put()`
+*Source:* test.
+```spec
+transition Put(PE pe, Id i, bits(8) x)
+    Value[i] = x;
+    Ghost[i] = x;
+```
+
+### `PutLast()`
+*Source:* test.
+```spec
+transition PutLast(PE pe, bits(8) x)
+    i = Last<3:0>;
+    Value[i] = x;
+    Ghost[i] = x;
+```
+
+### `Same()`
+*Source:* test.
+```spec
+invariant Same(Id i)
+    return Value[i] == Ghost[i];
+```
+"""
+
+
+def test_an_invariants_id_is_split_by_whether_the_step_names_it(tmp_path: Path) -> None:
+    """After `Put(i)` the invariant's own id is `i` or another one, and after `PutLast` it is the
+    id the step writes under (`Last<3:0>`) or another: two cases each, both proved."""
+    model = model_of(tmp_path, IDS)
+    for step in ("Put", "PutLast"):
+        world = _World(model, step, True, False)
+        _, args = world.goals("Same")
+        assert len(world.alias_cases("Same", args)) == 2, step
+        assert discharge(model, Obligation(STEP, "Same", step)).status == PROVED
+
+
+def test_a_write_to_another_id_is_refuted_in_its_own_case(tmp_path: Path) -> None:
+    broken = IDS.replace("    Value[i] = x;\n    Ghost[i] = x;\n```\n\n### `PutLast",
+                         "    Value[i] = x;\n    Ghost[i] = x;\n    Value[i + 1] = x;\n```\n\n### `PutLast")
+    model = model_of(tmp_path, broken)
+    result = discharge(model, Obligation(STEP, "Same", "Put"))
+    assert result.status == REFUTED and result.counterexample is not None
+    assert result.counterexample.replayed
+
+
+def _subterms(term: z3.ExprRef) -> list[z3.ExprRef]:
+    found, pending = [], [term]
+    while pending:
+        t = pending.pop()
+        found.append(t)
+        pending.extend(t.children())
+    return found

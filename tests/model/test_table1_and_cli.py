@@ -1,5 +1,6 @@
-"""`hypspec table1` counts the switched context from the model's own world switch; `hypspec
-explore` and `hypspec prove --variant` take bad arguments as errors, not tracebacks."""
+"""`hypspec table1` counts the switched context from the model's own world switch, of the model or
+of a variant; `hypspec explore`, `hypspec prove --variant` and `hypspec table1 --variant` take bad
+arguments as errors, not tracebacks."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_the_model_leaves_no_guest_writable_register_unswitched() -> None:
     ["explore", "--steps", "0"], ["explore", "--seed", "-1"], ["explore", "--examples", "x"],
     ["explore", "--model", "/no/such/dir"], ["explore", "--pes", "9", "--steps", "1", "--examples", "1"],
     ["prove", "--variant", "linux-2.6"], ["prove", "--timeout", "nan"], ["prove", "--jobs", "0"],
+    ["table1", "--variant", "linux-2.6"], ["table1", "--variant", "linux-3.10", "--model", "models/kvm_arm"],
 ])
 def test_bad_arguments_are_errors(argv: list[str], capsys) -> None:
     try:
@@ -53,6 +55,17 @@ def test_bad_arguments_are_errors(argv: list[str], capsys) -> None:
         code = exit_.code
     assert code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_table1_of_a_variant_names_what_it_leaves_unswitched(capsys) -> None:
+    """`--variant` counts the variant's own world switch: Linux 3.10 saves 29 core words and
+    leaves the AMAIR, debug and ThumbEE registers in the hardware; the model leaves none."""
+    assert main(["table1", "--variant", "linux-3.10"]) == 0
+    out = capsys.readouterr().out
+    assert "General purpose (GP) registers" in out and "29 words saved, 37 restored" in out
+    assert "does not move: AMAIR0, AMAIR1" in out and "TEEHBR" in out
+    assert main(["table1"]) == 0
+    assert "every system register a guest can write without a trap is moved" in capsys.readouterr().out
 
 
 def test_explore_reports_a_clean_run(capsys) -> None:
