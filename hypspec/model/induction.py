@@ -185,9 +185,11 @@ def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str],
 
 def _transition_obligations(model: Model, name: str | None,
                             timeout_s: float) -> tuple[list[ObligationResult], ObligationResult | None]:
-    steps = discharge_transition(model, name, [i.name for i in model.invariants], timeout_s)
-    safe = None if name is None else discharge_transition(model, name, [], timeout_s, safety=True)[0]
-    return steps, safe
+    results = discharge_transition(model, name, [i.name for i in model.invariants], timeout_s,
+                                   safety=name is not None)
+    if name is None:
+        return results, None
+    return results[1:], results[0]
 
 
 _WORKER_MODEL: list[Model] = []
@@ -219,21 +221,22 @@ def discharge(model: Model, obligation: Obligation, timeout_s: float = 20.0) -> 
 def discharge_transition(model: Model, transition: str | None, invariants: list[str], timeout_s: float = 20.0,
                          safety: bool = False, stop_at_refutation: bool = False) -> list[ObligationResult]:
     """The obligations of one transition (or, with `transition` None, of the initial state) for
-    the named invariants, or its safety obligation: the transition is evaluated once per case and
-    every invariant's goal is asked of the same solver."""
-    kind = SAFETY if safety else (INITIAL if transition is None else STEP)
-    wanted = [None] if safety else invariants
+    the named invariants and, with `safety`, its safety obligation first: the transition is
+    evaluated once per case, the hypotheses checked once for vacuity, and every goal is asked of
+    the same state."""
+    step_kind = INITIAL if transition is None else STEP
+    wanted: list[str | None] = [*([None] if safety else []), *invariants]
     results: dict[str | None, ObligationResult] = {}
     timings: dict[str | None, float] = dict.fromkeys(wanted, 0.0)
     for same_pe in (True, False):
         start = time.perf_counter()
-        world = _World(model, transition, same_pe, kind == INITIAL)
+        world = _World(model, transition, same_pe, step_kind == INITIAL)
         if not same_pe and not world.pes_differ:
             continue
         premise = world.premise(timeout_s)
         shared_cost = time.perf_counter() - start
         for name in wanted:
-            ob = Obligation(kind, name, transition)
+            ob = Obligation(SAFETY if name is None else step_kind, name, transition)
             if name in results and results[name].status != PROVED:
                 continue
             if not same_pe and name is not None and model.invariant(name).pe_index is None:
