@@ -1291,6 +1291,10 @@ def conform(
         raise ConformanceInputError(f"jobs and batch must be at least 1 (got jobs={jobs}, batch={batch})")
     known = load_deviations(deviations)
     files, items = load_run(vector_files(paths), progress)
+    if not items:
+        # "all vectors agree" about no vectors would be a pass that checked nothing
+        named = ", ".join(str(f.path) for f in files)
+        raise ConformanceInputError(f"{named}: no vectors to run (the files hold none); nothing was run")
     find_toolchain()
     images = emit_images(items, emit_elf, batch=batch) if emit_elf is not None else []
     observations = _run(items, batch=batch, jobs=jobs, progress=progress)

@@ -540,6 +540,15 @@ def test_missing_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert code == 2 and "holds no *.jsonl" in err
 
 
+def test_a_file_without_vectors_is_an_error_not_an_agreement(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "empty.jsonl", [], spec_hash)
+    code, out, err = run_cli([str(path)], capsys)
+    assert code == 2 and "no vectors to run" in err and str(path) in err
+    assert "agree" not in out
+
+
 def test_missing_tools_exit_2_with_the_install_hint(
     tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
