@@ -36,7 +36,16 @@ from hypspec.lang.types import Bool, Enum, Map, Type
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, Step
 from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS, unknown_lines
-from hypspec.symbolic.evaluator import MemoryAccess, SymbolicEvaluator, SymValue, domain, fresh, to_z3, zero
+from hypspec.symbolic.evaluator import (
+    MemoryAccess,
+    SymbolicEvaluator,
+    SymValue,
+    domain,
+    fresh,
+    key_terms,
+    to_z3,
+    zero,
+)
 from hypspec.symbolic.model import map_reader, model_value
 
 INITIAL, STEP, SAFETY = "initial", "step", "safety"
@@ -253,6 +262,18 @@ def discharge_transition(model: Model, transition: str | None, invariants: list[
 # ---- building the queries ------------------------------------------------------------------
 
 
+@dataclass
+class EvaluatedStep:
+    """A transition evaluated symbolically on T's bank and the shared state: shared by every case
+    of its obligations (`Model.step_cache`)."""
+
+    enabled: list[z3.BoolRef]  # its guard passes (a disabled step changes nothing)
+    after: dict[str, SymValue]  # every global after the step
+    assertions: list[z3.BoolRef]  # its asserts, each under the path that reaches it
+    written_ids: list[z3.ExprRef]  # the symbolic parts of the map keys it writes under
+    unknowns: list[tuple[str, z3.ExprRef]]  # its UNKNOWN values
+
+
 class _World:
     """The pre-state of one case of a transition's obligations: fresh arguments for the
     transition and canonical ones for the invariants, one or two PE banks, the shared state;
@@ -387,15 +408,16 @@ class _World:
         cache = self.model.step_cache
         if self.transition.name not in cache:
             cache[self.transition.name] = self._evaluate_step(index)
-        enabled, after, assertions, self.written_ids, unknowns = cache[self.transition.name]
+        step: EvaluatedStep = cache[self.transition.name]
         # A disabled step changes nothing, so it keeps every invariant: assume the guard passes.
-        self.hypotheses += enabled
-        self.unknowns += unknowns
+        self.hypotheses += step.enabled
+        self.unknowns += step.unknowns
+        self.written_ids = step.written_ids
         banks = list(self.banks)
-        banks[index] = {n: after[n] for n in self.model.banked}
-        return {n: after[n] for n in self.model.shared}, banks, assertions
+        banks[index] = {n: step.after[n] for n in self.model.banked}
+        return {n: step.after[n] for n in self.model.shared}, banks, step.assertions
 
-    def _evaluate_step(self, index: int) -> tuple:
+    def _evaluate_step(self, index: int) -> EvaluatedStep:
         """The step, evaluated once for every case of its obligations: on T's own PE bank and the
         shared state, with paths pruned under the hypotheses about T's own PE and arguments (the
         ones every case assumes)."""
@@ -409,7 +431,8 @@ class _World:
         step = self._evaluate(self.transition.body_name, self.t_args, self.shared, self.banks[index], oracle)
         unknowns = self.unknowns[start:]
         del self.unknowns[start:]
-        return guard, step.globals, [c for _, c in step.assertions], _written_ids(step.accesses), unknowns
+        return EvaluatedStep(guard, step.globals, [c for _, c in step.assertions],
+                             _written_ids(step.accesses), unknowns)
 
     # ---- the queries ------------------------------------------------------------------
 
@@ -510,8 +533,6 @@ class _PathOracle:
         # By node id, holding the node: an id is only unique while its node is alive.
         self.cache: dict[int, tuple[z3.BoolRef, bool]] = {}
         self.models: list[z3.ModelRef] = []
-        self.queries = 0
-        self.pruned = 0
 
     def __call__(self, guard: z3.BoolRef) -> bool:
         key = guard.get_id()
@@ -522,11 +543,9 @@ class _PathOracle:
     def _ruled_out(self, guard: z3.BoolRef) -> bool:
         if any(z3.is_true(m.eval(guard, model_completion=True)) for m in self.models):
             return False
-        self.queries += 1
         answer = self.solver.check(guard)
         if answer == z3.sat:
             self.models = [self.solver.model(), *self.models[: self.MODELS - 1]]
-        self.pruned += answer == z3.unsat
         return answer == z3.unsat
 
 
@@ -537,18 +556,10 @@ def _written_ids(accesses: list[MemoryAccess]) -> list[z3.ExprRef]:
     for access in accesses:
         if not access.write:
             continue
-        for part in _symbolic_parts(access.key):
-            if not any(z3.eq(part, known) for known in found):
+        for part in key_terms(access.key):
+            if not z3.is_bv_value(part) and not any(z3.eq(part, known) for known in found):
                 found.append(part)
     return found
-
-
-def _symbolic_parts(key: z3.ExprRef) -> list[z3.ExprRef]:
-    if z3.is_bv_value(key):
-        return []
-    if z3.is_app_of(key, z3.Z3_OP_CONCAT):
-        return [p for child in key.children() for p in _symbolic_parts(child)]
-    return [key]
 
 
 def _tactic() -> z3.Tactic:

@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypspec.api import ROOT, Spec, proof_tree
 from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Program
 from hypspec.lang.types import Bits, Bool
+
+if TYPE_CHECKING:
+    from hypspec.model.induction import EvaluatedStep
 
 # The type of a parameter that names a processing element (declared in spec/00).
 PE_TYPE = "PE"
@@ -71,7 +75,7 @@ class Model:
         # query (see `induction._World`), so evaluated once.
         self.hypothesis_cache: dict[tuple, tuple[list, list]] = {}
         # Each transition evaluated symbolically, once for all its obligations' cases.
-        self.step_cache: dict[str, tuple] = {}
+        self.step_cache: dict[str, EvaluatedStep] = {}
 
     @cached_property
     def guards(self) -> CompiledSpec:

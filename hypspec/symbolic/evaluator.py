@@ -151,6 +151,14 @@ def _key_parts(key: z3.ExprRef) -> tuple:
     return parts
 
 
+def key_terms(key: z3.ExprRef) -> list[z3.ExprRef]:
+    """A map key as the terms it concatenates (`v : i<6:0>` is `v` and the index), constants
+    included."""
+    if z3.is_app_of(key, z3.Z3_OP_CONCAT):
+        return [p for child in key.children() for p in key_terms(child)]
+    return [key]
+
+
 def _keys_compare(a: tuple, b: tuple) -> bool | None:
     """True if two keys (as parts) are surely equal, False if surely different, None if it depends.
 
