@@ -76,6 +76,24 @@ class Program:
     def transitions(self) -> dict[str, s.FuncDecl]:
         return {n: f for n, f in self.functions.items() if f.role == "transition"}
 
+    @property
+    def observations(self) -> dict[str, s.FuncDecl]:
+        return {n: f for n, f in self.functions.items() if f.role == "observation"}
+
+    @property
+    def declassified(self) -> dict[str, s.FuncDecl]:
+        return {n: f for n, f in self.functions.items() if f.role == "declassified"}
+
+    @property
+    def secrets(self) -> dict[str, s.FuncDecl]:
+        return {n: f for n, f in self.functions.items() if f.role == "secret"}
+
+
+# What a model's declarations of these roles are, for the error a call to one gets: each is a
+# statement about states, read by the prover, not a function of the specification.
+_UNCALLABLE = {"invariant": "an invariant", "observation": "an observation",
+               "declassified": "a declassified observation", "secret": "a secret's step predicate"}
+
 
 def mask(width: int) -> int:
     return (1 << width) - 1
@@ -346,7 +364,7 @@ class Checker:
                 param.ty = self._type(param.type_syntax, allow_map=False)
             if func.result is not None:
                 func.result_ty = self._type(func.result, allow_map=False)
-            elif func.is_property or func.role == "invariant":
+            elif func.is_property or func.role in ("invariant", "secret"):
                 func.result_ty = BOOL
         except _Abort:
             func.result_ty = None
@@ -742,8 +760,8 @@ class Checker:
         func = self.p.functions.get(call.func)
         if func is None:
             raise self._error(call.loc, f"unknown function '{call.func}'")
-        if func.is_property or func.role == "invariant":
-            what = "a property" if func.is_property else "an invariant"
+        if func.is_property or func.role in _UNCALLABLE:
+            what = "a property" if func.is_property else _UNCALLABLE[func.role]
             raise self._error(call.loc, f"{call.func} is {what} and cannot be called")
         if self.current is not None:
             self.calls[self.current.name].append((call.func, call.loc))

@@ -176,6 +176,21 @@ class _Builder(Transformer):
         return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="transition")
 
     @v_args(meta=True)
+    def observation_decl(self, meta, items):
+        result, name, *params, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), result, body, role="observation")
+
+    @v_args(meta=True)
+    def declassified_decl(self, meta, items):
+        result, name, *params, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), result, body, role="declassified")
+
+    @v_args(meta=True)
+    def secret_decl(self, meta, items):
+        name, *params, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="secret")
+
+    @v_args(meta=True)
     def param(self, meta, items):
         ty, name = items
         return s.Param(self._loc(name), ty, str(name))

@@ -331,7 +331,10 @@ class FuncDecl(Decl):
     result: TypeSyntax | None
     body: list[Stmt]
     is_property: bool = False
-    # "invariant" (a boolean predicate over the state that a model's transitions preserve) or
-    # "transition" (a procedure that is one atomic step of a model); "" for everything else
+    # "invariant" (a boolean predicate over the state that a model's transitions preserve),
+    # "transition" (a procedure that is one atomic step of a model), "observation" (what an
+    # observer may see of a state, which must not depend on a secret), "declassified" (what
+    # every observer may learn by design) or "secret" (whether the step a PE takes is the
+    # secret's own); "" for everything else
     role: str = ""
     result_ty: Type | None = field(default=None, compare=False)

@@ -85,7 +85,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         print(f"{campaign.steps} transitions in {campaign.seconds:.1f} s ({rate:,.0f}/s), "
               f"seed {args.seed}, {args.pes} PEs")
         if finding is None:
-            print("OK: every invariant held after every step")
+            print("OK: every invariant held after every step, and every observation agreed between "
+                  "the two runs while their schedules did")
         else:
             print(f"VIOLATION: {finding.message}")
             print("shrunk trace:")

@@ -32,6 +32,7 @@ from typing import Any
 import z3
 
 from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
+from hypspec.lang import syntax as s
 from hypspec.lang.types import Bool, Enum, Map, Type
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, Step
@@ -88,10 +89,10 @@ class Counterexample:
             lines.append("  hypervisor data the replay read (before the step):")
             for name, value in sorted(self.shared.items()):
                 if isinstance(value, dict):
-                    shown = ", ".join(f"[{k:#x}]={_hex(v)}" for k, v in sorted(value.items()))
+                    shown = ", ".join(f"[{k:#x}]={show_value(v)}" for k, v in sorted(value.items()))
                     lines.append(f"    {name}: {shown}")
                 else:
-                    lines.append(f"    {name} = {_hex(value)}")
+                    lines.append(f"    {name} = {show_value(value)}")
         lines += unknown_lines(self.unknowns)
         verdict = "confirmed" if self.replayed else "NOT confirmed (the replay disagrees!)"
         lines.append(f"  concrete replay: {self.outcome}: {verdict}")
@@ -167,9 +168,10 @@ def summarise(name: str, results: list[ObligationResult]) -> InvariantResult:
 
 def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str], None] | None = None,
                 jobs: int = 1) -> tuple[list[InvariantResult], list[InvariantResult]]:
-    """Every obligation of the model: per invariant (initial and steps), and per transition
-    (safety). With `jobs` > 1 the transitions are shared out among that many processes."""
-    names = [i.name for i in model.invariants]
+    """Every obligation of the model: per invariant (initial and steps) and per observation (one
+    noninterference obligation per transition), and per transition (safety). With `jobs` > 1 the
+    transitions are shared out among that many processes."""
+    names = [i.name for i in model.invariants] + [o.name for o in model.observations]
     transitions: list[str | None] = [None, *(t.name for t in model.transitions)]
     per_invariant: dict[str, list[ObligationResult]] = {n: [] for n in names}
     safety: list[InvariantResult] = []
@@ -194,10 +196,14 @@ def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str],
 
 def _transition_obligations(model: Model, name: str | None,
                             timeout_s: float) -> tuple[list[ObligationResult], ObligationResult | None]:
+    from hypspec.model.noninterference import discharge_noninterference
+
     results = discharge_transition(model, name, [i.name for i in model.invariants], timeout_s,
                                    safety=name is not None)
     if name is None:
         return results, None
+    if model.observations:
+        results += discharge_noninterference(model, name, timeout_s=timeout_s)
     return results[1:], results[0]
 
 
@@ -292,17 +298,7 @@ class _World:
         # The invariants' arguments: per type, as many fresh values as one invariant needs.
         self.canonical: dict[str, list[SymValue]] = {}
         for inv in model.invariants:
-            counts: dict[str, int] = {}
-            for index, param in enumerate(inv.params):
-                if index == inv.pe_index:
-                    continue
-                key = str(param.ty)
-                counts[key] = counts.get(key, 0) + 1
-                values = self.canonical.setdefault(key, [])
-                while len(values) < counts[key]:
-                    value = fresh(f"I.{key}#{len(values)}", param.ty)  # type: ignore[arg-type]
-                    self.constraints.extend(domain(value, param.ty))  # type: ignore[arg-type]
-                    values.append(value)
+            self.constraints += self.add_canonical(inv.params, {inv.pe_index})
         # One bank for T's PE; in the other case a second one, for the invariants' PE.
         self.pes: list[SymValue] = []
         if self.t_pe is not None:
@@ -318,8 +314,27 @@ class _World:
         self.banks = [{n: fresh(f"{n}@pe{k}", self._ty(n)) for n in model.banked}
                       for k in range(len(self.pes))]
         self.hypotheses = [] if initial else self._hypotheses()
+        self.invariant_hypotheses = list(self.hypotheses)  # without the step's guard
+        self.guard: list[z3.BoolRef] = []
         self.written_ids: list[z3.ExprRef] = []
         self.after_shared, self.after_banks, self.assertions = self._step()
+
+    def add_canonical(self, params: list[s.Param], skip: set[int | None]) -> list[z3.BoolRef]:
+        """Enough canonical values of each parameter's type (but those at `skip`) for one
+        instance of a step with these parameters; the type constraints of the new ones."""
+        constraints: list[z3.BoolRef] = []
+        counts: dict[str, int] = {}
+        for index, param in enumerate(params):
+            if index in skip:
+                continue
+            key = str(param.ty)
+            counts[key] = counts.get(key, 0) + 1
+            values = self.canonical.setdefault(key, [])
+            while len(values) < counts[key]:
+                value = fresh(f"I.{key}#{len(values)}", param.ty)  # type: ignore[arg-type]
+                constraints += domain(value, param.ty)  # type: ignore[arg-type]
+                values.append(value)
+        return constraints
 
     def _ty(self, name: str) -> Type:
         return self.program.globals[name].ty
@@ -411,6 +426,7 @@ class _World:
         step: EvaluatedStep = cache[self.transition.name]
         # A disabled step changes nothing, so it keeps every invariant: assume the guard passes.
         self.hypotheses += step.enabled
+        self.guard = step.enabled
         self.unknowns += step.unknowns
         self.written_ids = step.written_ids
         banks = list(self.banks)
@@ -472,14 +488,19 @@ class _World:
         as one query."""
         if name is None or self.transition is None:
             return [[]]
-        inv = self.model.invariant(name)
+        return self.aliasing(self.model.invariant(name), args)
+
+    def aliasing(self, inv: Step, args: list[SymValue], skip: int | None = None) -> list[list[z3.BoolRef]]:
+        """`alias_cases` for any step's arguments (an invariant's, or an observation's, whose
+        secret, at `skip`, is not an id of the step's)."""
+        assert self.transition is not None
         named: dict[str, list[z3.ExprRef]] = {}
         for index, (param, arg) in enumerate(zip(self.transition.params, self.t_args, strict=True)):
             if index != self.transition.pe_index:
                 named.setdefault(str(param.ty), []).append(arg)  # type: ignore[arg-type]
         choices: list[list[list[z3.BoolRef]]] = []
         for index, (param, arg) in enumerate(zip(inv.params, args, strict=True)):
-            if index == inv.pe_index:
+            if index in (inv.pe_index, skip) or not isinstance(arg, z3.ExprRef):
                 continue
             same = list(named.get(str(param.ty), []))
             width = arg.size()  # type: ignore[union-attr]
@@ -591,18 +612,8 @@ def _replay(world: _World, name: str | None, i_args_terms: list[SymValue],
     """Run the obligation's step on the solver's state with the compiled model."""
     m = world.model
     pe_values = [model_value(model, pe, m.pe_type) for pe in world.pes]
-    machine = Machine.with_oracle(m, max(pe_values, default=0) + 1,
-                                  Oracle(0, overrides=_unknown_values(model, world.unknowns)))
+    machine, maps = load_machine(world, model, world.shared, world.banks)
     state = machine.state
-    maps: dict[str, RecordingMap] = {}
-    for n in m.shared:
-        setattr(state, n, _concrete(model, world.shared[n], world._ty(n), maps, n))
-    for pe, bank in zip(pe_values, world.banks, strict=True):
-        values = {n: _concrete(model, bank[n], world._ty(n), maps, f"{n}@PE{pe}") for n in m.banked}
-        machine.banks[pe].update(values)
-        if machine.loaded == pe:
-            for n, value in values.items():
-                setattr(state, n, value)
     before = {pe: dict(machine.bank(pe)) for pe in pe_values}
     shared_before = {n: getattr(state, n) for n in m.shared if not isinstance(getattr(state, n), dict)}
     t = world.transition
@@ -615,7 +626,7 @@ def _replay(world: _World, name: str | None, i_args_terms: list[SymValue],
     for step, args in ((t, t_args), (inv, i_args)):
         if step is not None:
             for p, a in zip(step.params, args, strict=True):
-                shown = m.spec.decode(a, p.ty) if isinstance(p.ty, Enum) else _hex(a)
+                shown = m.spec.decode(a, p.ty) if isinstance(p.ty, Enum) else show_value(a)
                 params[f"{step.name}.{p.name}"] = shown
     banks = {pe: {n: v for n, v in regs.items() if isinstance(v, int) and not isinstance(v, bool) and v}
              for pe, regs in before.items()}
@@ -624,6 +635,27 @@ def _replay(world: _World, name: str | None, i_args_terms: list[SymValue],
         if recorded.read:
             shared[label] = dict(recorded.read)
     return Counterexample(params, banks, shared, dict(state.oracle.chosen), confirmed, outcome)
+
+
+def load_machine(world: _World, model: z3.ModelRef, shared: dict[str, SymValue],
+                 banks: list[dict[str, SymValue]]) -> tuple[Machine, dict[str, RecordingMap]]:
+    """A machine in the solver's state (`shared` and the PE banks, as terms of the query), with
+    its UNKNOWNs resolved as the solver resolved them; the maps record what is read of them."""
+    m = world.model
+    pe_values = [model_value(model, pe, m.pe_type) for pe in world.pes]
+    machine = Machine.with_oracle(m, max(pe_values, default=0) + 1,
+                                  Oracle(0, overrides=_unknown_values(model, world.unknowns)))
+    state = machine.state
+    maps: dict[str, RecordingMap] = {}
+    for n in m.shared:
+        setattr(state, n, _concrete(model, shared[n], world._ty(n), maps, n))
+    for pe, bank in zip(pe_values, banks, strict=True):
+        values = {n: _concrete(model, bank[n], world._ty(n), maps, f"{n}@PE{pe}") for n in m.banked}
+        machine.banks[pe].update(values)
+        if machine.loaded == pe:
+            for n, value in values.items():
+                setattr(state, n, value)
+    return machine, maps
 
 
 def _run(world: _World, name: str | None, machine: Machine, t_args: list[Any],
@@ -657,7 +689,8 @@ def _unknown_values(model: z3.ModelRef, unknowns: list[tuple[str, z3.ExprRef]]) 
     return values
 
 
-def _hex(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A value as a counterexample shows it: hexadecimal above 9, booleans in capitals."""
     if isinstance(value, bool):
         return str(value).upper()
     if isinstance(value, int):

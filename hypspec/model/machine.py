@@ -100,6 +100,12 @@ class Machine:
         state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
         return bool(self._compiled.function(name)(state, *args))
 
+    def observe(self, name: str, *args: Any) -> Any:
+        """An observation's value now (`hypspec.model.noninterference`)."""
+        step = self.model.observation(name)
+        state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
+        return self._compiled.function(name)(state, *args)
+
     def violations(self, names: list[str] | None = None) -> list[Violation]:
         """Every instance of every invariant (or of those named) that does not hold now."""
         found = []
@@ -112,9 +118,9 @@ class Machine:
         return found
 
     def instances(self, step: Step) -> list[tuple[Any, ...]]:
-        return list(product(*(self._values(step, i, p) for i, p in enumerate(step.params))))
+        return list(product(*(self.values(step, i, p) for i, p in enumerate(step.params))))
 
-    def _values(self, step: Step, index: int, param: s.Param) -> list[Any]:
+    def values(self, step: Step, index: int, param: s.Param) -> list[Any]:
         ty = param.ty
         if index == step.pe_index:
             return list(range(self.pes))

@@ -12,7 +12,7 @@ from hypspec.api import ROOT, Spec, proof_tree
 from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Program
-from hypspec.lang.types import Bits, Bool
+from hypspec.lang.types import Bits, Bool, Type
 
 if TYPE_CHECKING:
     from hypspec.model.induction import EvaluatedStep
@@ -68,6 +68,10 @@ class Model:
         self.banked = [n for n, g in program.globals.items() if not g.shared]
         self.transitions = [self._step(f) for f in program.transitions.values()]
         self.invariants = [self._step(f) for f in program.invariants.values()]
+        self.observations = [self._step(f) for f in program.observations.values()]
+        self.declassified = [self._step(f) for f in program.declassified.values()]
+        self.secrets = [self._step(f) for f in program.secrets.values()]
+        self._check_secret()
         if not self.transitions:
             raise ModelError("the model declares no transition")
         self.symbolic_program = self._split_guards(program)
@@ -118,11 +122,41 @@ class Model:
             raise ModelError(f"{decl.loc}: {decl.name} names more than one processing element")
         return Step(decl, positions[0] if positions else None)
 
+    def _check_secret(self) -> None:
+        """Observations, declassified ones and the secret's step predicate all name the secret
+        first, and it is one type; the predicate names the PE a step runs on."""
+        named = [*self.observations, *self.declassified, *self.secrets]
+        for step in named:
+            if not step.params or step.pe_index == 0:
+                raise ModelError(f"{step.decl.loc}: {step.name}: the first parameter names the secret "
+                                 f"(whose state observers must not learn), and is not a PE")
+        types = {str(step.params[0].ty) for step in named}
+        if len(types) > 1:
+            raise ModelError(f"the observations name secrets of different types "
+                             f"({', '.join(sorted(types))}); one secret type per model")
+        if named and not self.observations:
+            raise ModelError(f"{named[0].decl.loc}: {named[0].name} speaks of a secret, "
+                             f"but nothing is observed")
+        if len(self.secrets) > 1:
+            raise ModelError(f"{self.secrets[1].decl.loc}: {self.secrets[1].name}: a model has one secret "
+                             f"step predicate ({self.secrets[0].name} is the first)")
+        for step in self.secrets:
+            if len(step.params) != 2 or step.pe_index != 1:
+                raise ModelError(f"{step.decl.loc}: {step.name}: a secret's step predicate takes the secret "
+                                 f"and the PE, in that order")
+
+    @property
+    def secret_type(self) -> Type | None:
+        return self.observations[0].params[0].ty if self.observations else None
+
     def transition(self, name: str) -> Step:
         return _named(self.transitions, name, "transition")
 
     def invariant(self, name: str) -> Step:
         return _named(self.invariants, name, "invariant")
+
+    def observation(self, name: str) -> Step:
+        return _named([*self.observations, *self.declassified, *self.secrets], name, "observation")
 
 
 def _named(steps: list[Step], name: str, kind: str) -> Step:

@@ -133,14 +133,21 @@ def _refute(spec: Spec, model: Model | None, name: str, timeout_s: float) -> Any
     """Try to refute one named obligation: a property, an invariant as a whole, or one
     obligation of it (`INV after TRANSITION`, `INV initially`, `TRANSITION keeps its asserts`)."""
     from hypspec.model.induction import discharge_transition, refute_invariant, summarise
+    from hypspec.model.noninterference import discharge_noninterference, prove_observation
 
     if model is not None:
         if name in spec.program.invariants:
             return refute_invariant(model, name, timeout_s)
+        if name in spec.program.observations:
+            return prove_observation(model, name, timeout_s, stop_at_refutation=True)
         invariant, after, transition = name.partition(" after ")
         if after and invariant in spec.program.invariants:
             model.transition(transition)
             return summarise(name, discharge_transition(model, transition, [invariant], timeout_s))
+        if after and invariant in spec.program.observations:
+            model.transition(transition)
+            return summarise(name, discharge_noninterference(model, transition, [invariant], timeout_s,
+                                                             stop_at_refutation=True))
         if name.endswith(" initially") and name.removesuffix(" initially") in spec.program.invariants:
             invariant = name.removesuffix(" initially")
             return summarise(name, discharge_transition(model, None, [invariant], timeout_s))

@@ -69,21 +69,23 @@ positive_count = whole_number(1)
 
 def run_proofs(args: argparse.Namespace) -> int:
     from hypspec.model.induction import prove_invariant, prove_model
+    from hypspec.model.noninterference import prove_observation
     from hypspec.model.program import Model
 
     chosen = variant(args.variant) if args.variant else None
     with patched_tree(*chosen) if chosen else nullcontext(None) as root:
         spec = Spec.load(*proof_tree(root)) if root else Spec.load(*proof_tree())
         model = Model(spec)
-        known = [*spec.program.properties, *spec.program.invariants]
+        known = [*spec.program.properties, *spec.program.invariants, *spec.program.observations]
         names = args.properties or known
         unknown = [n for n in names if n not in known]
         if unknown:
             raise KeyError(f"no property named {', '.join(unknown)} "
-                           f"(properties and invariants: {', '.join(known)})")
+                           f"(properties, invariants and observations: {', '.join(known)})")
         results: list[Any] = []
+        model_level = {*spec.program.invariants, *spec.program.observations}
         for name in names:
-            if name not in spec.program.invariants:
+            if name not in model_level:
                 _progress(args, f"proving {name} ...")
                 results.append(prove(spec, name, args.timeout))
         if args.properties:
@@ -91,6 +93,9 @@ def run_proofs(args: argparse.Namespace) -> int:
                 if name in spec.program.invariants:
                     _progress(args, f"proving {name} ...")
                     results.append(prove_invariant(model, name, args.timeout))
+                elif name in spec.program.observations:
+                    _progress(args, f"proving that {name} does not depend on the secret ...")
+                    results.append(prove_observation(model, name, args.timeout))
         else:
             _progress(args, f"proving the model's invariants and safety, "
                             f"{len(model.transitions)} transitions on {args.jobs} process(es) ...")

@@ -1,5 +1,6 @@
 """The KVM/ARM model's proofs (proofs/kvm-world-switch.md): every obligation of every invariant
-proved by induction, every transition's safety obligation, completeness; every mutant refuted
+proved by induction, every transition's safety obligation, every transition's noninterference
+obligation (two copies of the model), completeness; every mutant refuted
 where its `caught_by` says, with a counterexample the compiled model replays; and each Linux 3.10
 finding still refuted on its own."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from hypspec.model.induction import discharge_transition
+from hypspec.model.noninterference import discharge_noninterference
 from hypspec.model.program import Model, load_model
 from hypspec.proof.mutants import MODEL_MUTANTS_DIR, check_mutant, read_mutants, read_variants
 from hypspec.proof.prover import PROVED, prove
@@ -30,15 +32,36 @@ def test_every_obligation_of_the_step_is_proved(model: Model, transition: str | 
     assert [(r.name, r.status, r.detail) for r in results if r.status != PROVED] == []
 
 
+# The noninterference obligations of these steps, proved here. Every other step's are proved by
+# `hypspec prove` and `make bench` (all 66 proved, 2,300 s of CPU on 2 processes, the slowest
+# 480 s): too slow for the suite until the two-copy queries are made smaller (an open part of
+# the model's first issue). Each observation's mutants are refuted here either way.
+LEAK_PROVED_IN_SUITE = ["KVM.BootPE", "KVM.GuestBranch", "KVM.GuestChangeMode", "KVM.HostWriteCore",
+                        "KVM.HostSVC", "KVM.HostWriteVFP", "KVM.HostChangeMode"]
+
+
+def test_the_suite_s_leak_proofs_name_transitions(model: Model) -> None:
+    assert set(LEAK_PROVED_IN_SUITE) <= {t.name for t in model.transitions}
+
+
+@pytest.mark.parametrize("transition", LEAK_PROVED_IN_SUITE)
+def test_the_step_leaks_nothing(model: Model, transition: str) -> None:
+    """From two states that agree outside the secret VM, the step leaves every observation equal."""
+    results = discharge_noninterference(model, transition, timeout_s=60.0)
+    assert [r.name for r in results] == [f"{o.name} after {transition}" for o in model.observations]
+    assert [(r.name, r.status, r.detail) for r in results if r.status != PROVED] == []
+
+
 def test_completeness_is_proved(model: Model) -> None:
     assert prove(model.spec, "KVM.Completeness").status == PROVED
 
 
-def test_every_invariant_and_property_has_a_mutant(model: Model) -> None:
-    """Every invariant and property is named by a mutant."""
+def test_every_invariant_observation_and_property_has_a_mutant(model: Model) -> None:
+    """Every invariant, observation and property is named by a mutant."""
     named = {entry.partition(" after ")[0] for m in MUTANTS for entry in m.caught_by}
     properties = {n for n in model.spec.program.properties if n.startswith("KVM.")}
-    assert {i.name for i in model.invariants} | properties <= named
+    observed = {o.name for o in model.observations}
+    assert {i.name for i in model.invariants} | properties | observed <= named
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from hypspec.api import Spec, proof_tree
-from hypspec.model.explore import explore, state_machine
+from hypspec.model.explore import LeakFound, Twin, explore, state_machine
+from hypspec.model.machine import Machine
 from hypspec.model.program import Model, load_model
 from hypspec.proof.mutants import MODEL_MUTANTS_DIR, patched_tree, read_mutants
 
@@ -53,3 +54,44 @@ def test_a_failure_shrinks_to_a_short_trace() -> None:
     assert 0 < len(names) <= 8
     assert all(name.startswith("KVM.") for name in names)
     assert "KVM.Inv.TrapConfiguration" in finding.message
+
+
+# VM 0 (the twin's secret) sets its virtual priority mask differently in the two runs, waits for
+# an interrupt (an exit both runs report alike), and VM 1 then runs on the same PE.
+A_THEN_B = [
+    ("KVM.BootPE", (0,), None),
+    ("KVM.CreateVM", (0, 0, 0x1000, 0), None),
+    ("KVM.CreateVM", (0, 1, 0x2000, 0), None),
+    ("KVM.CreateVcpu", (0, 0, 0, 0), None),
+    ("KVM.CreateVcpu", (0, 1, 1, 1), None),
+    ("KVM.RunVcpu", (0, 0), None),
+    ("KVM.GuestWriteGICV", (0, 0x004, 0xF8), (0, 0x004, 0x08)),  # GICV_PMR
+    ("KVM.GuestWFI", (0,), None),
+    ("KVM.HandleExit", (0, 0), None),
+    ("KVM.RunVcpu", (0, 1), None),
+]
+
+
+def _two_runs(model: Model) -> None:
+    """Run A_THEN_B on a machine and its twin (the secret's steps with their own arguments)."""
+    first, twin = Machine(model, 1), Twin(model, 1)
+    for number, (name, args, other) in enumerate(A_THEN_B, start=1):
+        step = model.transition(name)
+        assert first.enabled(name, *args), name
+        assert other is None or twin.secret_acts(first, step, args), name
+        first.run(name, *args)
+        twin.step(step, other or args, first, number)
+        assert twin.comparable, name
+
+
+def test_the_second_run_sees_a_vgic_register_left_behind() -> None:
+    """With GICH_VMCR not restored on entry, VM 1 finds VM 0's priority mask: the twin tells."""
+    mutant = next(m for m in MUTANTS if m.name == "vmcr-not-restored")
+    with patched_tree(mutant) as root:
+        model = Model(Spec.load(*proof_tree(root)))
+        with pytest.raises(LeakFound, match=r"KVM.NoLeak.VcpuWord\(a=0, pe=0, w=1, i=0x69\)"):
+            _two_runs(model)
+
+
+def test_the_second_run_agrees_on_the_faithful_switch() -> None:
+    _two_runs(load_model())
