@@ -98,12 +98,11 @@ class PairCounterexample:
 
 @dataclass
 class _Copy:
-    """One run's terms: the state before and after the step, and its hypotheses."""
+    """One run's terms: the state before the step (its state after is copy one's, renamed, read
+    only through the observations), and its hypotheses."""
 
     shared: dict[str, SymValue]
     banks: list[dict[str, SymValue]]
-    after_shared: dict[str, SymValue]
-    after_banks: list[dict[str, SymValue]]
     hypotheses: list[z3.BoolRef]
     guard: list[z3.BoolRef]
 
@@ -118,6 +117,9 @@ class _Pair:
     two: _Copy
     renaming: list[tuple[z3.ExprRef, z3.ExprRef]]
     constraints: list[z3.BoolRef] = field(default_factory=list)
+    # Every observation's obligation of the case assumes the same equalities before the step, by
+    # the word they are about (`_agree_before`): built once.
+    before: dict[int | None, list[z3.BoolRef]] | None = None
 
     def rename(self, value: SymValue) -> SymValue:
         if isinstance(value, tuple):
@@ -183,12 +185,9 @@ def _pair(world: _World) -> _Pair:
     shared2 = {n: _renamed(world.shared[n], f"{n}''", world._ty(n), renaming) for n in model.shared}
     banks2 = [{n: _renamed(bank[n], f"{n}@pe{k}''", world._ty(n), renaming) for n in model.banked}
               for k, bank in enumerate(world.banks)]
-    one = _Copy(world.shared, world.banks, world.after_shared, world.after_banks,
-                world.invariant_hypotheses, world.guard)
+    one = _Copy(world.shared, world.banks, world.invariant_hypotheses, world.guard)
     pair = _Pair(world, secret, one, one, renaming, constraints)
     pair.two = _Copy(shared2, banks2,
-                     {n: pair.rename(v) for n, v in world.after_shared.items()},
-                     [{n: pair.rename(v) for n, v in bank.items()} for bank in world.after_banks],
                      [pair.rename(h) for h in world.invariant_hypotheses],  # type: ignore[misc]
                      [pair.rename(g) for g in world.guard])  # type: ignore[misc]
     return pair
@@ -316,14 +315,7 @@ def _equal(pair: _Pair, step: Step, args: list[SymValue], after: bool,
 
 def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCounterexample | None]:
     world, model = pair.world, pair.world.model
-    # The hypotheses that observations agree before the step, by the word they are about (None for
-    # an observation without a word index): a goal about one word is first asked with only its
-    # own word's (`_decide`).
-    before: dict[int | None, list[z3.BoolRef]] = {}
-    for observed in [*model.observations, *model.declassified]:
-        for args in _instances(pair, observed):
-            equal, asserts = _equal(pair, observed, args, after=False)
-            before.setdefault(_word(observed, args), []).extend([equal, *asserts])
+    before = _agree_before(pair)
     instances = _goal_args(pair, step)
     undecided: tuple[str, str, PairCounterexample | None] | None = None
     for second_acts in (True, False):
@@ -363,6 +355,19 @@ def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCou
                 continue
             return REFUTED, "", cex
     return undecided or (PROVED, "", None)
+
+
+def _agree_before(pair: _Pair) -> dict[int | None, list[z3.BoolRef]]:
+    """The hypotheses that the observations and declassified values agree before the step, by the
+    word they are about (None for one without a word index): a goal about one word is first asked
+    with only its own word's (`_decide`)."""
+    if pair.before is None:
+        pair.before = {}
+        for observed in [*pair.world.model.observations, *pair.world.model.declassified]:
+            for args in _instances(pair, observed):
+                equal, asserts = _equal(pair, observed, args, after=False)
+                pair.before.setdefault(_word(observed, args), []).extend([equal, *asserts])
+    return pair.before
 
 
 def _word(step: Step, args: list[SymValue]) -> int | None:
