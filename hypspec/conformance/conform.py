@@ -20,11 +20,13 @@ configuration; what is compared is what the spec computes:
 
 * the outcome: spec ``execute`` must be harness ``executed``, ``undefined`` ``undefined``,
   ``hyp_trap`` ``hyp_trap``, ``supervisor_call`` the guest's Supervisor Call vector (harness
-  ``other``), and ``secure_monitor_call`` ``executed`` (the Secure Monitor, on QEMU its PSCI
-  firmware, returns to the next instruction);
+  ``other``), ``debug_exception`` the guest's Prefetch Abort vector (harness ``other``), and
+  ``secure_monitor_call`` ``executed`` (the Secure Monitor, on QEMU its PSCI firmware, returns to
+  the next instruction);
 * for a Hyp trap, HSR under ``masks["HSR"]``;
 * ``expected.return_address``: the offset from the instruction's address of ELR_hyp (Hyp trap),
-  LR_und (UNDEFINED) or LR_svc (Supervisor Call), as the spec's exception entry computes it.
+  LR_und (UNDEFINED), LR_svc (Supervisor Call) or LR_abt (debug exception), as the spec's
+  exception entry computes it.
 
 The spec's trap decision computes no register values, so r0-r12 after an executed instruction
 are not compared.
@@ -119,7 +121,7 @@ WORD = 0xFFFF_FFFF
 DOUBLEWORD = (1 << 64) - 1
 ABORT_REGISTERS = ("HSR", "HDFAR", "HIFAR", "HPFAR")
 #: Registers a trap vector's return address is compared in (see ``expected.return_address``).
-RETURN_REGISTERS = ("ELR_hyp", "LR_und", "LR_svc")
+RETURN_REGISTERS = ("ELR_hyp", "LR_und", "LR_svc", "LR_abt")
 #: Field names a disagreement (and a deviation entry) can carry; ``memory`` stands for
 #: ``memory[<pa>]``, ``read`` (script vectors) for ``read[<step>]``.
 FIELDS = ("outcome", "data", "memory", "fetched", *ABORT_REGISTERS, *RETURN_REGISTERS, "read")
@@ -132,9 +134,14 @@ TRAP_OUTCOME = {
     "hyp_trap": "hyp_trap",
     "supervisor_call": "other",
     "secure_monitor_call": "executed",
+    "debug_exception": "other",
 }
-#: What the trap harness's ``detail`` starts with for an exception taken to the guest's SVC vector.
-SVC_VECTOR_DETAIL = "guest supervisor_call vector"
+#: What the trap harness's ``detail`` starts with for an exception taken to one of the guest's
+#: vectors, for the outcomes that name one.
+GUEST_VECTOR_DETAIL = {
+    "supervisor_call": "guest supervisor_call vector",
+    "debug_exception": "guest prefetch_abort vector",
+}
 #: The category whose vectors run on the trap harness; every other category (``stage2`` and any
 #: label a user gives a file of Stage 2 vectors) runs on the Stage 2 harness.
 TRAPS = "traps"
@@ -550,7 +557,12 @@ def trap_vector_to_case(vector: dict[str, Any]) -> TrapCase:
 
 
 #: The register an exception entry puts the return address in, by spec outcome.
-_RETURN_REGISTER = {"hyp_trap": "ELR_hyp", "undefined": "LR_und", "supervisor_call": "LR_svc"}
+_RETURN_REGISTER = {
+    "hyp_trap": "ELR_hyp",
+    "undefined": "LR_und",
+    "supervisor_call": "LR_svc",
+    "debug_exception": "LR_abt",
+}
 
 
 def trap_checks(vector: dict[str, Any]) -> list[Check]:
@@ -586,7 +598,7 @@ _LR = re.compile(r"\blr=0x([0-9a-f]{8})\b")
 def _trap_observed(check: Check, observation: TrapObservation, address: int) -> int | None:
     if check.field == "HSR":
         return observation.hsr
-    if check.field == "LR_svc":
+    if check.field in ("LR_svc", "LR_abt"):
         match = _LR.search(observation.detail)
         return None if match is None else (int(match[1], 16) - address) & WORD
     return None if observation.elr is None else (observation.elr - address) & WORD
@@ -595,7 +607,7 @@ def _trap_observed(check: Check, observation: TrapObservation, address: int) -> 
 def _trap_outcome_matches(outcome: str, observation: TrapObservation) -> bool:
     if observation.outcome != TRAP_OUTCOME[outcome]:
         return False
-    return outcome != "supervisor_call" or observation.detail.startswith(SVC_VECTOR_DETAIL)
+    return observation.detail.startswith(GUEST_VECTOR_DETAIL.get(outcome, ""))
 
 
 def _trap_outcome_text(observation: TrapObservation) -> str:
@@ -939,8 +951,9 @@ _HOW_TO_CHECK_TRAPS = (
     "'R <index> <code> <tries> <hsr> <elr> <spsr> <vec> <glr> <gspsr> <fsr> <far> [rN=value]...' "
     "(see hypspec/conformance/trap_qemu.py for how a line becomes an outcome). Case <index> agrees "
     "when its outcome is 'outcome' and, for every entry of check, (value & mask) == (expected & mask), "
-    "where hsr is the <hsr> column, and ELR_hyp, LR_und (<glr> of the undefined vector) and LR_svc "
-    "(<glr> of the supervisor call vector) are offsets from the case's 'address'."
+    "where hsr is the <hsr> column, and ELR_hyp, LR_und (<glr> of the undefined vector), LR_svc "
+    "(<glr> of the supervisor call vector) and LR_abt (<glr> of the prefetch abort vector) are "
+    "offsets from the case's 'address'."
 )
 
 

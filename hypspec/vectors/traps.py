@@ -5,7 +5,7 @@ HSTR, HCPTR, HDCR, CNTHCTL, CNTKCTL, CPACR, FPEXC, PMUSERENR), one A32 instructi
 values r0-r12 hold, and the outcome the spec computes: the instruction executes, is UNDEFINED,
 traps to Hyp mode (with HSR), is a Supervisor Call or a Secure Monitor Call; plus, where an
 exception is taken to a mode the harness reports on, the return address the spec's exception
-entry records (ELR_hyp, LR_und or LR_svc), as an offset from the instruction's address.
+entry records (ELR_hyp, LR_und, LR_svc or LR_abt), as an offset from the instruction's address.
 
 Vectors come from three sources. *Witnesses*: Z3 finds an input for every feasible path of
 `Model.TrapDecision` and every function it calls, under the constraints of the bare-metal trap
@@ -71,10 +71,13 @@ OUTCOMES = {
     "TrapOutcome_HypTrap": "hyp_trap",
     "TrapOutcome_SupervisorCall": "supervisor_call",
     "TrapOutcome_SecureMonitorCall": "secure_monitor_call",
+    "TrapOutcome_DebugException": "debug_exception",
 }
 #: An address for the trapped instruction when the spec computes return addresses; vectors
 #: record the offset from it, since the harness places each instruction itself.
 NOMINAL_PC = 0x0000_1000
+#: HSR.EC of a Prefetch Abort routed to Hyp mode: for a trap vector, a BKPT's debug exception.
+EC_PREFETCH_ABORT = 0x20
 
 
 def _hex(value: int) -> str:
@@ -481,12 +484,16 @@ def _exception_return(spec: Spec, stimulus: Stimulus, outcome: str, hsr: int) ->
 
     The outcome names the exception: a Hyp trap enters through `AArch32.TakeHVCException` (EC
     0x12), `AArch32.TakeSVCException` (EC 0x11), `AArch32.TakeUndefInstrException` (EC 0x00,
-    an UNDEFINED routed by HCR.TGE) or `AArch32.TakeHypTrapException`; an UNDEFINED instruction
-    and a Supervisor Call enter Undefined and Supervisor mode. A Secure Monitor Call leaves the
-    model, and an executed instruction takes no exception.
+    an UNDEFINED routed by HCR.TGE), `AArch32.TakePrefetchAbortException` (EC 0x20, a BKPT's
+    debug exception routed by HDCR.TDE) or `AArch32.TakeHypTrapException`; an UNDEFINED
+    instruction, a Supervisor Call and a debug exception enter Undefined, Supervisor and Abort
+    mode. A Secure Monitor Call leaves the model, and an executed instruction takes no exception.
     """
     state = spec.state(**stimulus.registers, _PC=NOMINAL_PC)
-    if outcome == "TrapOutcome_HypTrap":
+    if outcome == "TrapOutcome_HypTrap" and hsr >> 26 == EC_PREFETCH_ABORT:
+        spec.call("AArch32.TakePrefetchAbortException", spec.call("AArch32.DebugFault"), hsr, state=state)
+        register, value = "ELR_hyp", state.ELR_hyp
+    elif outcome == "TrapOutcome_HypTrap":
         entry = {
             0x12: "AArch32.TakeHVCException",
             0x11: "AArch32.TakeSVCException",
@@ -500,6 +507,9 @@ def _exception_return(spec: Spec, stimulus: Stimulus, outcome: str, hsr: int) ->
     elif outcome == "TrapOutcome_SupervisorCall":
         spec.call("AArch32.TakeSVCException", 0, state=state)
         register, value = "LR_svc", spec.call("Rmode", 14, 0x13, state=state)
+    elif outcome == "TrapOutcome_DebugException":
+        spec.call("AArch32.TakePrefetchAbortException", spec.call("AArch32.DebugFault"), 0, state=state)
+        register, value = "LR_abt", spec.call("Rmode", 14, 0x17, state=state)
     else:
         return None
     return {"register": register, "offset": (value - NOMINAL_PC) & WORD}
@@ -753,6 +763,7 @@ WFI = 0xE320_F003  # §A8.8.425: cond 0011 0010 0000 1111 0000 0000 0011
 WFE = 0xE320_F002  # §A8.8.424: ... 0010
 SMC_0 = 0xE160_0070  # §B9.3.14: cond 0001 0110 0000 0000 0000 0111 imm4
 HVC_1234 = 0xE141_2374  # §B9.3.4: cond 0001 0100 imm12 0111 imm4, imm16 = 0x1234
+BKPT_0 = 0xE120_0070  # §A8.8.24: cond 0001 0010 imm12 0111 imm4, imm16 = 0
 SVC_42 = 0xEF00_0042  # §A8.8.228: cond 1111 imm24
 VMOV_D0_R0_R1 = 0xEC41_0B10  # §A8.8.345 (VMOV two ARM registers to a doubleword): a CP11 MCRR
 VADD_I32 = 0xF220_0800  # §A8.8.282 (VADD integer, A1): 1111 0010 0 D 10 Vn Vd 1000 N Q M 0 Vm
@@ -871,6 +882,10 @@ CATALOGUE: tuple[Row, ...] = (
     Row("FPEXC.EN", vmrs(FPSCR), {"FPEXC": 0}),
     Row("CPACR.ASEDIS", VADD_I32, {"CPACR": 1 << 31 | 0xF << 20}),
     Row("CPACR.TRCDIS", mrc(14, 1, 0, 0, 0), {"CPACR": 1 << 28 | 0xF << 20, "HCPTR": 1 << 20}),
+    # Debug exceptions (§B1.8.8, §B4.1.66): a BKPT goes to the guest's Abort mode, or with
+    # HDCR.TDE (and the TDA, TDRA, TDOSA that ARMv7 requires beside it) to Hyp mode as EC 0x20
+    Row("BKPT", BKPT_0, {}),
+    Row("HDCR.TDE", BKPT_0, {"HDCR": HPMN | HDCR_TDE | HDCR_TDA | HDCR_TDRA | HDCR_TDOSA}),
     # Calls (§B1.14, §B9.3)
     Row("HVC", HVC_1234, {}),
     Row("SMC", SMC_0, {}),

@@ -9,8 +9,6 @@ conversion and the comparison with hand-made observations.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -27,52 +25,45 @@ from hypspec.conformance.conform import (
 )
 from hypspec.conformance.errors import ConformanceInputError
 from hypspec.conformance.trap_case import TrapCase, TrapObservation
+from tests.helpers.conform_report import conform_json, vectors_set_aside
 from tests.vectors.test_trap_vectors import trap_vector_files
 
-#: The known deviations the generated file meets on QEMU 7.2 (see known_deviations.toml). Which
-#: registers the seeded draw reaches depends on the witnesses Z3 picks, and so on the shape of
-#: the symbolic terms: a change to the evaluator can move a few entries in or out of this set.
+#: The known deviations the generated file meets on QEMU 7.2 (see known_deviations.toml), each with
+#: the number of vectors it sets aside. Which registers the seeded draw reaches depends on the
+#: witnesses Z3 picks, and so on the shape of the symbolic terms: a change to the evaluator or a
+#: new decoded class (adding BKPT swapped one entry) can move a few entries in or out of this table.
 EXPECTED_DEVIATIONS = {
-    "unallocated-cp15-encoding",
-    "conditional-hvc",
-    "qemu-wfe-ignores-twe",
-    "qemu-tsw-not-applied",
-    "qemu-tpc-not-applied",
-    "qemu-tpu-not-applied",
-    "qemu-tid1-not-applied",
-    "qemu-tid3-not-applied-to-mrc",
-    "qemu-tidcp-not-applied",
-    "qemu-tcpac-not-applied",
-    "qemu-tpmcr-not-applied",
-    "qemu-asedis-not-applied",
-    "qemu-tase-not-applied",
-    "qemu-hcptr-before-fpexc",
-    "qemu-simd-trap-ta-bit",
-    "qemu-tge-syndrome",
-    "qemu-hyp-trap-before-pl0-enable",
-    "qemu-cntpct-pl0-gate",
-    "qemu-no-dbgdtr-int",
-    "qemu-hstr-after-undefined",
-    "qemu-missing-debug-registers",
-    "qemu-no-pmceid0",
-    "qemu-dbgdscrint-pl0",
-    "qemu-dbgdrar-64-tdra",
-    "qemu-dbgdsar-64-tdra",
+    "qemu-tid3-not-applied-to-mrc": 15,
+    "qemu-no-dbgdtr-int": 13,
+    "conditional-hvc": 6,
+    "qemu-hstr-after-undefined": 5,
+    "qemu-tidcp-not-applied": 5,
+    "qemu-asedis-not-applied": 3,
+    "qemu-wfe-ignores-twe": 3,
+    "qemu-tase-not-applied": 3,
+    "qemu-dbgdrar-64-tdra": 2,
+    "qemu-cntpct-pl0-gate": 2,
+    "qemu-simd-trap-ta-bit": 2,
+    "qemu-dbgdsar-64-tdra": 2,
+    "qemu-hcptr-before-fpexc": 2,
+    "qemu-hyp-trap-before-pl0-enable": 1,
+    "qemu-tge-syndrome": 1,
+    "qemu-tpmcr-not-applied": 1,
+    "qemu-no-dbgprcr": 1,
+    "qemu-tpc-not-applied": 1,
+    "unallocated-cp15-encoding": 1,
+    "qemu-no-pmceid0": 1,
+    "qemu-tpu-not-applied": 1,
+    "qemu-tsw-not-applied": 1,
+    "qemu-tcpac-not-applied": 1,
+    "qemu-tid1-not-applied": 1,
+    "qemu-dbgdscrint-pl0": 1,
 }
 
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    return _conform_json(trap_vector_files()[0])
-
-
-def _conform_json(path: Path) -> dict[str, Any]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main(["conform", "--json", str(path)])
-    report = json.loads(out.getvalue())
-    report["status"] = status
-    return report
+    return conform_json(trap_vector_files()[0])
 
 
 def test_generated_trap_vectors_agree_with_qemu_but_for_known_deviations(report: dict[str, Any]) -> None:
@@ -85,8 +76,8 @@ def test_generated_trap_vectors_agree_with_qemu_but_for_known_deviations(report:
 
 
 def test_exactly_the_expected_deviations_are_met(report: dict[str, Any]) -> None:
+    assert vectors_set_aside(report) == EXPECTED_DEVIATIONS
     met = {d["deviation"] for d in report["disagreements"]}
-    assert met == EXPECTED_DEVIATIONS
     shipped = {d.id for d in load_deviations(DEFAULT_DEVIATIONS) if d.category == "traps"}
     assert met <= shipped
 
@@ -111,7 +102,7 @@ def test_known_hsr_deviations_differ_only_where_their_reason_says(report: dict[s
 
 
 def test_return_addresses_agree(report: dict[str, Any]) -> None:
-    assert not [d for d in report["disagreements"] if d["field"] in ("ELR_hyp", "LR_und", "LR_svc")]
+    assert not [d for d in report["disagreements"] if d["field"] in ("ELR_hyp", "LR_und", "LR_svc", "LR_abt")]
 
 
 def test_the_table_lists_the_traps_category(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,6 +213,20 @@ def test_outcome_mapping() -> None:
     assert d.field == "outcome"
     undefined = vector("undefined", return_address={"register": "LR_und", "offset": 4})
     assert compare_trap(undefined, TrapObservation("wfi", "undefined", elr=ADDRESS + 4), ADDRESS) == []
+
+
+def test_a_debug_exception_is_the_guest_prefetch_abort_vector() -> None:
+    """A BKPT without HDCR.TDE: a Prefetch Abort in the guest (harness outcome 'other' from the
+    prefetch abort vector), LR_abt = the instruction + 4 (§B1.8.3); the SVC vector is not it."""
+    debug = vector("debug_exception", return_address={"register": "LR_abt", "offset": 4})
+    abort = f"guest prefetch_abort vector: lr={ADDRESS + 4:#010x} spsr=0x000001d3 ifsr=0x00000002 ifar=0x0"
+    assert compare_trap(debug, TrapObservation("wfi", "other", detail=abort), ADDRESS) == []
+    late = abort.replace(f"{ADDRESS + 4:#010x}", f"{ADDRESS + 8:#010x}")
+    [d] = compare_trap(debug, TrapObservation("wfi", "other", detail=late), ADDRESS)
+    assert (d.field, d.expected, d.observed) == ("LR_abt", "0x00000004", "0x00000008")
+    svc = f"guest supervisor_call vector: lr={ADDRESS + 4:#010x} spsr=0x000001d3"
+    [d] = compare_trap(debug, TrapObservation("wfi", "other", detail=svc), ADDRESS)
+    assert d.field == "outcome"
 
 
 def test_a_return_address_in_the_wrong_register_is_refused() -> None:

@@ -56,6 +56,11 @@ def hvc(imm16: int) -> int:
     return 0xE1400070 | (imm16 >> 4) << 8 | (imm16 & 0xF)
 
 
+def bkpt(imm16: int, cond: int = AL) -> int:
+    """BKPT (§A8.8.24): cond 0001 0010 imm12 0111 imm4."""
+    return cond << 28 | 0x01200070 | (imm16 >> 4) << 8 | (imm16 & 0xF)
+
+
 def smc(imm4: int = 0, cond: int = AL) -> int:
     return cond << 28 | 0x01600070 | imm4
 

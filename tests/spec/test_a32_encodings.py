@@ -28,6 +28,7 @@ from tests.helpers.a32 import (
     VADD_F64,
     VADD_I32_Q,
     VLD1,
+    bkpt,
     bxj,
     eret,
     hvc,
@@ -127,7 +128,7 @@ def test_advanced_simd_spaces(spec: Spec) -> None:
     (0xE12FFF12, "A32Class_Other"),  # bx r2
     (0xE320F000, "A32Class_Other"),  # nop
     (0xE320F004, "A32Class_Other"),  # sev
-    (0xE1200070, "A32Class_Other"),  # bkpt #0
+    (0xE1200070, "A32Class_BKPT"),  # bkpt #0
     (0xE0800001, "A32Class_Other"),  # add r0, r0, r1
 ])
 def test_class_of_fixed_instructions(spec: Spec, word: int, iclass: str) -> None:
@@ -138,6 +139,14 @@ def test_hvc_immediate_is_reassembled(spec: Spec) -> None:
     assert hvc(0x1234) == 0xE1412374  # "hvc #0x1234"
     d = decode(spec, hvc(0x1234))
     assert d["iclass"] == "A32Class_HVC" and d["imm"] == 0x1234
+
+
+def test_bkpt_immediate_is_reassembled(spec: Spec) -> None:
+    assert bkpt(0x1234) == 0xE1212374  # "bkpt #0x1234": imm12 = 0x123, imm4 = 4
+    d = decode(spec, bkpt(0x1234))
+    assert d["iclass"] == "A32Class_BKPT" and d["imm"] == 0x1234 and d["cond"] == AL
+    d = decode(spec, bkpt(0xFFFF, cond=0x0))  # "bkpteq": UNPREDICTABLE, decoded with its condition
+    assert d["iclass"] == "A32Class_BKPT" and d["imm"] == 0xFFFF and d["cond"] == 0x0
 
 
 def test_banked_forms(spec: Spec) -> None:
@@ -171,7 +180,7 @@ def test_encode_reproduces_assembled_words(spec: Spec) -> None:
     for word in [mrc(15, 0, 0, 1, 0), mrrc(15, 0, 2, 3, 14), hvc(0xBEEF), wfe(0x3), eret(),
                  vmrs(5, 7), ldc(14, 5, 2, 0xFF, p=0, w=1, load=False), VADD_I32_Q, VLD1,
                  CPSID_I, msr_banked(SYSM_LR_SVC, 9), mrs_banked(3, SYSM_SP_USR), svc(0xABCDEF),
-                 bxj(14, cond=0x5)]:
+                 bxj(14, cond=0x5), bkpt(0xA5C3)]:
         assert spec.call("A32.Encode", decode(spec, word)) == word
 
 

@@ -73,8 +73,8 @@ KINDS = [
 ]
 
 
-def fault(secondstage: bool = False) -> dict[str, Any]:
-    status = "Fault_Translation" if secondstage else "Fault_None"
+def fault(secondstage: bool = False, debug: bool = False) -> dict[str, Any]:
+    status = "Fault_Debug" if debug else "Fault_Translation" if secondstage else "Fault_None"
     return {"statuscode": status, "level": 2, "write": False, "ipaddress": 0x48000000,
             "secondstage": secondstage}
 
@@ -85,9 +85,10 @@ def machine(spec: Spec, **registers: Any) -> State:
     return spec.state(**{**base, **registers})
 
 
-def take(spec: Spec, state: State, kind: str, syndrome: int = 0, secondstage: bool = False) -> bool:
-    return spec.call("Model.TakeException", f"ExceptionKind_{kind}", syndrome, fault(secondstage),
-                     state=state)
+def take(spec: Spec, state: State, kind: str, syndrome: int = 0, secondstage: bool = False,
+         debug: bool = False) -> bool:
+    return spec.call("Model.TakeException", f"ExceptionKind_{kind}", syndrome,
+                     fault(secondstage, debug), state=state)
 
 
 def assert_pl1_entry(state: State, cpsr: int, spsr_name: str, spsr: int, lr_index: int, lr: int,
@@ -277,6 +278,30 @@ def test_stage2_prefetch_abort_goes_to_hyp_trap(spec: Spec) -> None:
     state = machine(spec, CPSR=0x10)
     take(spec, state, "PrefetchAbort", PREFETCH_S2, secondstage=True)
     assert_hyp_entry(state, 0x1DA, 0x10, PC, HVBAR + 0x14, PREFETCH_S2)
+
+
+BKPT_DEBUG = 0x80000022  # EC 0x20, IL 0, IFSC 0b100010 (debug event, Table B3-24)
+HDCR_TDE = 1 << 8
+
+
+@pytest.mark.parametrize("mode", [0x10, 0x13])
+def test_debug_exception_with_tde_goes_to_hyp_trap(spec: Spec, mode: int) -> None:
+    """§B1.8.8: HDCR.TDE routes a debug exception from PL0 or PL1 to the Hyp Trap entry."""
+    state = machine(spec, CPSR=mode, HDCR=HDCR_TDE)
+    take(spec, state, "PrefetchAbort", BKPT_DEBUG, debug=True)
+    assert_hyp_entry(state, 0x1DA, mode, PC, HVBAR + 0x14, BKPT_DEBUG)
+
+
+def test_debug_exception_without_tde_goes_to_abort_mode(spec: Spec) -> None:
+    state = machine(spec, CPSR=0x13)
+    take(spec, state, "PrefetchAbort", BKPT_DEBUG, debug=True)
+    assert_pl1_entry(state, 0x197, "SPSR_abt", 0x13, LR_ABT, 0x80001004, VBAR + 0x0C)
+
+
+def test_tde_does_not_route_other_aborts(spec: Spec) -> None:
+    state = machine(spec, CPSR=0x13, HDCR=HDCR_TDE)
+    take(spec, state, "PrefetchAbort", PREFETCH_S2)
+    assert_pl1_entry(state, 0x197, "SPSR_abt", 0x13, LR_ABT, 0x80001004, VBAR + 0x0C)
 
 
 def test_stage1_data_abort_from_user_with_tge_goes_to_hyp_trap(spec: Spec) -> None:
@@ -507,7 +532,8 @@ def test_every_entry_lands_in_an_exception_mode(spec: Spec, kind: str, mode: int
 # ---- proofs and their mutants --------------------------------------------------------
 
 EXCEPTION_PROPERTIES = ["Modes.HypEntryThroughHVBAR", "Modes.HypExceptionsStayInHyp",
-                        "Modes.RoutedInterruptsReachHyp", "Modes.VirtualInterruptsStayInGuest"]
+                        "Modes.RoutedInterruptsReachHyp", "Modes.VirtualInterruptsStayInGuest",
+                        "Modes.DebugExceptionsRoutedByTDE"]
 
 
 @pytest.mark.parametrize("name", EXCEPTION_PROPERTIES)

@@ -25,6 +25,7 @@ from tests.helpers.a32 import (
     VADD_F64,
     VADD_I32_Q,
     VLD1,
+    bkpt,
     bxj,
     eret,
     hvc,
@@ -50,12 +51,13 @@ from tests.strategies import interesting_words
 SVC_MODE, USR_MODE, SYS_MODE, FIQ_MODE = 0x1D3, 0x1D0, 0x1DF, 0x1D1
 EXECUTE, UNDEF, HYP = "TrapOutcome_Execute", "TrapOutcome_Undefined", "TrapOutcome_HypTrap"
 SVCALL, SMCALL = "TrapOutcome_SupervisorCall", "TrapOutcome_SecureMonitorCall"
+DEBUG = "TrapOutcome_DebugException"
 FP_ON = {"CPACR": {"cp10": 3, "cp11": 3}, "FPEXC": {"EN": 1}}
 PROPERTIES = [
     "Traps.HypOnlyInaccessible", "Traps.HypOnlyNotGuestAccessible", "A32.DecodeEncode",
     "A32.EncodeDecode", "Traps.SyndromeMatchesClass", "Traps.SyndromeReportsOperands",
     "Traps.CPACRBeforeHCPTR", "Traps.MajorMatchesTable", "Traps.MajorMatchesTable64",
-    "Traps.UndefinedEncodingsNeverExecute",
+    "Traps.UndefinedEncodingsNeverExecute", "Traps.DebugExceptionsToHyp",
 ]
 
 
@@ -353,6 +355,37 @@ def test_wfe_with_an_event_registered_is_not_trapped(spec: Spec) -> None:
     """WFE pseudocode: with the Event Register set, WFE clears it and completes; TWE does not apply."""
     assert decide(spec, wfe(), SVC_MODE, {"HCR": {"TWE": 1}, "EventRegister": 1})["outcome"] == EXECUTE
     assert decide(spec, wfi(), SVC_MODE, {"HCR": {"TWI": 1}, "EventRegister": 1})["outcome"] == HYP
+
+
+# A BKPT is a debug exception, a Prefetch Abort (chapters C3 and C4); HDCR.TDE routes it to Hyp
+# mode (§B1.8.8) as EC 0x20 with IFSC 0b100010, "debug event" in the Long-descriptor fault status
+# encoding (Table B3-24): HSR = 0x80000022, IL (bit 25) UNK/SBZP for a Prefetch Abort.
+BKPT_HSR = {0x80000022, 0x82000022}
+TDE = {"HDCR": {"TDE": 1, "TDA": 1, "TDRA": 1, "TDOSA": 1}}
+
+
+def test_bkpt_is_taken_by_the_guest_without_tde(spec: Spec) -> None:
+    for mode in (SVC_MODE, USR_MODE, SYS_MODE, FIQ_MODE):
+        assert decide(spec, bkpt(0x42), mode, {})["outcome"] == DEBUG
+
+
+def test_bkpt_goes_to_hyp_with_tde(spec: Spec) -> None:
+    for mode in (SVC_MODE, USR_MODE):
+        results = [decide(spec, bkpt(0x42), mode, TDE, seed=s) for s in range(8)]
+        assert {r["outcome"] for r in results} == {HYP}
+        assert {r["hsr"] for r in results} == BKPT_HSR
+
+
+def test_bkpt_from_user_mode_goes_to_hyp_with_tge(spec: Spec) -> None:
+    """HCR.TGE routes every abort from User mode, a debug exception among them (§B1.8.8)."""
+    hsrs = {decide(spec, bkpt(0), USR_MODE, {"HCR": {"TGE": 1}}, seed=s)["hsr"] for s in range(8)}
+    assert hsrs == BKPT_HSR
+
+
+def test_bkpt_with_a_failing_condition_does_nothing(spec: Spec) -> None:
+    z_set = SVC_MODE | 1 << 30
+    assert decide(spec, bkpt(0, cond=0x1), z_set, TDE)["outcome"] == EXECUTE  # bkptne, Z set
+    assert decide(spec, bkpt(0, cond=0x0), z_set, {})["outcome"] == DEBUG  # bkpteq, Z set
 
 
 def test_conditional_hvc_is_undefined(spec: Spec) -> None:

@@ -134,6 +134,8 @@ def _hand_return_address(expected: dict[str, Any]) -> dict[str, Any] | None:
         return {"register": "LR_und", "offset": 4}
     if outcome == "supervisor_call":
         return {"register": "LR_svc", "offset": 4}
+    if outcome == "debug_exception":  # a Prefetch Abort: LR_abt = the instruction + 4
+        return {"register": "LR_abt", "offset": 4}
     return None
 
 
@@ -147,8 +149,9 @@ def test_recorded_paths_are_the_traced_paths(spec: Spec, vectors: list[dict[str,
 
 
 def test_unknown_bits_are_masked(vectors: list[dict[str, Any]]) -> None:
-    """IL is UNK/SBZP for EC 0x00 (§B3.13.6); the spec makes the coproc field of an Advanced SIMD
-    HCPTR trap UNKNOWN; a conditional instruction may report COND as its condition or AL, so the
+    """IL is UNK/SBZP for EC 0x00 and for a Prefetch Abort, EC 0x20 (§B3.13.6), whose ISS (EA,
+    S1PTW, IFSC, the rest zero) is otherwise compared whole; the spec makes the coproc field of an
+    Advanced SIMD HCPTR trap UNKNOWN; a conditional instruction may report COND as its condition or AL, so the
     COND bits in which the two differ are masked; everything else is compared."""
     for vector in vectors:
         expected, mask = vector["expected"], int(vector["masks"]["HSR"], 16)
@@ -159,6 +162,8 @@ def test_unknown_bits_are_masked(vectors: list[dict[str, Any]]) -> None:
         either_cond = (cond ^ 0xE) << 20 if hsr >> 24 & 1 and cond not in (0xE, 0xF) else 0
         if hsr >> 26 == 0x00:
             assert mask & (1 << 25) == 0, vector["id"]
+        elif hsr >> 26 == 0x20:
+            assert mask == 0xFFFF_FFFF & ~(1 << 25), vector["id"]
         elif hsr >> 26 == 0x07 and hsr & (1 << 5):
             assert mask & 0xF == 0 and mask | 0xF | either_cond == 0xFFFF_FFFF, vector["id"]
         elif hsr >> 26 != 0x11:
@@ -172,7 +177,7 @@ TRAP_CONTROLS = (
                               "TID0", "TID1", "TID2", "TID3", "TGE")]
     + [f"HSTR.T{n}" for n in (0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15)] + ["HSTR.TTEE", "HSTR.TJDBX"]
     + [f"HCPTR.{bit}" for bit in ("TCP10", "TCP11", "TASE", "TTA", "TCPAC")]
-    + [f"HDCR.{bit}" for bit in ("TPM", "TPMCR", "TDA", "TDRA", "TDOSA")]
+    + [f"HDCR.{bit}" for bit in ("TPM", "TPMCR", "TDE", "TDA", "TDRA", "TDOSA")] + ["BKPT"]
     + ["CNTHCTL.PL1PCTEN", "CNTHCTL.PL1PCEN"]
     + [f"CNTKCTL.{bit}" for bit in ("PL0PCTEN", "PL0VCTEN", "PL0VTEN", "PL0PTEN")]
     + ["HVC", "SMC"]
@@ -241,7 +246,24 @@ HAND = {
     ("HSTR.T11", "svc"): ("hyp_trap", 0x03 << EC_SHIFT | IL | CV_AL | 11 << 10 | 1, 0),
     # FPEXC.EN = 0: VMRS FPSCR is UNDEFINED (a PL1 control, before any HCPTR check).
     ("FPEXC.EN", "svc"): ("undefined", None, 4),
+    # BKPT #0: a debug exception, a Prefetch Abort in the guest (LR_abt = the instruction + 4);
+    # with HDCR.TDE to Hyp mode, EC 0x20 with IFSC 0b100010 (debug event, Table B3-24), ELR_hyp
+    # the instruction itself.  The vector stores IL as the spec's oracle chose it (it is masked).
+    ("BKPT", "svc"): ("debug_exception", None, 4),
+    ("BKPT", "usr"): ("debug_exception", None, 4),
 }
+#: (row, mode) -> HSR with IL clear, for the rows whose IL is UNK/SBZP.
+HAND_IL_UNKNOWN = {("HDCR.TDE", mode): 0x20 << EC_SHIFT | 0b100010 for mode in ("svc", "usr")}
+
+
+@pytest.mark.parametrize(("name", "mode"), sorted(HAND_IL_UNKNOWN))
+def test_catalogue_debug_exception_to_hyp(by_id: dict[str, dict[str, Any]], name: str, mode: str) -> None:
+    vector = _row(by_id, name, mode)
+    expected = vector["expected"]
+    assert expected["outcome"] == "hyp_trap"
+    assert int(expected["registers"]["HSR"], 16) & ~IL == HAND_IL_UNKNOWN[(name, mode)]
+    assert int(vector["masks"]["HSR"], 16) == 0xFFFF_FFFF & ~IL
+    assert expected["return_address"] == {"register": "ELR_hyp", "offset": 0}
 
 
 @pytest.mark.parametrize(("name", "mode"), sorted(HAND))
