@@ -47,8 +47,10 @@ nothing runs).  It becomes a :class:`ScriptCase` for the script harness
 A script disagreement also carries the flags of its step (``EL_<mode>``, ``OP_<op>``,
 ``REG_<register>``: :func:`hypspec.conformance.script_case.step_flags`) and of the registers its
 vector accesses (``READS_<register>``, ``WRITES_<register>``:
-:func:`hypspec.conformance.script_case.access_flags`), so that a deviation entry can name a
-register, or the vectors that use one.
+:func:`hypspec.conformance.script_case.access_flags`) and accessed up to the step
+(``SINCE_READS_<register>``, ``SINCE_WRITES_<register>``, the step included:
+:func:`hypspec.conformance.script_case.since_flags`), so that a deviation entry can name a
+register, the vectors that use one, or only what follows a use.
 
 A disagreement is *known* when an entry of the deviations file (``known_deviations.toml``)
 matches its category and field, and the vector carries the entry's ``flag`` and every one of its
@@ -67,7 +69,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,7 @@ from hypspec.conformance.script_case import (
     access_flags,
     register_name,
     shipped_spec,
+    since_flags,
     step_flags,
 )
 from hypspec.conformance.script_case import validate as validate_script
@@ -565,12 +568,13 @@ _RETURN_REGISTER = {
 }
 
 
-def trap_checks(vector: dict[str, Any]) -> list[Check]:
-    """Every value compared for a ``traps`` vector besides its outcome.
+def trap_checks(vector: dict[str, Any], expected: dict[str, Any] | None = None) -> list[Check]:
+    """Every value compared for a ``traps`` vector besides its outcome, for its expected outcome
+    or for ``expected``, one of its ``alternatives``.
 
     ``return_address`` checks compare offsets from the instruction's address (modulo 2^32).
     """
-    expected = vector["expected"]
+    expected = vector["expected"] if expected is None else expected
     outcome = expected["outcome"]
     checks = []
     if outcome == "hyp_trap":
@@ -629,13 +633,28 @@ def compare_trap(
     """
     if observation.id != vector["id"]:
         raise ValueError(f"observation {observation.id!r} is not of vector {vector['id']!r}")
+    found = _trap_differences(vector, vector["expected"], observation, address, category)
+    alternatives = vector["expected"].get("alternatives", [])
+    if found and any(not _trap_differences(vector, a, observation, address, category) for a in alternatives):
+        return []
+    return found
+
+
+def _trap_differences(
+    vector: dict[str, Any],
+    expected: dict[str, Any],
+    observation: TrapObservation,
+    address: int,
+    category: str,
+) -> list[Disagreement]:
+    """How ``observation`` differs from one permitted outcome of a ``traps`` vector."""
     flags = tuple(vector["flags"])
-    outcome = vector["expected"]["outcome"]
+    outcome = expected["outcome"]
     if not _trap_outcome_matches(outcome, observation):
         seen = _trap_outcome_text(observation)
         return [Disagreement(vector["id"], category, "outcome", outcome, seen, flags)]
     found = []
-    for check in trap_checks(vector):
+    for check in trap_checks(vector, expected):
         disagreement = _checked(vector, category, check, _trap_observed(check, observation, address), flags)
         if disagreement is not None:
             found.append(disagreement)
@@ -713,14 +732,19 @@ def _script_disagreement(
     vector: dict[str, Any],
     case: ScriptCase,
     category: str,
-    step: Step,
+    index: int | None,
     field: str,
     expected: str,
     observed: str,
     mask: str | None = None,
     xor: int | None = None,
 ) -> Disagreement:
-    flags = (*vector.get("flags", ()), *access_flags(case), *step_flags(step))
+    """A disagreement at the vector's own step ``index``, or at its stopped prelude step (``index``
+    None, ``case.prelude[prelude_step]``), with the flags of the vector, its accesses and the step."""
+    step = case.steps[index] if index is not None else None
+    flags = (*vector.get("flags", ()), *access_flags(case), *since_flags(case, index))
+    if step is not None:
+        flags = (*flags, *step_flags(step))
     return Disagreement(vector["id"], category, field, expected, observed, flags, mask, xor)
 
 
@@ -736,10 +760,13 @@ def compare_script(
         seen = f"{observation.outcome} ({observation.detail})"
         if observation.prelude_step is not None:
             step = case.prelude[observation.prelude_step]
+            disagreement = _script_disagreement(vector, case, category, None, "outcome", "ok", seen)
+            disagreement = replace(disagreement, flags=(*disagreement.flags, *step_flags(step)))
         else:
             index = observation.stopped_at if observation.stopped_at is not None else 0
-            step = case.steps[min(index, len(case.steps) - 1)]
-        found.append(_script_disagreement(vector, case, category, step, "outcome", "ok", seen))
+            index = min(index, len(case.steps) - 1)
+            disagreement = _script_disagreement(vector, case, category, index, "outcome", "ok", seen)
+        found.append(disagreement)
     for index, step in enumerate(case.steps):
         expect = step.expect
         value = observation.reads.get(index)
@@ -754,7 +781,7 @@ def compare_script(
                 vector,
                 case,
                 category,
-                step,
+                index,
                 f"read[{index}]",
                 f"{_expected_text(expect)} ({step.el} {name})",
                 _observed_text(value, expect, windows),
@@ -779,7 +806,7 @@ def check_window(item: LoadedVector, observation: ScriptObservation) -> list[Dis
                     item.vector,
                     item.case,
                     item.category,
-                    item.case.steps[index],
+                    index,
                     "outcome",
                     f"CNTPCT in [{low:#x}, {high:#x}) (meta.count_window)",
                     f"CNTPCT {before:#x}..{after:#x} around step {index}",
@@ -951,6 +978,7 @@ _HOW_TO_CHECK_TRAPS = (
     "'R <index> <code> <tries> <hsr> <elr> <spsr> <vec> <glr> <gspsr> <fsr> <far> [rN=value]...' "
     "(see hypspec/conformance/trap_qemu.py for how a line becomes an outcome). Case <index> agrees "
     "when its outcome is 'outcome' and, for every entry of check, (value & mask) == (expected & mask), "
+    "or the same holds for one entry of 'alternatives' (the other outcomes the spec permits), "
     "where hsr is the <hsr> column, and ELR_hyp, LR_und (<glr> of the undefined vector), LR_svc "
     "(<glr> of the supervisor call vector) and LR_abt (<glr> of the prefetch abort vector) are "
     "offsets from the case's 'address'."
@@ -960,18 +988,28 @@ _HOW_TO_CHECK_TRAPS = (
 def trap_manifest_entry(index: int, item: LoadedVector, address: int) -> dict[str, Any]:
     """What a board run must show for one trap case."""
     vector = item.vector
-    outcome = vector["expected"]["outcome"]
-    check = {c.field: {"expected": c.hex(c.expected), "mask": c.hex(c.mask)} for c in trap_checks(vector)}
-    return {
+    entry = {
         "index": index,
         "id": vector["id"],
         "file": str(item.file),
         "category": item.category,
         "address": f"{address:#010x}",
         "instruction": vector["operation"]["opcode"],
+        **_manifest_outcome(vector, vector["expected"]),
+    }
+    alternatives = vector["expected"].get("alternatives")
+    if alternatives:
+        entry["alternatives"] = [_manifest_outcome(vector, a) for a in alternatives]
+    return entry
+
+
+def _manifest_outcome(vector: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    checks = trap_checks(vector, expected)
+    outcome = expected["outcome"]
+    return {
         "spec_outcome": outcome,
         "outcome": TRAP_OUTCOME[outcome],
-        "check": check,
+        "check": {c.field: {"expected": c.hex(c.expected), "mask": c.hex(c.mask)} for c in checks},
     }
 
 

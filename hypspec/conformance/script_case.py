@@ -287,6 +287,20 @@ def step_flags(step: Step) -> tuple[str, ...]:
     return (f"EL_{step.el.upper()}", f"OP_{step.op.upper()}", f"REG_{group}")
 
 
+def since_flags(case: ScriptCase, index: int | None) -> tuple[str, ...]:
+    """``SINCE_READS_<register group>`` and ``SINCE_WRITES_<register group>`` for every register the
+    vector's own steps access up to and including step ``index`` (none for a prelude step,
+    ``index`` None): a deviation entry can excuse only what follows an access an implementation
+    gets wrong (``flags = ["SINCE_WRITES_GICV_AEOIR"]``), not the reads before it."""
+    if index is None:
+        return ()
+    found = {
+        f"SINCE_{'READS' if step.op == 'read' else 'WRITES'}_{register_name(step)[1]}"
+        for step in case.steps[: index + 1]
+    }
+    return tuple(sorted(found))
+
+
 def access_flags(case: ScriptCase) -> tuple[str, ...]:
     """``READS_<register group>`` and ``WRITES_<register group>`` for every register the vector
     accesses in its own steps (not the prelude), sorted: a deviation entry can name the vectors whose every

@@ -64,7 +64,8 @@ What :func:`validate` refuses, and why (the instruction must leave the harness a
 Guest state the harness restores before every case, so that an instruction that executed in
 one case cannot change the next: SCTLR, VBAR, TTBCR, TTBR0, TTBR1, DACR, CONTEXTIDR, FCSEIDR,
 TPIDRURW, TPIDRURO, TPIDRPRW, DFSR, IFSR, DFAR, IFAR, PAR, CSSELR, CNTP_CTL, CNTV_CTL, FPSCR,
-d0-d31, the event register (SEV; WFE in Hyp), every register in the table above, r0-r12 and
+d0-d31, the Event Register (clear: the guest's prologue SEV; WFE runs after the exception return
+that set it), every register in the table above, r0-r12 and
 the banked r13/r14 listed above.  Not restored: PMU counters and controls, the other MMU
 configuration registers (unused with the MMU off), and the scratch window.
 

@@ -9,9 +9,13 @@ guest's MMU is off):
 
 * ``GUEST_BASE`` (:data:`GUEST_VECTORS`): the guest's PL1 vector table; entry n is
   ``hvc #(0xE0 + n)``.
-* ``GUEST_BASE + SNIPPET_OFFSET + 8 * k``: snippet k, ``.word <instruction>`` then the report
-  instruction, ``hvc #REPORT_IMM`` for an SVC-mode case or ``svc #REPORT_IMM`` for a User-mode one
-  (HVC is UNDEFINED at PL0; the guest's SVC vector forwards the report to Hyp with its own HVC).
+* ``GUEST_BASE + SNIPPET_OFFSET + 16 * k``: snippet k, ``sev; wfe`` (the guest prologue), then
+  ``.word <instruction>``, then the report instruction, ``hvc #REPORT_IMM`` for an SVC-mode case
+  or ``svc #REPORT_IMM`` for a User-mode one (HVC is UNDEFINED at PL0; the guest's SVC vector
+  forwards the report to Hyp with its own HVC).  The harness's exception return enters at the
+  prologue: that return sets the Event Register (ARMv8 ``SendEventLocal()``), and ``sev; wfe``
+  leave it clear (the WFE consumes the event without waiting, so nothing traps), so the
+  instruction under test always runs with the Event Register clear, as the vectors' state says.
 
 The images reuse the Stage-2 linker script and toolchain helpers (:mod:`toolchain`): Hyp code at
 ``HARNESS_BASE``, guest code at ``GUEST_BASE``, case records at ``CASES_BASE``.
@@ -53,7 +57,9 @@ CODE_IRQ = 2  # the watchdog fired after the retries; elr = where the guest was,
 
 GUEST_VECTORS = layout.GUEST_BASE
 SNIPPET_OFFSET = 0x40
-SNIPPET_SIZE = 8
+SNIPPET_SIZE = 16
+#: The guest prologue before each instruction under test: it clears the Event Register.
+GUEST_PROLOGUE = ("sev", "wfe")
 #: The report instruction's immediate (HVC imm16 / SVC imm24); the host identifies the report by
 #: its address, so the value only helps a human reading HSRs.
 REPORT_IMM = 0x5A5A
@@ -71,7 +77,7 @@ IMAGE_MANIFEST_FORMAT = "hypspec-trap-image/1"
 
 @dataclass(frozen=True)
 class Snippet:
-    """The guest code for one (instruction, mode): the word, then the report instruction."""
+    """The guest code for one (instruction, mode): the prologue, the word, the report instruction."""
 
     index: int
     instruction: int
@@ -80,11 +86,12 @@ class Snippet:
     @property
     def address(self) -> int:
         """Address of the instruction under test (the report instruction is 4 bytes later)."""
-        return GUEST_VECTORS + SNIPPET_OFFSET + SNIPPET_SIZE * self.index
+        return GUEST_VECTORS + SNIPPET_OFFSET + SNIPPET_SIZE * self.index + 4 * len(GUEST_PROLOGUE)
 
     def lines(self) -> list[str]:
         report = "hvc" if self.mode == "svc" else "svc"
         return [
+            *(f"        {instruction}" for instruction in GUEST_PROLOGUE),
             f"        .word   {self.instruction:#010x}         @ [{self.index}] {self.mode}",
             f"        {report}     #{REPORT_IMM:#x}",
         ]
@@ -129,6 +136,7 @@ def _prologue(watchdog_shift: int, wait_shift: int) -> list[str]:
     lines.append(equ("WATCHDOG_SHIFT", watchdog_shift))
     lines.append(equ("WAIT_SHIFT", wait_shift))
     lines.append(equ("MAX_RETRIES", MAX_RETRIES))
+    lines.append(equ("PROLOGUE_BYTES", 4 * len(GUEST_PROLOGUE)))
     return lines
 
 

@@ -239,6 +239,12 @@ def _register_rules(t: _Terms) -> list[Rule]:
             "the spec does not model CPACR.D32DIS or FPEXC.EX",
             [t.field("CPACR", "D32DIS") == 0, t.field("FPEXC", "EX") == 0],
         ),
+        Rule(
+            "Event Register",
+            "the instruction runs with the Event Register clear: the exception return into the "
+            "guest sets it, and the guest prologue (SEV; WFE) consumes it",
+            [t.reg("EventRegister") == 0],
+        ),
     ]
 
 
@@ -531,10 +537,16 @@ def decisive_controls(spec: Spec, stimulus: Stimulus) -> list[str]:
     """`<REGISTER>_<FIELD>_<value>` for each control whose value decides: changing it alone
     changes the spec's decision (for example `HCR_TWE_1`, `FPEXC_EN_0`, `CPACR_CP10_3`).
 
-    Each one-bit field is flipped, CPACR.cp10 takes each other value; UNKNOWN bits are held at
-    zero, so that only the decision itself is compared.
+    Each one-bit field is flipped, CPACR.cp10 takes each other value; every UNKNOWN is held at
+    zero and then at ones, so that only the decision itself is compared, under each of the
+    choices the spec leaves open (a `WFE` under `HCR.TWE` traps only if it would wait).
     """
-    reference = _decision(spec, stimulus, FilledOracle(0))
+
+    def decision(registers: dict[str, int]) -> tuple[tuple[str, int], ...]:
+        varied = replace(stimulus, registers=registers)
+        return tuple(_decision(spec, varied, FilledOracle(fill)) for fill in (0, -1))
+
+    reference = decision(stimulus.registers)
     found = []
     for register, name, hi, lo in _decisive_candidates(spec):
         value = stimulus.registers[register]
@@ -544,8 +556,7 @@ def decisive_controls(spec: Spec, stimulus: Stimulus) -> list[str]:
             if other == current:
                 continue
             changed = value & ~(((1 << width) - 1) << lo) | other << lo
-            registers = {**stimulus.registers, register: changed}
-            if _decision(spec, replace(stimulus, registers=registers), FilledOracle(0)) != reference:
+            if decision({**stimulus.registers, register: changed}) != reference:
                 found.append(f"{register}_{name}_{current}".upper())
                 break
     return found
@@ -661,6 +672,44 @@ def _hstr_before_undefined(
     return verdict == "Verdict_Undefined"
 
 
+def _expected_outcome(spec: Spec, stimulus: Stimulus, outcome: str, hsr: int) -> dict[str, Any]:
+    """A vector's `expected` fields for one outcome: its name, HSR for a trap, the return address."""
+    expected: dict[str, Any] = {
+        "outcome": OUTCOMES[outcome],
+        "registers": {"HSR": _hex(hsr)} if outcome == "TrapOutcome_HypTrap" else {},
+    }
+    returned = _exception_return(spec, stimulus, outcome, hsr)
+    if returned is not None:
+        expected["return_address"] = returned
+    return expected
+
+
+def _unknown_variants(
+    spec: Spec, stimulus: Stimulus, seed: int, chosen: dict[str, int]
+) -> list[tuple[str, int]]:
+    """The decision with each UNKNOWN the run chose set, one at a time, to all zeros and all ones.
+
+    The outcomes that differ from the run's are the other behaviours the spec permits (a `WFE`
+    under `HCR.TWE` may trap or complete); the HSR bits that differ between the trapping ones are
+    the UNKNOWN bits the vector masks. A variant may reach an UNKNOWN the run did not (the trap
+    syndrome of a `WFE` that completed in the run): that one is then varied in the variant's own
+    choices, where it is reached, until no new one turns up.
+    """
+    pending = [(chosen, location) for location in sorted(chosen)]
+    seen, variants = set(chosen), []
+    record = spec.program.records["Model.TrapResult"].fields[0][1]
+    while pending:
+        context, location = pending.pop()
+        for fill in (0, -1):
+            oracle = Oracle(seed, overrides={**context, location: fill})
+            outcome, hsr = spec.compiled.function(OPERATION)(_state(spec, stimulus, oracle), stimulus.opcode)
+            variants.append((spec.decode(outcome, record), hsr))
+            for new in sorted(set(oracle.chosen) - seen):
+                seen.add(new)
+                pending.append((dict(oracle.chosen), new))
+    return variants
+
+
 def make_vector(
     spec: Spec,
     vector_id: str,
@@ -674,19 +723,22 @@ def make_vector(
     state = _state(spec, stimulus, Oracle(seed, overrides=dict(overrides or {})))
     (outcome, hsr), paths = traced_paths(spec, OPERATION, state, [stimulus.opcode])
     outcome = spec.decode(outcome, spec.program.records["Model.TrapResult"].fields[0][1])
-    masks = {"HSR": _hex(WORD)}
-    if state.oracle.chosen:
-        low, high = (_decision(spec, stimulus, FilledOracle(fill))[1] for fill in (0, -1))
-        masks["HSR"] = _hex(~(low ^ high) & WORD)
+    variants = _unknown_variants(spec, stimulus, seed, dict(state.oracle.chosen))
+    trapped = [h for o, h in [(outcome, hsr), *variants] if o == "TrapOutcome_HypTrap"]
+    unknown_bits = 0
+    for value in trapped:
+        unknown_bits |= value ^ trapped[0]
     instr = decoded(spec, stimulus.opcode)
     expected: dict[str, Any] = {
-        "outcome": OUTCOMES[outcome],
-        "registers": {"HSR": _hex(hsr)} if outcome == "TrapOutcome_HypTrap" else {},
+        **_expected_outcome(spec, stimulus, outcome, hsr),
         "spec_only": {"class": instr["iclass"], "cond": _hex(instr["cond"])},
     }
-    returned = _exception_return(spec, stimulus, outcome, hsr)
-    if returned is not None:
-        expected["return_address"] = returned
+    others = {o: h for o, h in variants if o != outcome}
+    if others:
+        expected["alternatives"] = [
+            _expected_outcome(spec, stimulus, other, others[other]) for other in sorted(others)
+        ]
+    masks = {"HSR": _hex(~unknown_bits & WORD)}
     record: dict[str, Any] = {
         "id": vector_id,
         "kind": kind,

@@ -48,6 +48,7 @@ from hypspec.conformance.script_case import (
     access_flags,
     register_name,
     segments,
+    since_flags,
     step_flags,
     validate,
 )
@@ -152,7 +153,9 @@ def test_a_wrong_expectation_is_reported_with_its_register() -> None:
     assert found.field == f"read[{START}]" and found.base_field == "read"
     assert found.expected.startswith("0x90000004") and "GICH_VTR" in found.expected
     assert found.observed == "0x90000003"
-    assert found.flags == ("MINE", "READS_GICH_VTR", "EL_HYP", "OP_READ", "REG_GICH_VTR")
+    assert found.flags == (
+        "MINE", "READS_GICH_VTR", "SINCE_READS_GICH_VTR", "EL_HYP", "OP_READ", "REG_GICH_VTR"
+    )
 
 
 # --- The quiesce steps ---------------------------------------------------------------------------
@@ -502,6 +505,32 @@ def test_counts_outside_the_files_window_are_a_disagreement() -> None:
 def test_access_flags_name_the_registers_after_quiesce() -> None:
     steps = [mmio_write(GICV + 0x24, 5, "svc"), mmio_read(GICH + 0x100), mmio_read(GICH + 0x104)]
     assert access_flags(case("a", steps)) == ("READS_GICH_LR", "WRITES_GICV_AEOIR")
+
+
+def test_since_flags_name_only_the_accesses_up_to_the_step() -> None:
+    steps = [mmio_read(GICH + 0x100), mmio_write(GICV + 0x24, 5, "svc"), mmio_read(GICH + 0x104)]
+    c = case("a", steps)
+    assert since_flags(c, 0) == ("SINCE_READS_GICH_LR",)
+    assert since_flags(c, 2) == ("SINCE_READS_GICH_LR", "SINCE_WRITES_GICV_AEOIR")
+    assert since_flags(c, None) == ()
+
+
+def test_a_since_deviation_excuses_only_the_reads_after_the_access(tmp_path: Path) -> None:
+    """Two wrong GICV_IIDR reads, one before and one after a GICH_HCR read: an entry naming
+    SINCE_READS_GICH_HCR explains the second only."""
+    iidr = mmio_read(GICV + 0x0FC, expect=exact(0x1234))
+    steps = [iidr, mmio_read(GICH + 0x000), iidr]
+    _write(tmp_path / "gic.jsonl", "gic", [{"id": "gic-two", "category": "gic", "kind": "iidr",
+                                            "steps": steps_to_json(steps)}])
+    deviations = tmp_path / "deviations.toml"
+    deviations.write_text(
+        "[[deviation]]\n"
+        'id = "test-since"\ncategory = "gic"\nfields = ["read"]\nflags = ["SINCE_READS_GICH_HCR"]\n'
+        'reason = "a test"\ncitation = "ARM IHI 0048B.b §5.4"\nright = "implementation"\n'
+    )
+    report = conform([tmp_path / "gic.jsonl"], deviations=deviations)
+    found = sorted((f.disagreement.field, f.deviation is not None) for f in report.findings)
+    assert found == [("read[0]", False), ("read[2]", True)]
 
 
 def test_conform_runs_script_vectors_and_matches_deviations(tmp_path: Path) -> None:

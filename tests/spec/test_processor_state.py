@@ -248,6 +248,16 @@ def test_eret_from_hyp_enters_the_guest(spec: Spec) -> None:
     assert state.CPSR == 0x600000D3 and state._PC == 0x80002000
 
 
+def test_eret_sets_the_event_register(spec: Spec) -> None:
+    """An exception return is a wake-up event (ARMv8 AArch32.ExceptionReturn: SendEventLocal)."""
+    state = spec.state(CPSR=0x1DA, SPSR_hyp=0x600000D3, ELR_hyp=0x80002000, EventRegister=0)
+    spec.call("Model.ExecuteERET", state=state)
+    assert state.EventRegister == 1
+    state = spec.state(CPSR=0x1DA, EventRegister=0)
+    spec.call("Model.ExecuteMSRCPSR", 0x1D3, 0b0001, state=state)  # not an exception return
+    assert state.EventRegister == 0
+
+
 def test_eret_to_thumb_aligns_to_a_halfword(spec: Spec) -> None:
     # SPSR_hyp = User, T set (0x30); ELR_hyp odd: Thumb branches clear bit 0 only.
     state = spec.state(CPSR=0x1DA, SPSR_hyp=0x30, ELR_hyp=0x80002003)

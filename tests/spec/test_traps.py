@@ -100,7 +100,6 @@ CNTPCT_HSR = hsr(0x04, 1, iss_mcrr(opc1=0, rt2=3, rt=2, crm=14, read=True))
 
 ROWS = [
     Row("TWI traps WFI", wfi(), {"HCR": {"TWI": 1}}, (HYP, 0x07E00000), (HYP, 0x07E00000)),
-    Row("TWE traps WFE", wfe(), {"HCR": {"TWE": 1}}, (HYP, 0x07E00001), (HYP, 0x07E00001)),
     Row("WFI untrapped", wfi(), {"HCR": {"TWE": 1}}, (EXECUTE, None), (EXECUTE, None)),
     Row("TSC traps SMC", smc(), {"HCR": {"TSC": 1}}, (HYP, 0x4E000000), (UNDEF, None)),
     Row("SMC without TSC", smc(), {}, (SMCALL, None), (UNDEF, None)),
@@ -386,6 +385,26 @@ def test_bkpt_with_a_failing_condition_does_nothing(spec: Spec) -> None:
     z_set = SVC_MODE | 1 << 30
     assert decide(spec, bkpt(0, cond=0x1), z_set, TDE)["outcome"] == EXECUTE  # bkptne, Z set
     assert decide(spec, bkpt(0, cond=0x0), z_set, {})["outcome"] == DEBUG  # bkpteq, Z set
+
+
+def test_tge_makes_the_debug_registers_trap_at_pl0(spec: Spec) -> None:
+    """HCR.TGE makes HDCR.TDE behave as set, and TDE makes TDA, TDRA and TDOSA behave as set: a
+    User-mode read of DBGDIDR (MRC p14, 0, r0, c0, c0, 0) traps with EC 0x05, CRn 0, read."""
+    word, expected = mcr14(0, 0, 0, 0)
+    assert decide(spec, word, USR_MODE, {})["outcome"] == EXECUTE
+    result = decide(spec, word, USR_MODE, {"HCR": {"TGE": 1}})
+    assert (result["outcome"], result["hsr"]) == (HYP, expected)
+
+
+def test_wfe_under_twe_may_trap_or_complete(spec: Spec) -> None:
+    """A WFE may complete at any time, even with no event (the ARMv8 ARM's HCR.TWE text): with the
+    Event Register clear, TWE permits a trap (EC 0x01, TI = 1: 0x07e00001) and completion, and the
+    oracle's two choices give exactly those two."""
+    for mode in (SVC_MODE, USR_MODE):
+        results = {(r["outcome"], r["hsr"]) for r in
+                   (decide(spec, wfe(), mode, {"HCR": {"TWE": 1}}, seed=s) for s in range(16))}
+        assert results == {(HYP, 0x07E00001), (EXECUTE, 0)}
+    assert {decide(spec, wfe(), SVC_MODE, {}, seed=s)["outcome"] for s in range(16)} == {EXECUTE}
 
 
 def test_conditional_hvc_is_undefined(spec: Spec) -> None:

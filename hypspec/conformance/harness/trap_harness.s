@@ -19,17 +19,19 @@
 @   launch      restore the PL1 state an earlier case may have changed, zero the FP state,
 @               program FPEXC (while HCPTR is 0), CPACR, CNTKCTL, HSTR, HDCR, CNTHCTL, HCPTR and
 @               HCR (all from Hyp: CPACR and CNTKCTL are PL1 registers that PL2 may write, and
-@               CPACR does not apply to Hyp mode); set the guest's banked SP/LR/SPSR; clear the
-@               event register; arm the watchdog; load r0-r12 from the record and ERET to the
-@               snippet in SVC or User mode.
-@   guest       executes the instruction, then its report instruction.  Whatever it raises:
+@               CPACR does not apply to Hyp mode); set the guest's banked SP/LR/SPSR; arm the
+@               watchdog; load r0-r12 from the record and ERET to the snippet's prologue in SVC
+@               or User mode.
+@   guest       `sev; wfe` (clearing the Event Register the ERET set), the instruction, then its
+@               report instruction.  Whatever it raises:
 @               an exception routed to Hyp enters `hyp_trap`; one taken at PL1 enters the
 @               guest's vector, which is a single `hvc #(GUEST_VECTOR_HVC + n)`.
 @   hyp_trap    save r0-r12, read HSR, ELR_hyp, SPSR_hyp; if the HVC came from guest vector n,
 @               also read that mode's LR and SPSR (banked MRS) and, for aborts, the guest's
 @               FSR/FAR.  Print the report; next case.
 @   hyp_irq     the watchdog (Hyp physical timer) fired.  If the guest had not yet completed
-@               the instruction (ELR_hyp = its address) the watchdog fired early: run the case
+@               the instruction (ELR_hyp = its address or its prologue's) the watchdog fired
+@               early: run the case
 @               again with twice the budget (at most MAX_RETRIES times).  Otherwise report it.
 @ The host (hypspec.conformance.trap_qemu) decides the outcome from these raw facts, because
 @ it knows the address of every snippet and vector.
@@ -205,17 +207,15 @@ launch:
         ldr     r0, =SPSR_SVC_MASKED
         msr     spsr_svc, r0
 
-        @ (5) Clear the event register, so that a WFE under test is not satisfied by an SEV of
-        @ an earlier case: SEV sets it, the WFE consumes it without waiting.
-        sev
-        wfe
-
-        @ (6) The exception return into the guest.
-        msr     elr_hyp, r5
+        @ (5) The exception return enters the guest at its prologue, PROLOGUE_BYTES before the
+        @ instruction under test: the return sets the Event Register, the prologue's `sev; wfe`
+        @ consume it, so the instruction runs with the register clear.
+        sub     r0, r5, #PROLOGUE_BYTES
+        msr     elr_hyp, r0
         ldr     r0, [r4, #REC_SPSR]
         msr     spsr_cxsf, r0
 
-        @ (7) The watchdog: the Hyp physical timer, budget << retries.
+        @ (6) The watchdog: the Hyp physical timer, budget << retries.
         ldr     r0, [r4, #REC_FLAGS]
         tst     r0, #FLAG_WAIT
         ldreq   r0, =normal_ticks
@@ -292,11 +292,13 @@ hyp_irq:
         ldr     r4, [r4]
         mrs     r7, elr_hyp
 
-        @ Fired before the instruction completed: the budget was too short for this host (or
-        @ QEMU was descheduled).  Run the case again with twice the budget.
+        @ Fired before the instruction completed (in the prologue or on the instruction itself):
+        @ the budget was too short for this host (or QEMU was descheduled).  Run the case again
+        @ with twice the budget.
         ldr     r0, [r4, #REC_ENTRY]
-        cmp     r7, r0
-        bne     1f
+        sub     r0, r0, r7              @ bytes from the return address to the instruction
+        cmp     r0, #PROLOGUE_BYTES
+        bhi     1f                      @ unsigned: past the instruction, or elsewhere
         ldr     r1, =retries
         ldr     r2, [r1]
         cmp     r2, #MAX_RETRIES
