@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from hypspec.api import SPEC_DIR, Spec, proof_tree
+from hypspec.api import SPEC_DIR, Spec
+from tests.helpers.proofs import proof_spec
 
 settings.register_profile("default", deadline=None)
 settings.register_profile("ci", deadline=None, print_blob=True)
@@ -23,7 +24,7 @@ def spec() -> Spec:
 
 @pytest.fixture(scope="session")
 def spec_with_proofs() -> Spec:
-    return Spec.load(*proof_tree())
+    return proof_spec()
 
 
 def generate_stage2_vectors(out: Path, cwd: Path | None = None) -> Path:

@@ -381,6 +381,55 @@ def interesting_words(draw: st.DrawFn) -> int:
 
 
 # =====================================================================================
+# Trap configurations (tests/spec): the registers Model.TrapDecision reads, and the
+# instructions their controls select
+# =====================================================================================
+
+#: Non-secure PL0 and PL1 modes: User, FIQ, IRQ, Supervisor, Abort, Undefined, System.
+TRAP_MODES: tuple[int, ...] = (0x10, 0x11, 0x12, 0x13, 0x17, 0x1B, 0x1F)
+_GUEST_MODE = {"svc": 0x13, "usr": 0x10}
+#: Nothing trapped and the floating-point unit on (CPACR cp10/cp11 full access, FPEXC.EN):
+#: the registers a catalogue row's control is armed over when the others are kept quiet.
+QUIET_TRAP_REGISTERS = {
+    "HCR": 0, "HSTR": 0, "HCPTR": 0, "HDCR": 0, "CNTHCTL": 0, "CNTKCTL": 0,
+    "CPACR": 0x00F0_0000, "FPEXC": 0x4000_0000, "PMUSERENR": 0, "EventRegister": 0,
+}
+
+
+@st.composite
+def trap_states(draw: st.DrawFn) -> dict[str, Any]:
+    """Every register the trap decision reads: each zero or uniformly random (so each control
+    bit takes both values: Hypothesis's own integers favour small values, which leave the high
+    trap bits of HCR clear), any flags, any PL0/PL1 mode, either Event Register value."""
+    rng = draw(st.randoms(use_true_random=False))
+
+    def word() -> int:
+        return 0 if draw(st.integers(0, 3)) == 0 else rng.getrandbits(32)
+
+    return {
+        "CPSR": draw(st.integers(0, 15)) << 28 | 0x1C0 | draw(st.sampled_from(TRAP_MODES)),
+        "HCR": word(), "HSTR": word(), "HCPTR": word(), "HDCR": word(), "CNTHCTL": word(),
+        "CNTKCTL": word(), "CPACR": word(), "FPEXC": word(), "PMUSERENR": word(),
+        "EventRegister": draw(st.integers(0, 1)),
+    }
+
+
+@st.composite
+def catalogue_trap_states(draw: st.DrawFn, row: Any) -> dict[str, Any]:
+    """The registers for a row of the trap catalogue (`hypspec.vectors.traps.CATALOGUE`: a
+    control and an instruction it selects), in one of the row's modes: the row's registers
+    written over quiet ones (nothing trapped, the floating-point unit on), so that the armed
+    control decides, or over random ones, where an earlier rule may decide first."""
+    config = draw(trap_states())
+    if not draw(st.booleans()):
+        config = {**QUIET_TRAP_REGISTERS, "CPSR": config["CPSR"]}
+    mode = _GUEST_MODE[draw(st.sampled_from(row.modes))]
+    config["CPSR"] = config["CPSR"] & 0xF000_0000 | 0x1C0 | mode
+    config.update(row.registers)
+    return config
+
+
+# =====================================================================================
 # GIC virtual interface (tests/spec): GICH state, list registers and GICV/GICH offsets
 # =====================================================================================
 

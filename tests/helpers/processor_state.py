@@ -9,8 +9,6 @@ register numbers as the ARMv8 mapping of the AArch32 registers lays them out
 
 from __future__ import annotations
 
-from hypspec.proof.mutants import Mutant, read_mutants
-
 USR, FIQ, IRQ, SVC, MON, ABT, HYP, UND, SYS = 0x10, 0x11, 0x12, 0x13, 0x16, 0x17, 0x1A, 0x1B, 0x1F
 MODES = (USR, FIQ, IRQ, SVC, ABT, HYP, UND, SYS)
 T_BIT, F_BIT, I_BIT, A_BIT, E_BIT = 1 << 5, 1 << 6, 1 << 7, 1 << 8, 1 << 9
@@ -22,9 +20,3 @@ LR_ABT, SP_ABT, LR_UND, SP_UND, SP_FIQ, LR_FIQ = 20, 21, 22, 23, 29, 30
 
 SPSR_OF = {FIQ: "SPSR_fiq", IRQ: "SPSR_irq", SVC: "SPSR_svc", ABT: "SPSR_abt", UND: "SPSR_und",
            HYP: "SPSR_hyp"}
-
-
-def modes_mutants(properties: list[str]) -> list[Mutant]:
-    """The mutants of proofs/mutants/modes.toml that one of `properties` must catch."""
-    return [m for m in read_mutants() if m.source.endswith("modes.toml")
-            and set(m.caught_by) & set(properties)]

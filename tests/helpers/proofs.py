@@ -5,10 +5,18 @@ mutant that breaks it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from hypspec.api import Spec
+from hypspec.api import Spec, proof_tree
 from hypspec.proof.mutants import Mutant, MutantResult, check_mutant, read_mutants
 from hypspec.proof.prover import PROVED, prove
+
+
+@cache
+def proof_spec() -> Spec:
+    """The tree `hypspec prove` loads, loaded once per test process (the `spec_with_proofs`
+    fixture, and test modules that parametrize over its properties)."""
+    return Spec.load(*proof_tree())
 
 
 def mutants_of(file_name: str) -> list[Mutant]:

@@ -30,7 +30,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import Spec, State
-from hypspec.proof.mutants import Mutant
 from tests.helpers.agreement import agree_api
 from tests.helpers.processor_state import (
     ABT,
@@ -46,9 +45,7 @@ from tests.helpers.processor_state import (
     MODES,
     SVC,
     UND,
-    modes_mutants,
 )
-from tests.helpers.proofs import assert_caught, assert_proved, caught_properties
 from tests.strategies import WORD, processor_states
 
 VBAR, HVBAR, PC = 0x80000000, 0x40000000, 0x80001000
@@ -527,24 +524,3 @@ def test_every_entry_lands_in_an_exception_mode(spec: Spec, kind: str, mode: int
         assert state.CPSR & 0x1F in (FIQ, IRQ, SVC, ABT, UND, HYP)
         if mode == HYP:
             assert state.CPSR & 0x1F == HYP
-
-
-# ---- proofs and their mutants --------------------------------------------------------
-
-EXCEPTION_PROPERTIES = ["Modes.HypEntryThroughHVBAR", "Modes.HypExceptionsStayInHyp",
-                        "Modes.RoutedInterruptsReachHyp", "Modes.VirtualInterruptsStayInGuest",
-                        "Modes.DebugExceptionsRoutedByTDE"]
-
-
-@pytest.mark.parametrize("name", EXCEPTION_PROPERTIES)
-def test_exception_property_is_proved(spec_with_proofs: Spec, name: str) -> None:
-    assert_proved(spec_with_proofs, name)
-
-
-def test_every_exception_property_has_a_mutant() -> None:
-    assert caught_properties(modes_mutants(EXCEPTION_PROPERTIES)) >= set(EXCEPTION_PROPERTIES)
-
-
-@pytest.mark.parametrize("mutant", modes_mutants(EXCEPTION_PROPERTIES), ids=lambda m: m.name)
-def test_exception_mutant_is_caught(mutant: Mutant) -> None:
-    assert_caught(mutant)

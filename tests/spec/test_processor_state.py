@@ -22,7 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import Spec
-from hypspec.proof.mutants import Mutant
 from tests.helpers.agreement import agree_api
 from tests.helpers.processor_state import (
     A_BIT,
@@ -54,9 +53,7 @@ from tests.helpers.processor_state import (
     TGE,
     UND,
     USR,
-    modes_mutants,
 )
-from tests.helpers.proofs import assert_caught, assert_proved, caught_properties
 from tests.strategies import WORD, processor_states
 
 BANK = {  # (n, mode) -> index, from §B1.3.2, Figure B1-2 (one column per mode)
@@ -398,22 +395,3 @@ def test_msr_agrees(spec: Spec, state: dict[str, Any], value: int, bytemask: int
 def test_banked_register_write_agrees(spec: Spec, state: dict[str, Any], n: int, mode: int,
                                       value: int) -> None:
     agree_api(spec, "SetRmode", [n, mode, value], state)
-
-
-# ---- proofs and their mutants --------------------------------------------------------
-
-MODE_PROPERTIES = ["Modes.OnlyExceptionsEnterHyp", "Modes.NoInstructionEntersHyp"]
-
-
-@pytest.mark.parametrize("name", MODE_PROPERTIES)
-def test_mode_property_is_proved(spec_with_proofs: Spec, name: str) -> None:
-    assert_proved(spec_with_proofs, name)
-
-
-def test_every_mode_property_has_a_mutant() -> None:
-    assert caught_properties(modes_mutants(MODE_PROPERTIES)) >= set(MODE_PROPERTIES)
-
-
-@pytest.mark.parametrize("mutant", modes_mutants(MODE_PROPERTIES), ids=lambda m: m.name)
-def test_mode_mutant_is_caught(mutant: Mutant) -> None:
-    assert_caught(mutant)
