@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 
 from hypspec.api import Spec, State
 from tests.helpers.agreement import agree
-from tests.strategies import gic_virtual_states, gich_offsets, gicv_offsets, gicv_write_values
+from tests.strategies import (
+    GICV_ACKNOWLEDGE_OFFSETS,
+    gic_virtual_states,
+    gich_offsets,
+    gicv_eoi_cases,
+    gicv_offsets,
+    gicv_pending_states,
+    gicv_write_values,
+)
 
 # GICH offsets (IHI 0048B.b §5.3)
 HCR, VTR, VMCR, MISR, EISR0, EISR1, ELRSR0, ELRSR1, APR = 0x0, 0x4, 0x8, 0x10, 0x20, 0x24, 0x30, 0x34, 0xF0
@@ -401,6 +409,57 @@ def test_gicv_read_agrees(spec: Spec, state: dict[str, Any], offset: int) -> Non
 @given(state=gic_virtual_states(), offset=gicv_offsets(), value=gicv_write_values())
 def test_gicv_write_agrees(spec: Spec, state: dict[str, Any], offset: int, value: int) -> None:
     agree(spec, "GICV.Write", [offset, value], state)
+
+
+@settings(max_examples=80)
+@given(state=gicv_pending_states(), offset=st.sampled_from(GICV_ACKNOWLEDGE_OFFSETS))
+def test_acknowledge_agrees(spec: Spec, state: dict[str, Any], offset: int) -> None:
+    """Random states seldom hold an interrupt to acknowledge; these do."""
+    agree(spec, "GICV.Read", [offset], state)
+
+
+@settings(max_examples=80)
+@given(case=gicv_eoi_cases())
+def test_end_of_interrupt_agrees(spec: Spec, case: tuple[dict[str, Any], int, int]) -> None:
+    state, offset, value = case
+    agree(spec, "GICV.Write", [offset, value], state)
+
+
+#: What the strategies reach on a fixed (derandomized) sample of 200: a GICV_IAR or GICV_AIAR
+#: read that acknowledges (returns an ID below 1020) in at least 30% of those reads (measured:
+#: 42%; the rest are refused by the binary point, the running priority or AckCtl, which is the
+#: point), and an EOIR, AEOIR or DIR write that changes a list register or GICH_APR in at
+#: least 60% of the cases (measured: 91%). Random states reach 1.7% and 1.3%.
+ACK_FLOOR, EOI_FLOOR = 0.3, 0.6
+
+
+def test_the_acknowledge_strategy_reaches_acknowledges(spec: Spec) -> None:
+    reads: list[int] = []
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(state=gicv_pending_states(), offset=st.sampled_from((IAR, AIAR)))
+    def sample(state: dict[str, Any], offset: int) -> None:
+        reads.append(spec.call("GICV.Read", offset, state=spec.state(**state)) & 0x3FF)
+
+    sample()
+    assert sum(r < 1020 for r in reads) >= ACK_FLOOR * len(reads), sum(r < 1020 for r in reads)
+
+
+def test_the_eoi_strategy_reaches_ends_of_interrupt(spec: Spec) -> None:
+    changed: list[bool] = []
+
+    @settings(max_examples=200, derandomize=True, database=None)
+    @given(case=gicv_eoi_cases())
+    def sample(case: tuple[dict[str, Any], int, int]) -> None:
+        state, offset, value = case
+        machine = spec.state(**state)
+        names = [f"GICH_LR{n}" for n in range(4)] + ["GICH_APR"]
+        before = [getattr(machine, name) for name in names]
+        spec.call("GICV.Write", offset, value, state=machine)
+        changed.append(before != [getattr(machine, name) for name in names])
+
+    sample()
+    assert sum(changed) >= EOI_FLOOR * len(changed), sum(changed)
 
 
 @settings(max_examples=80)

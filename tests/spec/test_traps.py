@@ -457,13 +457,14 @@ def test_trap_decision_agrees_where_each_control_is_armed(spec: Spec, row: Any, 
     agree(spec, "Model.TrapDecision", [row.opcode], data.draw(catalogue_trap_states(row)), seed)
 
 
-#: What each strategy must reach, measured on a fixed (derandomized) sample. Random words over
+#: What each strategy must reach, measured on a derandomized sample (whose draws still depend
+#: on what earlier tests in the process drew, so the floors leave room). Random words over
 #: random registers are for breadth (decodes, priorities, UNDEFINED cases): a Hyp trap in at
-#: least 1% of 300 cases (measured: 1.7%). The catalogue rows are for depth: every row's armed
+#: least 0.5% of 300 cases (measured: 1.7% to 2.3%). The catalogue rows are for depth: every row's armed
 #: control decides (the row's instruction does over quiet registers what it does in the sample)
 #: in at least one of six cases, and a Hyp trap comes in at least 40% of all of them (measured:
 #: 47%).
-RANDOM_HYP_TRAP_FLOOR = 0.01
+RANDOM_HYP_TRAP_FLOOR = 0.005
 CATALOGUE_HYP_TRAP_FLOOR = 0.4
 GUEST_MODES = {"svc": 0x13, "usr": 0x10}
 
