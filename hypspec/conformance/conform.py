@@ -69,7 +69,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -732,6 +732,7 @@ def _script_disagreement(
     vector: dict[str, Any],
     case: ScriptCase,
     category: str,
+    step: Step,
     index: int | None,
     field: str,
     expected: str,
@@ -739,12 +740,9 @@ def _script_disagreement(
     mask: str | None = None,
     xor: int | None = None,
 ) -> Disagreement:
-    """A disagreement at the vector's own step ``index``, or at its stopped prelude step (``index``
-    None, ``case.prelude[prelude_step]``), with the flags of the vector, its accesses and the step."""
-    step = case.steps[index] if index is not None else None
-    flags = (*vector.get("flags", ()), *access_flags(case), *since_flags(case, index))
-    if step is not None:
-        flags = (*flags, *step_flags(step))
+    """A disagreement at ``step``, the vector's own step ``index`` or a prelude step (``index``
+    None), with the flags of the vector, its accesses and the step."""
+    flags = (*vector.get("flags", ()), *access_flags(case), *since_flags(case, index), *step_flags(step))
     return Disagreement(vector["id"], category, field, expected, observed, flags, mask, xor)
 
 
@@ -759,14 +757,12 @@ def compare_script(
     if observation.outcome != "ok":
         seen = f"{observation.outcome} ({observation.detail})"
         if observation.prelude_step is not None:
-            step = case.prelude[observation.prelude_step]
-            disagreement = _script_disagreement(vector, case, category, None, "outcome", "ok", seen)
-            disagreement = replace(disagreement, flags=(*disagreement.flags, *step_flags(step)))
+            step, at = case.prelude[observation.prelude_step], None
         else:
-            index = observation.stopped_at if observation.stopped_at is not None else 0
-            index = min(index, len(case.steps) - 1)
-            disagreement = _script_disagreement(vector, case, category, index, "outcome", "ok", seen)
-        found.append(disagreement)
+            stopped = observation.stopped_at if observation.stopped_at is not None else 0
+            at = min(stopped, len(case.steps) - 1)
+            step = case.steps[at]
+        found.append(_script_disagreement(vector, case, category, step, at, "outcome", "ok", seen))
     for index, step in enumerate(case.steps):
         expect = step.expect
         value = observation.reads.get(index)
@@ -781,6 +777,7 @@ def compare_script(
                 vector,
                 case,
                 category,
+                step,
                 index,
                 f"read[{index}]",
                 f"{_expected_text(expect)} ({step.el} {name})",
@@ -806,6 +803,7 @@ def check_window(item: LoadedVector, observation: ScriptObservation) -> list[Dis
                     item.vector,
                     item.case,
                     item.category,
+                    item.case.steps[index],
                     index,
                     "outcome",
                     f"CNTPCT in [{low:#x}, {high:#x}) (meta.count_window)",

@@ -697,13 +697,11 @@ def _unknown_variants(
     """
     pending = [(chosen, location) for location in sorted(chosen)]
     seen, variants = set(chosen), []
-    record = spec.program.records["Model.TrapResult"].fields[0][1]
     while pending:
         context, location = pending.pop()
         for fill in (0, -1):
             oracle = Oracle(seed, overrides={**context, location: fill})
-            outcome, hsr = spec.compiled.function(OPERATION)(_state(spec, stimulus, oracle), stimulus.opcode)
-            variants.append((spec.decode(outcome, record), hsr))
+            variants.append(_decision(spec, stimulus, oracle))
             for new in sorted(set(oracle.chosen) - seen):
                 seen.add(new)
                 pending.append((dict(oracle.chosen), new))
