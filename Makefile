@@ -41,7 +41,7 @@ lint: $(STAMP)
 
 test: $(STAMP) tools lint
 	$(BIN)/hypspec check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 bench: $(STAMP) tools
 	$(BIN)/python -m benchmarks.run

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.handwalk import walk
-from hypspec.api import SPEC_DIR, Spec, proof_tree
+from hypspec.api import MODEL_DIR, SPEC_DIR, Spec, proof_tree
 from hypspec.conformance.conform import conform
 from hypspec.model.explore import explore
 from hypspec.model.induction import prove_model
 from hypspec.model.program import load_model
+from hypspec.model.scenarios import read_scenarios
 from hypspec.proof.prover import prove
 from hypspec.vectors import gic, stage2, timers
 from hypspec.vectors.generated import Generated
@@ -117,13 +118,16 @@ def bench_model() -> None:
     for result in invariants:
         print(f"    {result.name:<28} {result.status:<8} {result.seconds:6.1f} s "
               f"({len(result.obligations)} obligations)")
+    scenarios = read_scenarios(model, MODEL_DIR)
     for pes in (2, 4, 8):
-        campaign, finding = explore(model, seed=1, examples=40, steps=50, pes=pes, shrink=False)
-        rate = campaign.steps / campaign.seconds
-        print(f"  stateful exploration, {pes} PEs: {rate:,.0f} transitions/s with every invariant and "
-              f"observation checked after each ({campaign.steps} steps; "
-              f"{'no violation' if finding is None else 'VIOLATION'})"
-              "   (goal >= 1,000)")
+        for leaks in (False, True):
+            campaign, finding = explore(model, seed=1, examples=40, steps=100, pes=pes, shrink=False,
+                                        scenarios=scenarios, check_leaks=leaks)
+            rate = campaign.steps / campaign.seconds
+            checked = "every invariant" + (" and, in a second run, every observation" if leaks else "")
+            print(f"  stateful exploration, {pes} PEs: {rate:,.0f} transitions/s with {checked} checked "
+                  f"after each ({campaign.steps} steps; {'no violation' if finding is None else 'VIOLATION'})"
+                  "   (goal >= 1,000)")
 
 
 def bench_vectors(count: int = 5000) -> None:

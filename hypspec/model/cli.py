@@ -9,8 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from hypspec.api import MODEL_DIR
 from hypspec.model.explore import explore
 from hypspec.model.program import ModelError, load_model
+from hypspec.model.scenarios import read_scenarios
 from hypspec.model.table1 import table1_rows, unswitched_writable
 from hypspec.proof.mutants import patched_tree, variant
 from hypspec.proof.report import positive_count, whole_number
@@ -72,9 +74,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     if args.pes > 1 << model.pe_type.width:
         raise ModelError(f"--pes: the model has at most {1 << model.pe_type.width} processing elements")
+    scenarios = read_scenarios(model, args.model or MODEL_DIR)
     progress = _Progress(args.examples * args.steps, enabled=not args.json and sys.stderr.isatty())
     campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
-                                pes=args.pes, on_step=progress.step)
+                                pes=args.pes, on_step=progress.step, scenarios=scenarios)
     progress.close()
     rate = campaign.steps / campaign.seconds if campaign.seconds else 0.0
     if args.json:
@@ -83,7 +86,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                           {"message": finding.message, "trace": finding.trace}}, indent=2))
     else:
         print(f"{campaign.steps} transitions in {campaign.seconds:.1f} s ({rate:,.0f}/s), "
-              f"seed {args.seed}, {args.pes} PEs")
+              f"seed {args.seed}, {args.pes} PEs, from the initial state and {len(scenarios)} scenarios")
         if finding is None:
             print("OK: every invariant held after every step, and every observation agreed between "
                   "the two runs while their schedules did")

@@ -1,7 +1,7 @@
 """Random operation sequences on the compiled model, with every invariant checked after every step.
 
 `state_machine(model)` turns a model into a Hypothesis rule-based state machine: one rule per
-transition (arguments from `hypspec.model.strategies`) and, after every step, the model's
+transition (arguments drawn by `hypspec.model.strategies`) and, after every step, the model's
 invariants at every instance the machine can tell apart. The stateful test runs it; so does
 `hypspec explore`, for longer campaigns against any model directory. A failure shrinks to a
 short list of model operations, printed as the transitions and their arguments.
@@ -9,23 +9,28 @@ short list of model operations, printed as the transitions and their arguments.
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import product
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import core as hypothesis_core
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
+from hypspec.api import MODEL_DIR, Spec, proof_tree
 from hypspec.concrete.runtime import SpecAssertionError
 from hypspec.lang.types import Bits, Enum
 from hypspec.model.machine import Machine
 from hypspec.model.noninterference import ENUMERATED_WIDTH
-from hypspec.model.program import Model, Step
+from hypspec.model.program import Model, ModelError, Step, load_model
+from hypspec.model.scenarios import Scenario, pes_needed, read_scenarios
 from hypspec.model.strategies import for_param, preferred_members
+from hypspec.proof.mutants import Mutant, patched_tree
 
 
 class InvariantViolated(AssertionError):
@@ -61,61 +66,92 @@ def describe(model: Model, step: Step, args: tuple[Any, ...]) -> str:
 # such candidates it compares.
 TRIES = 24
 CHOICES = 6
+# Swarm testing: the share of transitions a run keeps, and how many members of each enumeration
+# with preferred members (the system registers that hold state) it draws from.
+SWARM_KEEP = 0.85
+SWARM_MEMBERS = 8
 
 
 def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
-                  on_step: Callable[[], None] | None = None) -> type[RuleBasedStateMachine]:
-    """A Hypothesis state machine over `model` on `pes` processing elements. Its one rule draws a
-    transition and its arguments until the transition's guard lets it act (a step that does
-    nothing teaches nothing), runs it, and records it; after every step every invariant is
-    checked at every instance the machine can tell apart."""
+                  on_step: Callable[[], None] | None = None, scenarios: Sequence[Scenario] = (),
+                  check_leaks: bool = True) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine over `model` on `pes` processing elements. A run starts from the
+    initial state or from one of `scenarios`; its one rule draws a transition and its arguments
+    until the transition's guard lets it act (a step that does nothing teaches nothing), runs it,
+    and records it; after every step every invariant is checked at every instance the machine
+    can tell apart, and, with `check_leaks`, every observation in a second run (`Twin`)."""
     record = campaign if campaign is not None else Campaign()
     preferred = preferred_members(model.spec)
-    strategies = {
-        step.name: [for_param(p, pes, i == step.pe_index, preferred) for i, p in enumerate(step.params)]
-        for step in model.transitions
-    }
+    if scenarios and pes_needed(list(scenarios)) > pes:
+        raise ModelError(f"the scenarios need {pes_needed(list(scenarios))} PEs; the machine has {pes}")
 
     class ModelMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             self.machine = Machine(model, pes)
             self.trace: list[str] = []
-            self.taken: dict[str, int] = {}
+            self.able: dict[str, int] = {}  # how often each transition could act
             # The second run of the noninterference check: the same steps, except the secret's
             # own, which draw their own arguments (see `Twin`).
-            self.twin = Twin(model, pes) if model.observations else None
+            self.twin = Twin(model, pes) if model.observations and check_leaks else None
 
-        @rule(data=st.data())
-        def step(self, data: st.DataObject) -> None:
-            # Draw candidates until CHOICES of them can act, then take the one whose transition
-            # this run has taken least: a host step is almost always possible and a guest step
-            # only while a guest runs, so a plain draw would rarely let a guest do anything.
-            candidates: list[tuple[Step, tuple[Any, ...]]] = []
+        @initialize(seed=st.integers(0, 2**32 - 1), start=st.integers(0, len(scenarios)))
+        def begin(self, seed: int, start: int) -> None:
+            # Swarm testing (Groce et al., ISSTA 2012): each run leaves out some transitions and
+            # draws its system registers from a few of them, so that a run goes deep where
+            # another goes wide: a guest that writes CONTEXTIDR and then exits is likely in a run
+            # that writes eight registers, and rare in one that writes any of eighty.
+            rng = random.Random(seed)
+            kept = [t for t in model.transitions if rng.random() < SWARM_KEEP]
+            self.transitions = kept or model.transitions
+            focus = {name: rng.sample(members, min(SWARM_MEMBERS, len(members)))
+                     for name, members in preferred.items()}
+            self.samplers = {
+                t.name: [for_param(p, pes, i == t.pe_index, focus) for i, p in enumerate(t.params)]
+                for t in model.transitions
+            }
+            # Then the scenario's steps, if the run starts from one (0 is the initial state).
+            for chosen, args in scenarios[start - 1].steps if start else ():
+                self._take(chosen, args, args)
+                self.invariants_hold()
+
+        @rule(seed=st.integers(0, 2**32 - 1))
+        def step(self, seed: int) -> None:
+            # Of TRIES candidates, the first CHOICES that can act; of those, the one whose
+            # transition this run has found able to act least often: a host step almost always
+            # can and a guest step only while a guest runs, so a plain draw would rarely let a
+            # guest do anything, and a guest would seldom do two things before its next exit.
+            # Guards are evaluated by PE, so the machine switches banks once per PE.
+            rng = random.Random(seed)
+            drawn = []
             for _ in range(TRIES):
-                drawn = data.draw(st.sampled_from(model.transitions), label="transition")
-                args = tuple(data.draw(s) for s in strategies[drawn.name])
-                if self.machine.enabled(drawn.name, *args):
-                    candidates.append((drawn, args))
-                    if len(candidates) == CHOICES:
-                        break
+                transition = rng.choice(self.transitions)
+                drawn.append((transition, tuple(draw(rng) for draw in self.samplers[transition.name])))
+            candidates = self.machine.can_act(drawn)[:CHOICES]
             if not candidates:
                 return
-            chosen, args = min(candidates, key=lambda c: self.taken.get(c[0].name, 0))
-            self.taken[chosen.name] = self.taken.get(chosen.name, 0) + 1
+            for step, _ in candidates:
+                self.able[step.name] = self.able.get(step.name, 0) + 1
+            chosen, args = min(candidates, key=lambda c: self.able[c[0].name])
+            other = args
+            if self.twin is not None and self.twin.secret_acts(self.machine, chosen, args):
+                drawn_other = tuple(draw(rng) for draw in self.samplers[chosen.name])
+                other = tuple(a if i == chosen.pe_index else o
+                              for i, (a, o) in enumerate(zip(args, drawn_other, strict=True)))
+            self._take(chosen, args, other)
+
+        def _take(self, chosen: Step, args: tuple[Any, ...], other: tuple[Any, ...]) -> None:
+            """Run a step, and in the twin the step with `other`'s arguments (the secret's own
+            draws its own); record it."""
             self.trace.append(describe(model, chosen, args))
+            if other != args:
+                self.trace[-1] += f"  [run 2: {describe(model, chosen, other)}]"
             record.trace = self.trace
-            secret_steps = self.twin is not None and self.twin.secret_acts(self.machine, chosen, args)
             try:
                 self.machine.run(chosen.name, *args)
             except SpecAssertionError as err:
                 raise InvariantViolated(f"{chosen.name} stops at an assert: {err}") from err
             if self.twin is not None:
-                other = tuple(data.draw(s) for s in strategies[chosen.name]) if secret_steps else args
-                if secret_steps:
-                    other = tuple(a if i == chosen.pe_index else o
-                                  for i, (a, o) in enumerate(zip(args, other, strict=True)))
-                    self.trace[-1] += f"  [run 2: {describe(model, chosen, other)}]"
                 self.twin.step(chosen, other, self.machine, len(self.trace))
             record.steps += 1
             if on_step is not None:
@@ -171,13 +207,20 @@ class Twin:
             raise LeakFound(f"after {number} step(s), with secret {self.SECRET}: {differs}")
 
     def _differ(self, first: Machine, steps: list[Step]) -> str | None:
-        for step in steps:
-            for args in observation_instances(first, step, self.SECRET):
-                one, two = first.observe(step.name, *args), self.machine.observe(step.name, *args)
-                if one != two:
-                    pairs = zip(step.params, args, strict=True)
-                    shown = ", ".join(f"{p.name}={_number(a)}" for p, a in pairs)
-                    return f"{step.name}({shown}) is {_number(one)} in run 1 and {_number(two)} in run 2"
+        compiled = self.model.spec.compiled
+        work = [(step, observation_instances(first, step, self.SECRET)) for step in steps]
+        for state, group in first.by_pe(work):
+            pe = next((args[step.pe_index] for step, instances in group for args in instances
+                       if step.pe_index is not None), None)
+            other = self.machine.state if pe is None else self.machine.on(pe)
+            for step, instances in group:
+                observe = compiled.function(step.name)
+                for args in instances:
+                    one, two = observe(state, *args), observe(other, *args)
+                    if one != two:
+                        pairs = zip(step.params, args, strict=True)
+                        shown = ", ".join(f"{p.name}={_number(a)}" for p, a in pairs)
+                        return f"{step.name}({shown}) is {_number(one)} in run 1 and {_number(two)} in run 2"
         return None
 
 
@@ -206,11 +249,12 @@ class Finding:
 
 
 def explore(model: Model, *, seed: int, examples: int, steps: int, pes: int = 2,
-            on_step: Callable[[], None] | None = None,
-            shrink: bool = True) -> tuple[Campaign, Finding | None]:
-    """Run `examples` random sequences of up to `steps` transitions; the shrunk failure, if any."""
+            on_step: Callable[[], None] | None = None, shrink: bool = True,
+            scenarios: Sequence[Scenario] = (), check_leaks: bool = True) -> tuple[Campaign, Finding | None]:
+    """Run `examples` random sequences of up to `steps` transitions, each from the initial state or
+    one of `scenarios`; the shrunk failure, if any."""
     campaign = Campaign()
-    machine = state_machine(model, pes, campaign, on_step)
+    machine = state_machine(model, pes, campaign, on_step, scenarios, check_leaks)
     phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
     config = settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
                       phases=phases, print_blob=False, report_multiple_bugs=False,
@@ -228,3 +272,25 @@ def explore(model: Model, *, seed: int, examples: int, steps: int, pes: int = 2,
         hypothesis_core.global_force_seed = previous
     campaign.seconds = time.perf_counter() - start
     return campaign, finding
+
+
+# The campaign run against each mutant of a model, by the test suite and by `hypspec prove
+# --mutants`: the seed, and how many runs of how many steps.
+MUTANT_SEED = 1
+MUTANT_EXAMPLES = 60
+MUTANT_STEPS = 100
+
+
+def explore_mutant(mutant: Mutant) -> tuple[Campaign, Finding | None]:
+    """The mutant campaign against a mutated copy of the model, from the initial state and from
+    the faithful model's scenarios (read from the model, not the mutant: a scenario a mutant
+    cannot replay is a finding of the campaign, not an error in the file)."""
+    with patched_tree(mutant) as root:
+        model = Model(Spec.load(*proof_tree(root)))
+        return explore(model, seed=MUTANT_SEED, examples=MUTANT_EXAMPLES, steps=MUTANT_STEPS,
+                       shrink=False, scenarios=_faithful_scenarios())
+
+
+@cache
+def _faithful_scenarios() -> list[Scenario]:
+    return read_scenarios(load_model(), MODEL_DIR)

@@ -25,7 +25,7 @@ a step that needs more fail with a counterexample, replayed on two concrete mach
 bit-string parameter (a word index) is used at every value, so a goal is one conjunction over
 the words.
 
-The second copy is the first with every state variable renamed (`z3.substitute`), so the step is
+The second copy is the first with every state variable renamed (Z3's substitution), so the step is
 evaluated once: its terms, its path pruning and its UNKNOWNs (resolved alike in both runs, as
 one implementation would) carry over.
 """
@@ -59,8 +59,15 @@ from hypspec.symbolic.model import model_value
 
 NONINTERFERENCE = "noninterference"
 ENUMERATED_WIDTH = 7
-# A goal over every word is asked whole for this long before it is asked word by word.
-QUICK_S = 5.0
+# How long a tier of hypotheses is given to settle a goal before the next, larger one is tried,
+# and to settle every goal together (when that is quick, it saves a query per word).
+TIER_S = 2.0
+TOGETHER_S = 0.5
+# How many goals a tier is tried on before, having settled none, it is passed over.
+TIER_TRIAL = 4
+# An invariant's hypothesis this small (in distinct terms) is bookkeeping (which vCPU runs where),
+# which most goals need; the round trips, which relate every context word, are ten times larger.
+SMALL_NODES = 500
 
 
 def obligations(model: Model, observations: list[str] | None = None) -> list[Obligation]:
@@ -117,15 +124,27 @@ class _Pair:
     two: _Copy
     renaming: list[tuple[z3.ExprRef, z3.ExprRef]]
     constraints: list[z3.BoolRef] = field(default_factory=list)
+    # The renaming as the C API takes it, built once: `z3.substitute` re-checks every pair's sorts
+    # on each call, which cost more than the solver on the cheaper steps.
+    _sources: Any = None
+    _targets: Any = None
     # Every observation's obligation of the case assumes the same equalities before the step, by
     # the word they are about (`_agree_before`): built once.
     before: dict[int | None, list[z3.BoolRef]] | None = None
+    small: list[z3.BoolRef] | None = None  # `_small_hypotheses`
 
     def rename(self, value: SymValue) -> SymValue:
         if isinstance(value, tuple):
             return tuple(self.rename(v) for v in value)
         if isinstance(value, z3.ExprRef):
-            return z3.substitute(value, *self.renaming)
+            count = len(self.renaming)
+            if self._sources is None:
+                self._sources, self._targets = (z3.Ast * count)(), (z3.Ast * count)()
+                for k, (source, target) in enumerate(self.renaming):
+                    self._sources[k], self._targets[k] = source.as_ast(), target.as_ast()
+            ctx = value.ctx
+            term = z3.Z3_substitute(ctx.ref(), value.as_ast(), count, self._sources, self._targets)
+            return z3.z3._to_expr_ref(term, ctx)
         return value
 
 
@@ -329,20 +348,20 @@ def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCou
         # or nothing, in the other run).
         two_guard = pair.two.guard if second_acts else \
             [z3.Or(z3.Not(z3.And(*pair.two.guard)), _secret_acts(pair))]
-        common = [*world.constraints, *pair.constraints, *pair.one.hypotheses, *pair.two.hypotheses,
-                  *_same_location(world.unknowns), *before.get(None, []), *pair.one.guard, *two_guard,
-                  *declassified, *(a for _, asserts in goals for a in asserts)]
-        premise = [*common, *(c for word, terms in before.items() if word is not None for c in terms)]
+        base = [*world.constraints, *pair.constraints, *_same_location(world.unknowns), *before.get(None, []),
+                *pair.one.guard, *two_guard, *declassified, *(a for _, asserts in goals for a in asserts)]
+        small = _small_hypotheses(pair)
+        words = [c for word, terms in before.items() if word is not None for c in terms]
+        tiers = [base, [*base, *small], [*base, *small, *words]]
+        premise = [*base, *pair.one.hypotheses, *pair.two.hypotheses, *words]
         if second_acts:
             status = _satisfiable(pair, premise, timeout_s)
             if status is not None:
                 return status
-        elif _solver(min(timeout_s, QUICK_S), premise).check() == z3.unsat:
-            continue  # the guard cannot pass in one copy only: nothing to show
         for case in world.aliasing(step, instances[0], skip=0):
-            parts = [(equal, [*common, *case, *before.get(_word(step, args), [])])
+            parts = [(equal, before.get(_word(step, args), []))
                      for args, (equal, _) in zip(instances, goals, strict=True)]
-            answer, found = _decide([*premise, *case], parts, timeout_s)
+            answer, found = _decide([[*tier, *case] for tier in tiers], [*premise, *case], parts, timeout_s)
             if answer == z3.unknown:
                 undecided = undecided or (UNKNOWN, "solver: timeout", None)
             if found is None:
@@ -390,21 +409,42 @@ def _secret_acts(pair: _Pair) -> z3.BoolRef:
     return to_z3(check.result, Bool())  # type: ignore[return-value]
 
 
-def _decide(premise: list[z3.BoolRef], parts: list[tuple[z3.BoolRef, list[z3.BoolRef]]],
+def _decide(tiers: list[list[z3.BoolRef]], premise: list[z3.BoolRef],
+            parts: list[tuple[z3.BoolRef, list[z3.BoolRef]]],
             timeout_s: float) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
     """Whether every goal follows from the premise: unsat (they do), sat with a model where one
-    fails, or unknown. The conjunction is asked first, briefly. If the solver cannot take it apart
-    in that time, each goal is asked on its own, first with the premise its part names (the
-    hypotheses about its own word), then, if that is not enough, with the whole premise: dropping
-    hypotheses is sound, and a counterexample always comes from the whole premise."""
-    goals = [goal for goal, _ in parts]
-    answer, found = _ask(premise, z3.And(*goals), min(timeout_s, QUICK_S))
-    if answer != z3.unknown or len(parts) == 1:
-        return (answer, found) if answer != z3.unknown else _ask(premise, goals[0], timeout_s)
-    result = z3.unsat
-    for goal, relevant in parts:
-        if _ask(relevant, goal, min(timeout_s, QUICK_S))[0] == z3.unsat:
+    fails, or unknown. Each part is a goal and the hypotheses about its own word. Most goals
+    follow from far less than the premise: the step and the equalities before it about the same
+    word, without the invariants, or with only the small ones, or with every word's equalities
+    but not the round trips. So the goals are first asked of
+    each tier of hypotheses in turn (together, then each one the conjunction leaves open,
+    briefly), and only those no tier settles are asked of the whole premise. A tier that settles
+    none of the first few goals it is asked about is not asked about the rest: a goal it cannot
+    settle costs a satisfying model of two runs. Dropping hypotheses is sound, and a
+    counterexample always comes from the whole premise."""
+    open_parts = list(parts)
+    for tier in tiers:
+        relevant = [h for _, own in open_parts for h in own]
+        together = z3.And(*(goal for goal, _ in open_parts))
+        answer, _ = _ask([*tier, *relevant], together, TOGETHER_S, plain=True)
+        if answer == z3.unsat:
+            return z3.unsat, None
+        if len(open_parts) == 1:
             continue
+        left, settled = [], 0
+        for index, (goal, own) in enumerate(open_parts):
+            if index >= TIER_TRIAL and not settled:
+                left += open_parts[index:]
+                break
+            if _ask([*tier, *own], goal, TIER_S, plain=True)[0] == z3.unsat:
+                settled += 1
+            else:
+                left.append((goal, own))
+        open_parts = left
+        if not open_parts:
+            return z3.unsat, None
+    result = z3.unsat
+    for goal, _ in open_parts:
         answer, found = _ask(premise, goal, timeout_s)
         if answer == z3.sat:
             return answer, found
@@ -413,9 +453,31 @@ def _decide(premise: list[z3.BoolRef], parts: list[tuple[z3.BoolRef, list[z3.Boo
     return result, None
 
 
-def _ask(premise: list[z3.BoolRef], goal: z3.BoolRef,
-         timeout_s: float) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
-    solver = _solver(timeout_s, [*premise, z3.Not(goal)])
+def _small_hypotheses(pair: _Pair) -> list[z3.BoolRef]:
+    """The invariants' hypotheses in both copies that are small enough for the second tier."""
+    if pair.small is None:
+        pair.small = [h for h in [*pair.one.hypotheses, *pair.two.hypotheses] if _nodes(h) <= SMALL_NODES]
+    return pair.small
+
+
+def _nodes(term: z3.ExprRef) -> int:
+    """The number of distinct terms in `term`."""
+    seen: set[int] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        if node.get_id() not in seen:
+            seen.add(node.get_id())
+            stack.extend(node.children())
+    return len(seen)
+
+
+def _ask(premise: list[z3.BoolRef], goal: z3.BoolRef, timeout_s: float,
+         plain: bool = False) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
+    """Whether `goal` follows from `premise`, and a model where it fails. A `plain` query goes to
+    Z3's default solver: on a tier's small premise it answers in a fifth of the time the
+    preprocessing pipeline takes (`_tactic`), which pays off only on the whole premise."""
+    solver = _solver(timeout_s, [*premise, z3.Not(goal)], plain)
     answer = solver.check()
     return answer, solver.model() if answer == z3.sat else None
 
@@ -437,8 +499,8 @@ def _satisfiable(pair: _Pair, premise: list[z3.BoolRef],
     return None
 
 
-def _solver(timeout_s: float, assertions: list[z3.BoolRef]) -> z3.Solver:
-    solver = _tactic().solver()
+def _solver(timeout_s: float, assertions: list[z3.BoolRef], plain: bool = False) -> z3.Solver:
+    solver = z3.Solver() if plain else _tactic().solver()
     solver.set("timeout", int(timeout_s * 1000))
     solver.add(*assertions)
     return solver

@@ -1,14 +1,20 @@
-"""Hypothesis strategies for a model's transition arguments, chosen by parameter type.
+"""How a model's transition arguments are drawn, by parameter type.
 
 One place for them: the stateful test, `hypspec explore` and the mutant matrix all draw from
 here. Values are drawn from where the behaviour lives: a few ids (so that steps meet the same
 VMs and vCPUs again), real modes, every system register, and register values that are either
 small, all-ones or arbitrary.
+
+A sampler draws from a `random.Random` that Hypothesis seeds once per step, not from Hypothesis
+itself: a step tries a few dozen candidates before enough of them can act, and Hypothesis's
+cost per draw made the drawing most of a campaign's time. Hypothesis still shrinks a failure,
+step by step: a shorter trace, and smaller seeds for the steps that remain.
 """
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+import random
+from collections.abc import Callable
 
 from hypspec.api import Spec
 from hypspec.lang import syntax as s
@@ -21,35 +27,43 @@ IDS = 4
 MODES = [0b10000, 0b10001, 0b10010, 0b10011, 0b10111, 0b11011, 0b11111, 0b11010, 0b10110, 0b00000]
 
 
-def values(width: int) -> st.SearchStrategy[int]:
+Sampler = Callable[[random.Random], object]
+
+
+def values(width: int) -> Sampler:
+    """A register value: small, all-ones or arbitrary, a third of the time each."""
     top = (1 << width) - 1
-    return st.one_of(st.integers(0, 15), st.just(top), st.integers(0, top))
+
+    def draw(rng: random.Random) -> int:
+        kind = rng.randrange(3)
+        return rng.randrange(16) if kind == 0 else top if kind == 1 else rng.getrandbits(width)
+    return draw
 
 
 def for_param(param: s.Param, pes: int, pe_index: bool,
-              preferred: dict[str, list[int]] | None = None) -> st.SearchStrategy[object]:
+              preferred: dict[str, list[int]] | None = None) -> Sampler:
     """Values for one parameter. `preferred` names, per enumeration, the members where the
-    behaviour lives (for `Model.SysReg`, the registers that hold state); they are drawn half the
-    time, every member the other half."""
+    behaviour lives (for `Model.SysReg`, the registers that hold state); they are drawn three
+    times in four, every member the rest of the time."""
     ty: Type | None = param.ty
     if pe_index:
-        return st.integers(0, pes - 1)
+        return lambda rng: rng.randrange(pes)
     if isinstance(ty, Bool):
-        return st.booleans()
+        return lambda rng: rng.random() < 0.5
     if isinstance(ty, Enum):
-        every = st.integers(0, len(ty.members) - 1)
+        count = len(ty.members)
         favoured = (preferred or {}).get(ty.name)
         if not favoured:
-            return every
-        often = st.sampled_from(favoured)
-        return st.one_of(often, often, often, every)
+            return lambda rng: rng.randrange(count)
+        return lambda rng: rng.choice(favoured) if rng.randrange(4) else rng.randrange(count)
     assert isinstance(ty, Bits)
     if ty.layout is not None and ty.layout.name.endswith("Id"):
-        return st.integers(0, IDS - 1)
+        return lambda rng: rng.randrange(IDS)
     if param.name == "mode" and ty.width == 5:
-        return st.sampled_from(MODES)
+        return lambda rng: rng.choice(MODES)
     if ty.width <= 5:
-        return st.integers(0, (1 << ty.width) - 1)
+        width = ty.width
+        return lambda rng: rng.getrandbits(width)
     return values(ty.width)
 
 

@@ -21,12 +21,6 @@ from hypspec.api import Spec, proof_tree
 from hypspec.proof.mutants import MutantResult, check_mutant, patched_tree, read_all_mutants, variant
 from hypspec.proof.prover import prove
 
-# The exploration that stands for "the property test" in the mutant matrix: small and seeded,
-# so the matrix is the same on every run.
-MATRIX_SEED = 1
-MATRIX_EXAMPLES = 60
-MATRIX_STEPS = 40
-
 
 class Result(Protocol):
     name: str
@@ -125,13 +119,9 @@ def _progress(args: argparse.Namespace, text: str) -> None:
 
 def _explore_mutant(mutant: Any) -> str:
     """Whether the stateful exploration finds a broken invariant in the mutated model."""
-    from hypspec.model.explore import explore
-    from hypspec.model.program import Model
+    from hypspec.model.explore import explore_mutant
 
-    with patched_tree(mutant) as root:
-        model = Model(Spec.load(*proof_tree(root)))
-        campaign, finding = explore(model, seed=MATRIX_SEED, examples=MATRIX_EXAMPLES, steps=MATRIX_STEPS,
-                                    shrink=False)
+    campaign, finding = explore_mutant(mutant)
     if finding is None:
         return f"SURVIVED ({campaign.steps} steps)"
     return f"caught after {len(finding.trace)} steps"

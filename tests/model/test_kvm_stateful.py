@@ -5,41 +5,32 @@ checked, compiled, after every step. A failure shrinks to a short list of model 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, settings
 
-from hypspec.api import Spec, proof_tree
-from hypspec.model.explore import LeakFound, Twin, explore, state_machine
+from hypspec.api import MODEL_DIR, Spec, proof_tree
+from hypspec.model.explore import LeakFound, Twin, explore, explore_mutant, state_machine
 from hypspec.model.machine import Machine
-from hypspec.model.program import Model, load_model
+from hypspec.model.program import Model, ModelError, load_model
+from hypspec.model.scenarios import pes_needed, read_scenarios
 from hypspec.proof.mutants import MODEL_MUTANTS_DIR, patched_tree, read_mutants
 
 MUTANTS = read_mutants(MODEL_MUTANTS_DIR)
-# Mutants whose bug needs a guest to do two particular things in a row (enable the VFP, then use
-# it; write one particular register, then exit; enable its timer, then exit): a campaign of this
-# size reaches them only on some runs, so the suite does not count on it. The proofs catch most of
-# them; `hypspec explore` with a longer campaign is the way to look.
-NOT_RELIABLY_REACHED = {"cp15-register-not-saved", "cp15-restored-from-wrong-index",
-                        "lazy-vfp-lost-on-exit", "lazy-vfp-to-wrong-vcpu", "timer-left-enabled",
-                        "vmcr-not-restored"}
+SCENARIOS = read_scenarios(load_model(), MODEL_DIR)
 
-TestKVMModel = state_machine(load_model(), pes=2).TestCase
+TestKVMModel = state_machine(load_model(), pes=2, scenarios=SCENARIOS).TestCase
 TestKVMModel.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
                                  suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("mutant", [m for m in MUTANTS if m.name not in NOT_RELIABLY_REACHED],
-                         ids=lambda m: m.name)
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_the_exploration_catches_the_mutant(mutant) -> None:
-    """Independently of the proofs, a seeded campaign breaks an invariant of the mutated model."""
-    with patched_tree(mutant) as root:
-        model = Model(Spec.load(*proof_tree(root)))
-        campaign, finding = explore(model, seed=1, examples=100, steps=60, shrink=False)
+    """Independently of the proofs, the seeded mutant campaign breaks an invariant (or finds a
+    leak) in every mutated model."""
+    campaign, finding = explore_mutant(mutant)
     assert finding is not None, f"{mutant.name} survived {campaign.steps} steps"
-
-
-def test_the_unreliable_list_names_mutants() -> None:
-    assert {m.name for m in MUTANTS} >= NOT_RELIABLY_REACHED
 
 
 def test_a_failure_shrinks_to_a_short_trace() -> None:
@@ -54,6 +45,33 @@ def test_a_failure_shrinks_to_a_short_trace() -> None:
     assert 0 < len(names) <= 8
     assert all(name.startswith("KVM.") for name in names)
     assert "KVM.Inv.TrapConfiguration" in finding.message
+
+
+def test_every_scenario_runs_on_the_faithful_model_with_every_invariant_holding() -> None:
+    assert len(SCENARIOS) >= 5
+    model = load_model()
+    for scenario in SCENARIOS:
+        machine = Machine(model, pes_needed([scenario]))
+        for step, args in scenario.steps:
+            machine.run(step.name, *args)
+            assert machine.violations() == [], (scenario.name, step.name)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('steps = ["KVM.Nothing(0)"]', r"scenarios.toml:\d+:\d+: no transition named 'KVM.Nothing'"),
+    ('steps = ["KVM.BootPE(0, 1)"]', r"KVM.BootPE takes 1 arguments \(pe\), not 2"),
+    ('steps = ["KVM.BootPE(x)"]', r"KVM.BootPE, argument pe: expected an integer, got 'x'"),
+    ('steps = ["KVM.BootPE(99)"]', r"argument pe: 99 does not fit in 3 bits"),
+    ('steps = ["KVM.BootPE(0)", "KVM.HostWriteSysReg(0, SysReg_NONE, 1)"]',
+     r"'SysReg_NONE' is not a member of Model.SysReg"),
+    ('steps = ["KVM.RunVcpu(0, 0)"]', r"KVM.RunVcpu does not act after the steps before it"),
+    ('steps = "KVM.BootPE(0)"', r"steps is a list of strings"),
+])
+def test_a_bad_scenario_is_refused_with_its_place(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "scenarios.toml").write_text(f'[[scenario]]\nname = "x"\nabout = "y"\n{text}\n',
+                                             encoding="utf-8")
+    with pytest.raises(ModelError, match=message):
+        read_scenarios(load_model(), tmp_path)
 
 
 # VM 0 (the twin's secret) sets its virtual priority mask differently in the two runs, waits for
