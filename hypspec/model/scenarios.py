@@ -16,6 +16,11 @@ one of them (Hypothesis chooses, and shrinks towards the initial state), with ev
 checked after every step of the prefix as after any other. The prefix is part of the reported
 trace, so a failure still reads as a list of model operations. A step is a transition's name and
 its arguments: integers (decimal or 0x), TRUE or FALSE, or an enumeration member by name.
+
+A step may instead be a pair, `["KVM.GuestWriteVFP(0, 3, 0x5555)", "KVM.GuestWriteVFP(0, 3, 0x1234)"]`:
+the secret's step as the first run takes it and as the second run of the noninterference check
+takes it (`Twin`), the same transition on the same PE with other arguments, so that the secret
+holds different values in the two runs from the start.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class Scenario:
     name: str
     about: str
     steps: tuple[tuple[Step, tuple[Any, ...]], ...]
+    # The second run's arguments for each step (the same as the first's but for the secret's).
+    others: tuple[tuple[Any, ...], ...]
 
 
 def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:
@@ -62,12 +69,22 @@ def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:
         where = f"{path}: scenario {number}"
         if not isinstance(entry, dict) or set(entry) != {"name", "about", "steps"}:
             raise ModelError(f"{where}: a scenario has exactly the keys name, about and steps")
-        if not isinstance(entry["steps"], list) or not all(isinstance(s, str) for s in entry["steps"]):
-            raise ModelError(f"{where}: steps is a list of strings such as \"KVM.BootPE(0)\"")
         calls = entry["steps"]
-        scenario = Scenario(str(entry["name"]), str(entry["about"]),
-                            tuple(_step(model, _where(text, path, call), call) for call in calls))
-        _replay(model, scenario, [_where(text, path, call) for call in calls])
+        if not isinstance(calls, list) or not all(_is_step(call) for call in calls):
+            raise ModelError(f"{where}: steps is a list of strings such as \"KVM.BootPE(0)\", or of pairs of "
+                             "them (the first run's step, the second run's)")
+        pairs = [(call, call) if isinstance(call, str) else tuple(call) for call in calls]
+        steps = [_step(model, _where(text, path, one), one) for one, _ in pairs]
+        others = []
+        for (_, two), (step, args) in zip(pairs, steps, strict=True):
+            other, other_args = _step(model, _where(text, path, two), two)
+            if other.name != step.name or (step.pe_index is not None
+                                          and other_args[step.pe_index] != args[step.pe_index]):
+                raise ModelError(f"{_where(text, path, two)}: the second run's step must be {step.name} "
+                                 "on the same PE")
+            others.append(other_args)
+        scenario = Scenario(str(entry["name"]), str(entry["about"]), tuple(steps), tuple(others))
+        _replay(model, scenario, [_where(text, path, one) for one, _ in pairs])
         scenarios.append(scenario)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -79,6 +96,11 @@ def pes_needed(scenarios: list[Scenario]) -> int:
     """The number of PEs a machine needs to run every scenario."""
     return max((args[step.pe_index] + 1 for s in scenarios for step, args in s.steps
                 if step.pe_index is not None), default=1)
+
+
+def _is_step(call: object) -> bool:
+    return isinstance(call, str) or (isinstance(call, list) and len(call) == 2
+                                     and all(isinstance(c, str) for c in call))
 
 
 def _where(text: str, path: Path, call: str) -> str:

@@ -66,6 +66,8 @@ def test_every_scenario_runs_on_the_faithful_model_with_every_invariant_holding(
      r"'SysReg_NONE' is not a member of Model.SysReg"),
     ('steps = ["KVM.RunVcpu(0, 0)"]', r"KVM.RunVcpu does not act after the steps before it"),
     ('steps = "KVM.BootPE(0)"', r"steps is a list of strings"),
+    ('steps = ["KVM.BootPE(0)", ["KVM.HostSVC(0, 1)", "KVM.HostSVC(1, 1)"]]',
+     r"the second run's step must be KVM.HostSVC on the same PE"),
 ])
 def test_a_bad_scenario_is_refused_with_its_place(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "scenarios.toml").write_text(f'[[scenario]]\nname = "x"\nabout = "y"\n{text}\n',
