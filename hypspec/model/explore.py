@@ -41,13 +41,18 @@ class LeakFound(InvariantViolated):
     """Two runs that agree on everything declassified disagree on an observation."""
 
 
+# A step as a run took it: the transition, its arguments, and the twin's arguments.
+Action = tuple[Step, tuple[Any, ...], tuple[Any, ...]]
+
+
 @dataclass
 class Campaign:
-    """What a run did: steps taken, steps that changed nothing (disabled), time."""
+    """What a campaign did: steps taken, time; and the current run's steps."""
 
     steps: int = 0
     seconds: float = 0.0
     trace: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
 
 
 # The bits of a step's (and a run's) seed.
@@ -103,6 +108,7 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
             super().__init__()
             self.machine = Machine(model, pes)
             self.trace: list[str] = []
+            self.actions: list[Action] = []
             self.able: dict[str, int] = {}  # how often each transition could act
             # The second run of the noninterference check: the same steps, except the secret's
             # own, which draw their own arguments (see `Twin`).
@@ -161,10 +167,9 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
         def _take(self, chosen: Step, args: tuple[Any, ...], other: tuple[Any, ...]) -> None:
             """Run a step, and in the twin the step with `other`'s arguments (the secret's own
             draws its own); record it."""
-            self.trace.append(describe(model, chosen, args))
-            if other != args:
-                self.trace[-1] += f"  [run 2: {describe(model, chosen, other)}]"
-            record.trace = self.trace
+            self.trace.append(_describe_action(model, (chosen, args, other)))
+            self.actions.append((chosen, args, other))
+            record.trace, record.actions = self.trace, self.actions
             try:
                 self.machine.run(chosen.name, *args)
             except SpecAssertionError as err:
@@ -270,12 +275,11 @@ def explore(model: Model, *, seed: int, examples: int, steps: int, pes: int = 2,
             on_step: Callable[[], None] | None = None, shrink: bool = True,
             scenarios: Sequence[Scenario] = (), check_leaks: bool = True) -> tuple[Campaign, Finding | None]:
     """Run `examples` random sequences of up to `steps` transitions, each from the initial state or
-    one of `scenarios`; the shrunk failure, if any."""
+    one of `scenarios`; the failure, if any, with its trace minimised when `shrink` is set."""
     campaign = Campaign()
     machine = state_machine(model, pes, campaign, on_step, scenarios, check_leaks)
-    phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
     config = settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
-                      phases=phases, print_blob=False, report_multiple_bugs=False,
+                      phases=(Phase.generate,), print_blob=False, report_multiple_bugs=False,
                       suppress_health_check=list(HealthCheck))
     start = time.perf_counter()
     finding = None
@@ -286,10 +290,77 @@ def explore(model: Model, *, seed: int, examples: int, steps: int, pes: int = 2,
         run_state_machine_as_test(machine, settings=config)
     except InvariantViolated as err:
         finding = Finding(str(err), list(campaign.trace))
+        if shrink:
+            finding = _minimise(model, pes, list(campaign.actions), isinstance(err, LeakFound)) or finding
     finally:
         hypothesis_core.global_force_seed = previous
     campaign.seconds = time.perf_counter() - start
     return campaign, finding
+
+
+# ---- minimising a failing run -------------------------------------------------------------
+#
+# Hypothesis shrinks a stateful run poorly here: a step's choice depends on the run before it (which
+# transitions could act, how often), so deleting an early step changes what every later step
+# draws, and most of its attempts fail. The run's steps as taken are replayed instead: delta
+# debugging over the list of actions, keeping a shorter list whenever its replay, on fresh
+# machines, still breaks the same thing.
+
+
+def _minimise(model: Model, pes: int, actions: list[Action], leak: bool) -> Finding | None:
+    """The shortest failing sub-run found by removing steps, a block at a time and then one by
+    one; None if the run as taken does not fail when replayed (it always should)."""
+    first = _replay(model, pes, actions, leak)
+    if first is None:
+        return None
+    length, signature, _ = first
+    current = actions[:length]
+    chunk = max(len(current) // 2, 1)
+    while True:
+        index = 0
+        while index < len(current):
+            candidate = current[:index] + current[index + chunk:]
+            found = _replay(model, pes, candidate, leak) if candidate else None
+            if found is not None and found[1] == signature:
+                current = candidate[:found[0]]
+            else:
+                index += chunk
+        if chunk == 1:
+            break
+        chunk //= 2
+    final = _replay(model, pes, current, leak)
+    assert final is not None
+    return Finding(final[2], [_describe_action(model, action) for action in current])
+
+
+def _replay(model: Model, pes: int, actions: list[Action], leak: bool) -> tuple[int, str, str] | None:
+    """Run `actions` on a fresh machine (and, for a leak, its twin), checking after every step; the
+    number of steps to the first failure, what failed (to compare runs by) and the message."""
+    machine = Machine(model, pes)
+    twin = Twin(model, pes) if leak else None
+    for number, (step, args, other) in enumerate(actions, start=1):
+        if not machine.enabled(step.name, *args):
+            return None  # without the steps removed, this one could not act: not a run
+        try:
+            machine.run(step.name, *args)
+        except SpecAssertionError as err:
+            return number, f"assert in {step.name}", f"{step.name} stops at an assert: {err}"
+        if twin is not None:
+            try:
+                twin.step(step, other, machine, number)
+            except InvariantViolated as err:
+                return number, str(err).split(": ", 1)[-1].split("(")[0], str(err)
+        found = machine.violations()
+        if found:
+            shown = "; ".join(v.render(model) for v in found[:4])
+            return number, " ".join(sorted({v.invariant for v in found})), f"after {number} step(s): {shown}"
+    return None
+
+
+def _describe_action(model: Model, action: Action) -> str:
+    step, args, other = action
+    shown = describe(model, step, args)
+    return shown if other == args else f"{shown}  [run 2: {describe(model, step, other)}]"
 
 
 # The campaign run against each mutant of a model, by the test suite and by `hypspec prove
