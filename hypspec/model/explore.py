@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from hypspec.api import MODEL_DIR, Spec, proof_tree
 from hypspec.concrete.runtime import SpecAssertionError
 from hypspec.lang.types import Bits, Enum
-from hypspec.model.machine import Machine
+from hypspec.model.machine import Machine, Violation
 from hypspec.model.noninterference import ENUMERATED_WIDTH
 from hypspec.model.program import Model, ModelError, Step, load_model
 from hypspec.model.scenarios import Scenario, pes_needed, read_scenarios
@@ -184,8 +184,7 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
         def invariants_hold(self) -> None:
             found = self.machine.violations()
             if found:
-                shown = "; ".join(v.render(model) for v in found[:4])
-                raise InvariantViolated(f"after {len(self.trace)} step(s): {shown}")
+                raise InvariantViolated(_violation_message(model, found, len(self.trace)))
 
     ModelMachine.__name__ = ModelMachine.__qualname__ = "ModelMachine"
     return ModelMachine
@@ -232,9 +231,7 @@ class Twin:
     def _differ(self, first: Machine, steps: list[Step]) -> str | None:
         compiled = self.model.spec.compiled
         work = [(step, observation_instances(first, step, self.SECRET)) for step in steps]
-        for state, group in first.by_pe(work):
-            pe = next((args[step.pe_index] for step, instances in group for args in instances
-                       if step.pe_index is not None), None)
+        for pe, state, group in first.by_pe(work):
             other = self.machine.state if pe is None else self.machine.on(pe)
             for step, instances in group:
                 observe = compiled.function(step.name)
@@ -313,7 +310,7 @@ def _minimise(model: Model, pes: int, actions: list[Action], leak: bool) -> Find
     first = _replay(model, pes, actions, leak)
     if first is None:
         return None
-    length, signature, _ = first
+    length, signature, message = first
     current = actions[:length]
     chunk = max(len(current) // 2, 1)
     while True:
@@ -322,15 +319,13 @@ def _minimise(model: Model, pes: int, actions: list[Action], leak: bool) -> Find
             candidate = current[:index] + current[index + chunk:]
             found = _replay(model, pes, candidate, leak) if candidate else None
             if found is not None and found[1] == signature:
-                current = candidate[:found[0]]
+                current, message = candidate[:found[0]], found[2]
             else:
                 index += chunk
         if chunk == 1:
             break
         chunk //= 2
-    final = _replay(model, pes, current, leak)
-    assert final is not None
-    return Finding(final[2], [_describe_action(model, action) for action in current])
+    return Finding(message, [_describe_action(model, action) for action in current])
 
 
 def _replay(model: Model, pes: int, actions: list[Action], leak: bool) -> tuple[int, str, str] | None:
@@ -352,9 +347,13 @@ def _replay(model: Model, pes: int, actions: list[Action], leak: bool) -> tuple[
                 return number, str(err).split(": ", 1)[-1].split("(")[0], str(err)
         found = machine.violations()
         if found:
-            shown = "; ".join(v.render(model) for v in found[:4])
-            return number, " ".join(sorted({v.invariant for v in found})), f"after {number} step(s): {shown}"
+            broken = " ".join(sorted({v.invariant for v in found}))
+            return number, broken, _violation_message(model, found, number)
     return None
+
+
+def _violation_message(model: Model, found: list[Violation], steps: int) -> str:
+    return f"after {steps} step(s): " + "; ".join(v.render(model) for v in found[:4])
 
 
 def _describe_action(model: Model, action: Action) -> str:

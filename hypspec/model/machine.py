@@ -100,7 +100,7 @@ class Machine:
         """The candidates (transition, arguments) whose guard lets them act now, in their order."""
         work = [(step, [args]) for step, args in candidates]
         acting: set[tuple[str, tuple[Any, ...]]] = set()
-        for state, group in self.by_pe(work):
+        for _, state, group in self.by_pe(work):
             for step, instances in group:
                 guard = self.model.guards.function(step.enabled_name)
                 acting |= {(step.name, args) for args in instances if guard(state, *args)}
@@ -121,25 +121,26 @@ class Machine:
         """Every instance of every invariant (or of those named) that does not hold now."""
         chosen = [step for step in self.model.invariants if names is None or step.name in names]
         found = []
-        for state, group in self.by_pe([(step, self.instances(step)) for step in chosen]):
+        for _, state, group in self.by_pe([(step, self.instances(step)) for step in chosen]):
             for step, instances in group:
                 holds = self._compiled.function(step.name)
                 found += [Violation(step.name, args) for args in instances if not holds(state, *args)]
         return found
 
     def by_pe(self, work: list[tuple[Step, list[tuple[Any, ...]]]]
-              ) -> Iterator[tuple[State, list[tuple[Step, list[tuple[Any, ...]]]]]]:
-        """Instances of steps (invariants, observations) by the PE they name, each group with the
-        state, that PE's bank put in place as the group comes up (a group is used before the next
-        is drawn): a caller evaluating thousands of instances after every step switches banks once
-        per PE rather than once per instance, and calls the compiled functions directly."""
+              ) -> Iterator[tuple[int | None, State, list[tuple[Step, list[tuple[Any, ...]]]]]]:
+        """Instances of steps (invariants, observations) by the PE they name (None for steps that
+        name none), each group with the state, that PE's bank put in place as the group comes up
+        (a group is used before the next is drawn): a caller evaluating thousands of instances
+        after every step switches banks once per PE rather than once per instance, and calls the
+        compiled functions directly."""
         groups: dict[int | None, dict[str, tuple[Step, list[tuple[Any, ...]]]]] = {}
         for step, instances in work:
             for args in instances:
                 pe = args[step.pe_index] if step.pe_index is not None else None
                 groups.setdefault(pe, {}).setdefault(step.name, (step, []))[1].append(args)
         for pe, group in groups.items():
-            yield (self.state if pe is None else self.on(pe)), list(group.values())
+            yield pe, (self.state if pe is None else self.on(pe)), list(group.values())
 
     def instances(self, step: Step) -> list[tuple[Any, ...]]:
         return list(product(*(self.values(step, i, p) for i, p in enumerate(step.params))))

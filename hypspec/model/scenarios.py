@@ -74,17 +74,18 @@ def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:
             raise ModelError(f"{where}: steps is a list of strings such as \"KVM.BootPE(0)\", or of pairs of "
                              "them (the first run's step, the second run's)")
         pairs = [(call, call) if isinstance(call, str) else tuple(call) for call in calls]
-        steps = [_step(model, _where(text, path, one), one) for one, _ in pairs]
-        others = []
-        for (_, two), (step, args) in zip(pairs, steps, strict=True):
-            other, other_args = _step(model, _where(text, path, two), two)
+        places = [(_where(text, path, one), _where(text, path, two)) for one, two in pairs]
+        steps, others = [], []
+        for (one, two), (here, there) in zip(pairs, places, strict=True):
+            step, args = _step(model, here, one)
+            other, other_args = _step(model, there, two)
             if other.name != step.name or (step.pe_index is not None
                                           and other_args[step.pe_index] != args[step.pe_index]):
-                raise ModelError(f"{_where(text, path, two)}: the second run's step must be {step.name} "
-                                 "on the same PE")
+                raise ModelError(f"{there}: the second run's step must be {step.name} on the same PE")
+            steps.append((step, args))
             others.append(other_args)
         scenario = Scenario(str(entry["name"]), str(entry["about"]), tuple(steps), tuple(others))
-        _replay(model, scenario, [_where(text, path, one) for one, _ in pairs])
+        _replay(model, scenario, [here for here, _ in places])
         scenarios.append(scenario)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
