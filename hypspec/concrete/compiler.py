@@ -23,6 +23,9 @@ from hypspec.lang.builtins import BUILTINS
 from hypspec.lang.checker import Program, mask
 from hypspec.lang.types import Array, Bool, Int, Map, Record, Type, width_of, zero_value
 
+# A `case` with at least this many arms, all constant numbers, finds its arm by table lookup.
+CASE_TABLE_ARMS = 8
+
 
 def py_name(name: str) -> str:
     return "f_" + name.replace(".", "_")
@@ -47,6 +50,7 @@ class _Emitter:
         self.p = program
         self.trace = trace
         self.lines: list[str] = []
+        self.tables: list[str] = []  # module-level arm tables of long `case` statements
         self.temp = 0
         self.ranges: RangeAnalysis | None = None
         self.subst: dict[str, str] = {}  # parameter -> argument code, inside an inlined body
@@ -75,7 +79,7 @@ class _Emitter:
                 raise ValueError(f"{name} and {seen[mangled]} compile to the same Python name")
             seen[mangled] = name
             self.function(func)
-        return "\n".join(self.lines) + "\n"
+        return "\n".join(self.lines + self.tables) + "\n"
 
     def function(self, func: s.FuncDecl) -> None:
         self.ranges = RangeAnalysis(func)
@@ -149,6 +153,10 @@ class _Emitter:
         self.temp += 1
         subject = f"_case{self.temp}"
         self.emit(depth, f"{subject} = {self.expr(stmt.subject)}  # {stmt.loc}")
+        table = self.arm_table(stmt)
+        if table is not None:
+            self.case_by_table(stmt, subject, table, depth)
+            return
         for i, (patterns, body) in enumerate(stmt.arms):
             test = " or ".join(self.match(subject, p) for p in patterns)
             self.emit(depth, f"{'if' if i == 0 else 'elif'} {test}:")
@@ -159,6 +167,48 @@ class _Emitter:
                 self.arm(stmt, len(stmt.arms), stmt.otherwise or [], depth + 1)
             else:
                 self.arm(stmt, 0, stmt.otherwise or [], depth)
+
+    def arm_table(self, stmt: s.Case) -> dict[int, int] | None:
+        """For a long `case` whose patterns are all constant numbers, each pattern's arm: the
+        arm is then found by one dictionary lookup and a few comparisons instead of a test per
+        pattern in turn (`KVM.Live` has eighty arms and runs for every word of every check)."""
+        if len(stmt.arms) < CASE_TABLE_ARMS:
+            return None
+        table: dict[int, int] = {}
+        for index, (patterns, _) in enumerate(stmt.arms):
+            for pattern in patterns:
+                if isinstance(pattern, s.BitsLit) and pattern.care != mask(pattern.width):
+                    return None
+                try:
+                    value = int(self.expr(pattern), 0)
+                except ValueError:
+                    return None
+                table.setdefault(value, index)  # the first arm that names a value takes it
+        return table
+
+    def case_by_table(self, stmt: s.Case, subject: str, table: dict[int, int], depth: int) -> None:
+        name = f"_arms{self.temp}"
+        self.tables.append(f"{name} = {table!r}")
+        chosen = f"_arm{self.temp}"
+        last = len(stmt.arms)  # the otherwise arm, or no arm at all
+        self.emit(depth, f"{chosen} = {name}.get({subject}, {last})")
+
+        def split(low: int, high: int, level: int) -> None:
+            if low == high:
+                if low < last:
+                    self.arm(stmt, low, stmt.arms[low][1], level)
+                elif stmt.otherwise is not None or self.trace:
+                    self.arm(stmt, last, stmt.otherwise or [], level)
+                else:
+                    self.emit(level, "pass")
+                return
+            middle = (low + high + 1) // 2
+            self.emit(level, f"if {chosen} < {middle}:")
+            split(low, middle - 1, level + 1)
+            self.emit(level, "else:")
+            split(middle, high, level + 1)
+
+        split(0, last, depth)
 
     def match(self, subject: str, pattern: s.Expr) -> str:
         if isinstance(pattern, s.BitsLit) and pattern.care != mask(pattern.width):

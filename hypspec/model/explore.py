@@ -55,7 +55,7 @@ class Campaign:
     actions: list[Action] = field(default_factory=list)
 
 
-# The bits of a step's (and a run's) seed.
+# The bits of a run's seed.
 SEED_BITS = 24
 
 
@@ -120,7 +120,7 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
             # draws its system registers from a few of them, so that a run goes deep where
             # another goes wide: a guest that writes CONTEXTIDR and then exits is likely in a run
             # that writes eight registers, and rare in one that writes any of eighty.
-            rng = random.Random(seed)
+            rng = self.rng = random.Random(seed)
             kept = [t for t in model.transitions if rng.random() < SWARM_KEEP]
             self.transitions = kept or model.transitions
             focus = {name: rng.sample(members, min(SWARM_MEMBERS, len(members)))
@@ -139,14 +139,17 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
                 self._take(chosen, args, other if self.twin is not None else args)
                 self.invariants_hold()
 
-        @rule(seed=_seeds(SEED_BITS))
-        def step(self, seed: int) -> None:
+        @rule()
+        def step(self) -> None:
             # Of TRIES candidates, the first CHOICES that can act; of those, the one whose
             # transition this run has found able to act least often: a host step almost always
             # can and a guest step only while a guest runs, so a plain draw would rarely let a
             # guest do anything, and a guest would seldom do two things before its next exit.
-            # Guards are evaluated by PE, so the machine switches banks once per PE.
-            rng = random.Random(seed)
+            # Guards are evaluated by PE, so the machine switches banks once per PE. The draws
+            # continue the run's generator: minimisation replays the steps as taken, so a step
+            # needs no seed of its own for Hypothesis to shrink, and each draw it would make
+            # costs more than the step's own work.
+            rng = self.rng
             drawn = []
             for _ in range(TRIES):
                 transition = rng.choice(self.transitions)

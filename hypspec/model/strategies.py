@@ -5,10 +5,10 @@ here. Values are drawn from where the behaviour lives: a few ids (so that steps 
 VMs and vCPUs again), real modes, every system register, and register values that are either
 small, all-ones or arbitrary.
 
-A sampler draws from a `random.Random` that Hypothesis seeds once per step, not from Hypothesis
+A sampler draws from a `random.Random` that Hypothesis seeds once per run, not from Hypothesis
 itself: a step tries a few dozen candidates before enough of them can act, and Hypothesis's
-cost per draw made the drawing most of a campaign's time. Hypothesis still shrinks a failure,
-step by step: a shorter trace, and smaller seeds for the steps that remain.
+cost per draw made the drawing most of a campaign's time. A failure is minimised by replaying
+the steps as taken (`hypspec.model.explore`), not by Hypothesis's shrinking.
 """
 
 from __future__ import annotations

@@ -125,3 +125,15 @@ def test_forall_is_proved_and_not_executable(constructs: Spec) -> None:
     assert prove(constructs, "Test.Algebra").status == PROVED
     with pytest.raises(NotExecutable, match="proof-only"):
         constructs.compiled.function("Test.Algebra")(constructs.state(), 5)
+
+
+def test_a_long_case_takes_the_first_arm_that_names_its_value(constructs: Spec) -> None:
+    """Every 5-bit input, both semantics, and the arms worked out by hand from the chapter's text:
+    3 is named twice and the first arm (12) takes it; 11 and 13+ are named by no arm of the first
+    `case` (19); the second `case` adds 100 * (a + 1) for a in 0..6, 800 for 31, nothing else."""
+    first = {0: 10, 1: 11, 2: 11, 3: 12, 4: 13, 5: 14, 6: 15, 7: 16, 8: 16, 9: 16, 10: 17, 12: 18}
+    second = {**{a: 100 * (a + 1) for a in range(7)}, 31: 800}
+    run = constructs.compiled.function("Test.LongCase")
+    for a in range(32):
+        assert run(constructs.state(), a) == first.get(a, 19) + second.get(a, 0), a
+        _agree(constructs, "Test.LongCase", [a], {}, 0)
