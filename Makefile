@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 TOOLS := qemu-system-arm arm-none-eabi-as arm-none-eabi-ld
 TOOL_PACKAGES := qemu-system-arm binutils-arm-none-eabi
 
-.PHONY: demo test tools bench lint docs clean
+.PHONY: demo test tools bench mutate lint docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -45,6 +45,10 @@ test: $(STAMP) tools lint
 
 bench: $(STAMP) tools
 	$(BIN)/python -m benchmarks.run
+
+# The suite's mutation score on held-out bugs (docs/proofs.md); minutes per bug.
+mutate: $(STAMP) tools
+	$(BIN)/python -m tests.mutation.score
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

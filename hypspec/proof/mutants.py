@@ -97,14 +97,21 @@ def variant(name: str) -> list[Mutant]:
     return patches
 
 
+# What a patched tree holds by default: the text the engine loads.
+LOADED_TREES = ("spec", "models", "proofs")
+
+
 @contextmanager
-def patched_tree(*patches: Mutant) -> Iterator[Path]:
-    """A temporary copy of spec/, models/ and proofs/ with the patches applied; its root."""
+def patched_tree(*patches: Mutant, trees: tuple[str, ...] = LOADED_TREES) -> Iterator[Path]:
+    """A temporary copy of `trees` (directories or files of the repository) with the patches
+    applied; its root."""
     with tempfile.TemporaryDirectory(prefix="hypspec-mutant-") as tmp:
         root = Path(tmp)
-        for tree in ("spec", "models", "proofs"):
+        for tree in trees:
             if (ROOT / tree).is_dir():
-                shutil.copytree(ROOT / tree, root / tree)
+                shutil.copytree(ROOT / tree, root / tree, ignore=shutil.ignore_patterns("__pycache__"))
+            elif (ROOT / tree).is_file():
+                shutil.copy2(ROOT / tree, root / tree)
         for patch in patches:
             target = root / patch.file
             text = target.read_text(encoding="utf-8")
