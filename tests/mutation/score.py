@@ -14,6 +14,8 @@ Each bug is applied to a fresh copy of the repository, and three kinds of check 
   function counts once however many of its parametrizations fail. The run stops after
   `--maxfail` failures, so a count reported with `+` is a lower bound.
 
+Before any bug, the same checks run on a copy with no bug planted: every property must be proved
+and every test must pass there, or the run stops (exit 3), since a catch would then mean nothing.
 A bug counts as caught when at least one check failed; the suite's goal is two independent ones.
 The report gives every bug's catches and the score per chapter; `--json` writes the same.
 
@@ -38,12 +40,14 @@ from pathlib import Path
 from hypspec.api import ROOT, Spec, proof_tree
 from hypspec.lang.diagnostics import SpecError
 from hypspec.proof.mutants import Mutant, patched_tree
-from hypspec.proof.prover import REFUTED, prove
+from hypspec.proof.prover import PROVED, REFUTED, prove
 
 BUGS_FILE = Path(__file__).with_name("held_out.toml")
 KEYS = {"name", "bug_class", "about", "file", "find", "replace"}
-# What a bug's copy of the repository holds: the engine, the text it loads, and the suite.
-COPIED = ("hypspec", "spec", "models", "proofs", "tests", "pyproject.toml")
+# What a bug's copy of the repository holds: everything the suite reads (the documentation too:
+# tests check that every documented rule is tested).
+COPIED = ("hypspec", "spec", "models", "proofs", "tests", "docs", "benchmarks", "README.md", "Makefile",
+          "pyproject.toml")
 # Suites left out of a bug's test run (see the module's docstring).
 NOT_RUN = ("tests/model", "tests/proofs", "tests/mutation")
 
@@ -135,6 +139,14 @@ def failing_tests(root: Path, maxfail: int, jobs: int) -> tuple[list[str], bool]
     return sorted(failed), failures >= maxfail
 
 
+def baseline_failures(maxfail: int, jobs: int) -> list[str]:
+    """What fails on a copy with no bug planted: properties not proved, then failing tests."""
+    with patched_tree(trees=COPIED) as root:
+        spec = Spec.load(*proof_tree(root))
+        unproved = [name for name in spec.program.properties if prove(spec, name).status != PROVED]
+        return unproved + failing_tests(root, maxfail, jobs)[0]
+
+
 def run_bug(bug: Bug, maxfail: int, jobs: int) -> Outcome:
     start = time.perf_counter()
     outcome = Outcome(bug.name, bug.chapter, bug.bug_class)
@@ -206,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [bug for bug in bugs if not args.bug or bug.name in args.bug]
     outcomes = []
     try:
+        print("[0] the copy with no bug, which must pass", file=sys.stderr, flush=True)
+        broken = baseline_failures(args.maxfail, args.jobs)
+        if broken:
+            print("error: the unpatched copy already fails, so no bug's catches would mean anything:\n  "
+                  + "\n  ".join(broken), file=sys.stderr)
+            return 3
         for number, bug in enumerate(chosen, start=1):
             print(f"[{number}/{len(chosen)}] {bug.name} ({bug.file})", file=sys.stderr, flush=True)
             outcomes.append(run_bug(bug, args.maxfail, args.jobs))
