@@ -161,33 +161,31 @@ def run_bug(bug: Bug, maxfail: int, jobs: int) -> Outcome:
     return outcome
 
 
-def render(outcomes: list[Outcome]) -> str:
-    lines = []
-    for o in outcomes:
-        tests = f"{len(o.tests)}{'+' if o.tests_stopped else ''}"
-        verdict = "caught" if o.caught else "MISSED"
-        lines.append(f"{o.bug:<44} {o.bug_class:<20} {verdict:<7} checker {'yes' if o.rejected else 'no':<3} "
-                     f"properties {len(o.properties):<2} tests {tests:<4} ({o.seconds:.0f} s)")
-        for name in o.properties:
-            lines.append(f"    property  {name}")
-        for name in o.tests[:6]:
-            lines.append(f"    test      {name}")
-        if len(o.tests) > 6:
-            lines.append(f"    test      ... and {len(o.tests) - 6} more")
-        if o.rejected:
-            lines.append(f"    checker   {o.rejected}")
-    lines.append("")
-    lines.append(f"{'chapter':<28} {'bugs':>4} {'caught':>7} {'by two or more':>15}")
+def render_outcome(o: Outcome) -> str:
+    """One bug's line, and what caught it."""
+    tests = f"{len(o.tests)}{'+' if o.tests_stopped else ''}"
+    verdict = "caught" if o.caught else "MISSED"
+    lines = [f"{o.bug:<44} {o.bug_class:<20} {verdict:<7} checker {'yes' if o.rejected else 'no':<3} "
+             f"properties {len(o.properties):<2} tests {tests:<4} ({o.seconds:.0f} s)"]
+    lines += [f"    property  {name}" for name in o.properties]
+    lines += [f"    test      {name}" for name in o.tests[:6]]
+    if len(o.tests) > 6:
+        lines.append(f"    test      ... and {len(o.tests) - 6} more")
+    if o.rejected:
+        lines.append(f"    checker   {o.rejected}")
+    return "\n".join(lines)
+
+
+def render_score(outcomes: list[Outcome]) -> str:
+    """Per chapter: the bugs, how many were caught, how many by two or more checks."""
+    lines = [f"{'chapter':<28} {'bugs':>4} {'caught':>7} {'by two or more':>15}"]
     by_chapter: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_chapter[o.chapter].append(o)
-    for chapter, group in sorted(by_chapter.items()):
+    for chapter, group in [*sorted(by_chapter.items()), ("all", outcomes)]:
         caught = sum(o.caught for o in group)
         twice = sum(o.checks >= 2 for o in group)
         lines.append(f"{chapter:<28} {len(group):>4} {caught:>7} {twice:>15}")
-    caught = sum(o.caught for o in outcomes)
-    twice = sum(o.checks >= 2 for o in outcomes)
-    lines.append(f"{'all':<28} {len(outcomes):>4} {caught:>7} {twice:>15}")
     return "\n".join(lines)
 
 
@@ -227,10 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         for number, bug in enumerate(chosen, start=1):
             print(f"[{number}/{len(chosen)}] {bug.name} ({bug.file})", file=sys.stderr, flush=True)
             outcomes.append(run_bug(bug, args.maxfail, args.jobs))
+            print(render_outcome(outcomes[-1]), flush=True)
     except KeyboardInterrupt:
         print(f"interrupted after {len(outcomes)} of {len(chosen)} bugs; nothing written", file=sys.stderr)
         return 130
-    print(render(outcomes))
+    print()
+    print(render_score(outcomes))
     if args.json is not None:
         payload = [{**asdict(o), "caught": o.caught, "checks": o.checks} for o in outcomes]
         partial = args.json.with_name(args.json.name + ".partial")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hypspec.api import ROOT, SPEC_DIR
-from tests.mutation.score import BugFileError, read_bugs
+from tests.mutation.score import BugFileError, Outcome, read_bugs, render_outcome, render_score
 
 BUGS = read_bugs()
 SPEC_BLOCK = re.compile(r"```spec\n(.*?)```", re.DOTALL)
@@ -39,3 +39,19 @@ def test_a_bad_bug_file_is_refused_with_its_name(tmp_path: Path, text: str, mess
     path.write_text(text, encoding="utf-8")
     with pytest.raises(BugFileError, match=message):
         read_bugs(path)
+
+
+def test_the_score_counts_checks_per_chapter() -> None:
+    """A checker rejection, each refuted property and each failing test function are one check
+    each; a bug with none is missed. Worked by hand: chapter 00 has one bug caught twice and one
+    missed; chapter 05 one bug caught once, by the checker."""
+    outcomes = [
+        Outcome("a", "00-foundations", "polarity", properties=["P"], tests=["t"]),
+        Outcome("b", "00-foundations", "constant"),
+        Outcome("c", "05-stage2-translation", "field width", rejected="spec/05: error"),
+    ]
+    assert [o.checks for o in outcomes] == [2, 0, 1]
+    assert "MISSED" in render_outcome(outcomes[1]) and "caught" in render_outcome(outcomes[2])
+    rows = [line.split() for line in render_score(outcomes).splitlines()[1:]]
+    assert rows == [["00-foundations", "2", "1", "1"], ["05-stage2-translation", "1", "1", "0"],
+                    ["all", "3", "2", "1"]]
