@@ -23,7 +23,7 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State, SymbolicCall
-from hypspec.concrete.runtime import Oracle, RecordingMap
+from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
 from hypspec.lang.types import Bool, Map
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
@@ -43,6 +43,7 @@ class Counterexample:
     memory: dict[int, int]  # byte address of each word the replay read -> its value
     unknowns: dict[str, int]
     replayed: bool
+    stopped: str = ""  # the assert the replay stopped at, if it did
 
     def render(self, spec: Spec) -> str:
         lines = ["  parameters:"]
@@ -54,6 +55,8 @@ class Counterexample:
         lines += [f"    {addr:#012x}: {word:#018x}" for addr, word in sorted(self.memory.items())]
         lines += unknown_lines(self.unknowns)
         verdict = "FALSE (confirmed)" if self.replayed else "TRUE (the replay disagrees!)"
+        if self.stopped:
+            verdict = f"stopped at an assert the solver did not see: {self.stopped}"
         lines.append(f"  concrete replay of the property: {verdict}")
         return "\n".join(lines)
 
@@ -116,6 +119,8 @@ def prove(spec: Spec, name: str, timeout_s: float = 20.0) -> ProofResult:
     counterexample = replay(spec, call, solver.model())
     status = REFUTED if counterexample.replayed else UNKNOWN
     detail = "" if counterexample.replayed else "the concrete replay did not confirm the model"
+    if counterexample.stopped:
+        detail = f"the concrete replay stopped at an assert: {counterexample.stopped}"
     return ProofResult(name, status, elapsed(), detail, counterexample)
 
 
@@ -157,11 +162,17 @@ def replay(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> Counterexample
             setattr(state, name, initial[name])
     state.reads.clear()
     args = list(params.values())
-    result = spec.compiled.function(call.function)(state, *args)
+    stopped = ""
+    try:
+        result = spec.compiled.function(call.function)(state, *args)
+    except SpecAssertionError as err:
+        # The symbolic semantics leaves an index outside an array unconstrained; the concrete one
+        # stops there. Either way the property is not shown FALSE.
+        result, stopped = None, str(err)
     registers = {n: v for n, v in initial.items() if n in state.reads and isinstance(v, int)}
     memory = {key << 3: word for m in maps.values() for key, word in m.read.items()}
     decoded = {n: spec.decode(v, p.ty) for (n, v), p in zip(params.items(), func.params, strict=True)}  # type: ignore[arg-type]
-    return Counterexample(decoded, registers, memory, dict(state.oracle.chosen), result is False)
+    return Counterexample(decoded, registers, memory, dict(state.oracle.chosen), result is False, stopped)
 
 
 class _RecordingState(State):

@@ -30,10 +30,11 @@ PROPERTIES = architecture_properties(proof_spec())
 def test_properties_and_mutants_are_found() -> None:
     """The discovery itself: every theme of proofs/ contributes, and so does every mutant file."""
     themes = {name.split(".")[0] for name in PROPERTIES}
-    assert {"Stage2", "Modes", "Traps", "A32", "VGIC", "Timers", "Distributor", "Board"} <= themes
+    assert {"Stage2", "Aborts", "Modes", "Traps", "A32", "VGIC", "Timers", "Distributor", "Board",
+            "SysRegs"} <= themes
     files = {m.source.rsplit("/", 1)[-1] for m in MUTANTS}
-    assert files == {"board.toml", "distributor.toml", "gic.toml", "modes.toml", "stage2.toml", "timers.toml",
-                     "traps.toml"}
+    assert files == {"aborts.toml", "board.toml", "distributor.toml", "gic.toml", "modes.toml", "stage2.toml",
+                     "system-registers.toml", "timers.toml", "traps.toml"}
 
 
 @pytest.mark.parametrize("name", PROPERTIES)

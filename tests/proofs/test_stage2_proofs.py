@@ -50,6 +50,18 @@ def test_a_false_property_is_refuted_and_replayed(tmp_path: Path) -> None:
     assert result.counterexample is not None and result.counterexample.replayed
 
 
+def test_a_replay_that_stops_at_an_assert_is_unknown_not_a_crash(tmp_path: Path) -> None:
+    """The symbolic semantics leaves a read past an array's end unconstrained; the replay stops
+    there. The result says so rather than raising or claiming a refutation."""
+    spec = Spec.load(SPEC_DIR, _chapter(tmp_path, (
+        "property Extra.P(bits(5) i)\n"
+        "    return UInt(i) < 31 || _R[UInt(i)] == Zeros(32);")))
+    result = prove(spec, "Extra.P")
+    assert result.status == UNKNOWN and not result.ok
+    assert "stopped at an assert" in result.detail and "outside 0..30" in result.detail
+    assert result.counterexample is not None and result.counterexample.params == {"i": 31}
+
+
 def test_an_unsatisfiable_hypothesis_is_a_vacuous_failure(tmp_path: Path) -> None:
     spec = Spec.load(SPEC_DIR, _chapter(tmp_path, (
         "property Extra.P(bits(8) x)\n"
