@@ -63,11 +63,15 @@ ENUMERATED_WIDTH = 7
 # and to settle every goal together (when that is quick, it saves a query per word).
 TIER_S = 2.0
 TOGETHER_S = 0.5
+# How long a goal is given, with every word's equalities, to name the words it needs.
+WORDS_S = 20.0
 # How many goals a tier is tried on before, having settled none, it is passed over.
 TIER_TRIAL = 4
 # An invariant's hypothesis this small (in distinct terms) is bookkeeping (which vCPU runs where),
 # which most goals need; the round trips, which relate every context word, are ten times larger.
 SMALL_NODES = 500
+
+Part = tuple[z3.BoolRef, list[z3.BoolRef]]  # a goal and the hypotheses about its own word
 
 
 def obligations(model: Model, observations: list[str] | None = None) -> list[Obligation]:
@@ -132,6 +136,8 @@ class _Pair:
     # the word they are about (`_agree_before`): built once.
     before: dict[int | None, list[z3.BoolRef]] | None = None
     small: list[z3.BoolRef] | None = None  # `_small_hypotheses`
+    # The words whose equalities some goal of the pair needed (`_settle_by_words`).
+    needed_words: set[int] = field(default_factory=set)
 
     def rename(self, value: SymValue) -> SymValue:
         if isinstance(value, tuple):
@@ -351,9 +357,10 @@ def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCou
         base = [*world.constraints, *pair.constraints, *_same_location(world.unknowns), *before.get(None, []),
                 *pair.one.guard, *two_guard, *declassified, *(a for _, asserts in goals for a in asserts)]
         small = _small_hypotheses(pair)
-        words = [c for word, terms in before.items() if word is not None for c in terms]
-        tiers = [base, [*base, *small], [*base, *small, *words]]
-        premise = [*base, *pair.one.hypotheses, *pair.two.hypotheses, *words]
+        words = {word: terms for word, terms in before.items() if word is not None}
+        tiers = [base, [*base, *small]]
+        every_word = [c for terms in words.values() for c in terms]
+        premise = [*base, *pair.one.hypotheses, *pair.two.hypotheses, *every_word]
         if second_acts:
             status = _satisfiable(pair, premise, timeout_s)
             if status is not None:
@@ -361,7 +368,8 @@ def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCou
         for case in world.aliasing(step, instances[0], skip=0):
             parts = [(equal, before.get(_word(step, args), []))
                      for args, (equal, _) in zip(instances, goals, strict=True)]
-            answer, found = _decide([[*tier, *case] for tier in tiers], [*premise, *case], parts, timeout_s)
+            answer, found = _decide(pair, [[*tier, *case] for tier in tiers], words, [*premise, *case], parts,
+                                    timeout_s)
             if answer == z3.unknown:
                 undecided = undecided or (UNKNOWN, "solver: timeout", None)
             if found is None:
@@ -409,40 +417,26 @@ def _secret_acts(pair: _Pair) -> z3.BoolRef:
     return to_z3(check.result, Bool())  # type: ignore[return-value]
 
 
-def _decide(tiers: list[list[z3.BoolRef]], premise: list[z3.BoolRef],
-            parts: list[tuple[z3.BoolRef, list[z3.BoolRef]]],
+def _decide(pair: _Pair, tiers: list[list[z3.BoolRef]], words: dict[int, list[z3.BoolRef]],
+            premise: list[z3.BoolRef], parts: list[Part],
             timeout_s: float) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
     """Whether every goal follows from the premise: unsat (they do), sat with a model where one
     fails, or unknown. Each part is a goal and the hypotheses about its own word. Most goals
     follow from far less than the premise: the step and the equalities before it about the same
-    word, without the invariants, or with only the small ones, or with every word's equalities
-    but not the round trips. So the goals are first asked of
-    each tier of hypotheses in turn (together, then each one the conjunction leaves open,
-    briefly), and only those no tier settles are asked of the whole premise. A tier that settles
-    none of the first few goals it is asked about is not asked about the rest: a goal it cannot
-    settle costs a satisfying model of two runs. Dropping hypotheses is sound, and a
-    counterexample always comes from the whole premise."""
+    word, without the invariants, or with only the small ones, or with those and the equalities
+    of a few other words (the control words the step's path depends on, such as the guest's
+    CPSR) but not the round trips. So the goals are first asked all together of the smallest
+    tier, briefly, then one by one of each tier in turn (`_settle`), then of the word tier
+    (`_settle_by_words`), and only those none settles are asked of the whole premise. Dropping
+    hypotheses is sound, and a counterexample always comes from the whole premise."""
+    relevant = [h for _, own in parts for h in own]
+    answer, _ = _ask([*tiers[0], *relevant], z3.And(*(goal for goal, _ in parts)), TOGETHER_S, plain=True)
+    if answer == z3.unsat:
+        return z3.unsat, None
     open_parts = list(parts)
     for tier in tiers:
-        relevant = [h for _, own in open_parts for h in own]
-        together = z3.And(*(goal for goal, _ in open_parts))
-        answer, _ = _ask([*tier, *relevant], together, TOGETHER_S, plain=True)
-        if answer == z3.unsat:
-            return z3.unsat, None
-        if len(open_parts) == 1:
-            continue
-        left, settled = [], 0
-        for index, (goal, own) in enumerate(open_parts):
-            if index >= TIER_TRIAL and not settled:
-                left += open_parts[index:]
-                break
-            if _ask([*tier, *own], goal, TIER_S, plain=True)[0] == z3.unsat:
-                settled += 1
-            else:
-                left.append((goal, own))
-        open_parts = left
-        if not open_parts:
-            return z3.unsat, None
+        open_parts = _settle(tier, open_parts)
+    open_parts = _settle_by_words(pair, tiers[-1], words, open_parts)
     result = z3.unsat
     for goal, _ in open_parts:
         answer, found = _ask(premise, goal, timeout_s)
@@ -451,6 +445,70 @@ def _decide(tiers: list[list[z3.BoolRef]], premise: list[z3.BoolRef],
         if answer == z3.unknown:
             result = z3.unknown
     return result, None
+
+
+def _settle(tier: list[z3.BoolRef], parts: list[Part]) -> list[Part]:
+    """The parts a tier does not settle, each asked on its own (a disjunction of several goals
+    is far harder than the goals one by one) of one incremental solver holding the tier. A tier
+    that settles none of the first few goals is not asked about the rest: a goal it cannot settle
+    costs a satisfying model of two runs."""
+    solver = _solver(TIER_S, tier, plain=True)
+    left, settled = [], 0
+    for index, (goal, own) in enumerate(parts):
+        if index >= TIER_TRIAL and not settled:
+            return left + parts[index:]
+        if _refuted_negation(solver, [*own, z3.Not(goal)]):
+            settled += 1
+        else:
+            left.append((goal, own))
+    return left
+
+
+def _settle_by_words(pair: _Pair, tier: list[z3.BoolRef], words: dict[int, list[z3.BoolRef]],
+                     parts: list[Part]) -> list[Part]:
+    """The parts the tier does not settle with the equalities of the words the pair's goals have
+    needed so far. A goal that needs more is asked once with every word's equalities, each behind
+    an assumption: the unsatisfiable core names the words it needs, which join the tier for the
+    rest of the pair's goals."""
+    left = []
+    solver: z3.Solver | None = None
+    for goal, own in parts:
+        if solver is None:
+            needed = [h for word in sorted(pair.needed_words) for h in words[word]]
+            solver = _solver(TIER_S, [*tier, *needed], plain=True)
+        if _refuted_negation(solver, [*own, z3.Not(goal)]):
+            continue
+        more = _needed_words(tier, words, own, goal)
+        if more is None:
+            left.append((goal, own))
+        else:
+            pair.needed_words |= more
+            solver = None
+    return left
+
+
+def _refuted_negation(solver: z3.Solver, negation: list[z3.BoolRef]) -> bool:
+    """Whether the solver's assertions rule out `negation`, asked in a scope of its own so that the
+    solver serves the next goal."""
+    solver.push()
+    solver.add(*negation)
+    answer = solver.check()
+    solver.pop()
+    return answer == z3.unsat
+
+
+def _needed_words(tier: list[z3.BoolRef], words: dict[int, list[z3.BoolRef]], own: list[z3.BoolRef],
+                  goal: z3.BoolRef) -> set[int] | None:
+    """The words whose equalities, with the tier's, settle the goal; None if all of them do not."""
+    solver = _solver(WORDS_S, [*tier, *own, z3.Not(goal)], plain=True)
+    switches = {}
+    for word, terms in words.items():
+        switch = z3.Bool(f"NI.word{word}")
+        switches[switch.get_id()] = word
+        solver.add(z3.Implies(switch, z3.And(*terms)))
+    if solver.check(*(z3.Bool(f"NI.word{word}") for word in words)) != z3.unsat:
+        return None
+    return {switches[literal.get_id()] for literal in solver.unsat_core()}
 
 
 def _small_hypotheses(pair: _Pair) -> list[z3.BoolRef]:
@@ -475,8 +533,9 @@ def _nodes(term: z3.ExprRef) -> int:
 def _ask(premise: list[z3.BoolRef], goal: z3.BoolRef, timeout_s: float,
          plain: bool = False) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
     """Whether `goal` follows from `premise`, and a model where it fails. A `plain` query goes to
-    Z3's default solver: on a tier's small premise it answers in a fifth of the time the
-    preprocessing pipeline takes (`_tactic`), which pays off only on the whole premise."""
+    Z3's SMT core set for arrays and bit vectors (`_solver`): on a tier's small premise it
+    answers in a fifth of the time the preprocessing pipeline takes (`_tactic`), which pays off
+    only on the whole premise."""
     solver = _solver(timeout_s, [*premise, z3.Not(goal)], plain)
     answer = solver.check()
     return answer, solver.model() if answer == z3.sat else None
@@ -500,7 +559,9 @@ def _satisfiable(pair: _Pair, premise: list[z3.BoolRef],
 
 
 def _solver(timeout_s: float, assertions: list[z3.BoolRef], plain: bool = False) -> z3.Solver:
-    solver = z3.Solver() if plain else _tactic().solver()
+    # Told the logic, Z3's core settles a tier's goals in about half the time its default
+    # configuration takes.
+    solver = z3.SolverFor("QF_ABV") if plain else _tactic().solver()
     solver.set("timeout", int(timeout_s * 1000))
     solver.add(*assertions)
     return solver
