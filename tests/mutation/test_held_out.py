@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hypspec.api import ROOT, SPEC_DIR
+from tests.mutation import score
 from tests.mutation.score import BugFileError, Outcome, read_bugs, render_outcome, render_score
 
 BUGS = read_bugs()
@@ -55,3 +56,17 @@ def test_the_score_counts_checks_per_chapter() -> None:
     rows = [line.split() for line in render_score(outcomes).splitlines()[1:]]
     assert rows == [["00-foundations", "2", "1", "1"], ["05-stage2-translation", "1", "1", "0"],
                     ["all", "3", "2", "1"]]
+
+
+def test_proofs_only_runs_no_test(monkeypatch, capsys) -> None:
+    """`--proofs-only` asks the proofs and never starts pytest; the report marks the tests as not
+    run rather than as zero failures."""
+    def no_tests(*args: object) -> None:
+        raise AssertionError("--proofs-only ran the tests")
+
+    monkeypatch.setattr(score, "failing_tests", no_tests)
+    monkeypatch.setattr(score, "refuted_properties", lambda root: ["Stage2.LeavesAreBlocksOrPages"])
+    bug = read_bugs()[0].name
+    assert score.main(["--proofs-only", "--skip-baseline", "--bug", bug]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(bug))
+    assert "properties 1" in line and "tests -" in line
