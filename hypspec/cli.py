@@ -45,6 +45,15 @@ def _parse_value(text: str) -> object:
         return text  # an enumeration member, checked by the API
 
 
+def _number(text: str, what: str) -> int:
+    """A number as a user writes it on the command line (decimal, 0x, 0b, 0o)."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        message = f"{what}: '{text}' is not a number (write it in decimal, or with 0x, 0b or 0o)"
+        raise StateError(message) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     spec = Spec.load(*_paths(args.spec, [SPEC_DIR]))
     registers: dict[str, object] = {}
@@ -57,13 +66,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             fields = registers.setdefault(reg, {})
             if not isinstance(fields, dict):
                 raise StateError(f"{reg} is set both whole and by field")
-            fields[field_name] = int(value, 0)
+            fields[field_name] = _number(value, f"--set {name}")
         else:
-            registers[name] = int(value, 0)
+            registers[name] = _number(value, f"--set {name}")
     memory = {}
     for word in args.mem or []:
         address, _, value = word.partition("=")
-        memory[int(address, 0) >> 3] = int(value, 0)
+        if not value:
+            raise StateError(f"--mem takes ADDRESS=WORD, not '{word}'")
+        byte_address = _number(address, "--mem address")
+        if byte_address % 8:
+            raise StateError(f"--mem address {address}: physical memory is set a 64-bit word at a time, "
+                             "at an address that is a multiple of 8")
+        memory[byte_address >> 3] = _number(value, f"--mem {address}")
     if memory:
         registers["PhysMem"] = memory
     state = spec.state(**registers)

@@ -41,6 +41,21 @@ def test_run_rejects_a_bad_enumeration_member(capsys) -> None:
     assert "expected one of AccType_NORMAL, AccType_IFETCH" in capsys.readouterr().err
 
 
+def test_run_rejects_what_is_not_a_number(capsys) -> None:
+    cases = ((["--set", "VTCR.SL0=abc"], "--set VTCR.SL0: 'abc'"), (["--set", "VTTBR=1x"], "--set VTTBR"),
+             (["--mem", "zz=1"], "--mem address: 'zz'"), (["--mem", "0x10=ten"], "--mem 0x10: 'ten'"))
+    for argument, named in cases:
+        assert main(["run", "CurrentPL", *argument]) == 2
+        assert named in capsys.readouterr().err
+
+
+def test_run_rejects_memory_without_a_word_or_off_its_alignment(capsys) -> None:
+    assert main(["run", "CurrentPL", "--mem", "0x10"]) == 2
+    assert "--mem takes ADDRESS=WORD, not '0x10'" in capsys.readouterr().err
+    assert main(["run", "CurrentPL", "--mem", "0x14=1"]) == 2
+    assert "a multiple of 8" in capsys.readouterr().err
+
+
 def test_check_reports_the_spec(capsys) -> None:
     assert main(["check"]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
