@@ -110,6 +110,10 @@ class Spec:
                 current = self._set_field(ty, name, current, field_name, field_value)
             setattr(state, name, current)
         elif isinstance(ty, Map):
+            if not isinstance(value, Mapping):
+                raise StateError(f"{name} is a map from {ty.key} to {ty.elem}: give it as a mapping of keys "
+                                 f"to values (on the command line, physical memory is set with --mem), "
+                                 f"not {value!r}")
             setattr(state, name, {
                 self.encode(k, ty.key, f"{name} key"): self.encode(v, ty.elem, f"{name}[{k:#x}]")
                 for k, v in value.items()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hypspec.api import SPEC_DIR, Spec, StateError, proof_tree
+from hypspec.concrete.runtime import SpecAssertionError
 from hypspec.conformance.conform import add_conform_parser
 from hypspec.lang.diagnostics import SpecError
 from hypspec.model.cli import add_explore_parser, add_table1_parser
@@ -164,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as err:  # an output directory that cannot be made or written, say
         print(f"hypspec: error: {err.strerror}: {err.filename}", file=sys.stderr)
+        return 2
+    except SpecAssertionError as err:
+        # the inputs break a precondition the spec states (`run Rmode 15 ...`)
+        print(f"hypspec: error: the spec's assert does not hold for these inputs: {err}", file=sys.stderr)
         return 2
 
 

@@ -56,6 +56,18 @@ def test_run_rejects_memory_without_a_word_or_off_its_alignment(capsys) -> None:
     assert "a multiple of 8" in capsys.readouterr().err
 
 
+def test_run_rejects_a_number_for_memory(capsys) -> None:
+    assert main(["run", "CurrentPL", "--set", "PhysMem=1"]) == 2
+    assert "PhysMem is a map" in capsys.readouterr().err
+
+
+def test_run_reports_a_broken_spec_assert_with_its_location(capsys) -> None:
+    """Rmode asserts its register number is at most 14."""
+    assert main(["run", "Rmode", "15", "0x10"]) == 2
+    err = capsys.readouterr().err
+    assert "the spec's assert does not hold" in err and "spec/02-processor-state.md:" in err
+
+
 def test_check_reports_the_spec(capsys) -> None:
     assert main(["check"]) == 0
     assert capsys.readouterr().out.startswith("ok: ")
