@@ -501,14 +501,13 @@ def _needed_words(tier: list[z3.BoolRef], words: dict[int, list[z3.BoolRef]], ow
                   goal: z3.BoolRef) -> set[int] | None:
     """The words whose equalities, with the tier's, settle the goal; None if all of them do not."""
     solver = _solver(WORDS_S, [*tier, *own, z3.Not(goal)], plain=True)
-    switches = {}
-    for word, terms in words.items():
-        switch = z3.Bool(f"NI.word{word}")
-        switches[switch.get_id()] = word
-        solver.add(z3.Implies(switch, z3.And(*terms)))
-    if solver.check(*(z3.Bool(f"NI.word{word}") for word in words)) != z3.unsat:
+    switches = {word: z3.Bool(f"NI.word{word}") for word in words}
+    for word, switch in switches.items():
+        solver.add(z3.Implies(switch, z3.And(*words[word])))
+    if solver.check(*switches.values()) != z3.unsat:
         return None
-    return {switches[literal.get_id()] for literal in solver.unsat_core()}
+    core = {literal.get_id() for literal in solver.unsat_core()}
+    return {word for word, switch in switches.items() if switch.get_id() in core}
 
 
 def _small_hypotheses(pair: _Pair) -> list[z3.BoolRef]:
