@@ -79,12 +79,12 @@ class Spec:
 
     @cached_property
     def compiled(self) -> CompiledSpec:
-        return _compile_cached(self.digest, self.program)
+        return _compile_cached(self.loaded)
 
     @cached_property
     def traced(self) -> CompiledSpec:
         """A build that records every decision taken, for path coverage."""
-        return compile_program(self.program, trace=True)
+        return compile_program(self.program, trace=True, loaded=self.loaded.cache_key)
 
     # ---- concrete --------------------------------------------------------------------
 
@@ -225,8 +225,8 @@ class Spec:
 _COMPILED: dict[str, CompiledSpec] = {}
 
 
-def _compile_cached(digest: str, program: Program) -> CompiledSpec:
-    """Compile once per spec hash within a process."""
-    if digest not in _COMPILED:
-        _COMPILED[digest] = compile_program(program)
-    return _COMPILED[digest]
+def _compile_cached(loaded: LoadedSpec) -> CompiledSpec:
+    """Compile once per load within a process (and, on disk, once per load and engine)."""
+    if loaded.cache_key not in _COMPILED:
+        _COMPILED[loaded.cache_key] = compile_program(loaded.program, loaded=loaded.cache_key)
+    return _COMPILED[loaded.cache_key]

@@ -13,9 +13,12 @@ record is used (returned, passed, stored).
 
 from __future__ import annotations
 
+import marshal
+import sys
 from dataclasses import dataclass
-from types import ModuleType
+from types import CodeType, ModuleType
 
+from hypspec import cache
 from hypspec.concrete import runtime
 from hypspec.concrete.ranges import RangeAnalysis
 from hypspec.lang import syntax as s
@@ -712,16 +715,36 @@ def _decides(stmts: list[s.Stmt]) -> bool:
     return False
 
 
-def compile_program(program: Program, trace: bool = False) -> CompiledSpec:
-    """Compile every function; a traced build appends each decision to `module._T`."""
-    source = _Emitter(program, trace).module()
+def compile_program(program: Program, trace: bool = False, loaded: str | None = None) -> CompiledSpec:
+    """Compile every function; a traced build appends each decision to `module._T`. Given the
+    load's cache key (`LoadedSpec.cache_key`), the code comes from the on-disk cache when this
+    engine and this Python have compiled that load before (`hypspec.cache`)."""
+    entry = cache.key("code", loaded, str(trace), sys.version) if loaded is not None else None
+    found = _cached_code(entry) if entry is not None else None
+    if found is None:
+        source = _Emitter(program, trace).module()
+        code = compile(source, "<hypspec compiled spec>", "exec")
+        if entry is not None:
+            cache.write(entry, marshal.dumps((source, code)))
+    else:
+        source, code = found
     module = ModuleType("hypspec_compiled_spec")
     module.__dict__["_T"] = []
     module.__dict__["_not_executable"] = _not_executable
     module.__dict__["_assertion_failed"] = _assertion_failed
-    code = compile(source, "<hypspec compiled spec>", "exec")
     exec(code, module.__dict__)
     return CompiledSpec(module, source)
+
+
+def _cached_code(entry: str) -> tuple[str, CodeType] | None:
+    data = cache.read(entry)
+    if data is None:
+        return None
+    try:
+        source, code = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # a damaged entry is a miss
+        return None
+    return (source, code) if isinstance(source, str) and isinstance(code, CodeType) else None
 
 
 def _assertion_failed(loc: str) -> None:

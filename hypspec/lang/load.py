@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+from hypspec import cache
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Checker, Program
 from hypspec.lang.diagnostics import Diagnostic, Reporter, SourceMap, SpecError
@@ -19,6 +21,9 @@ class LoadedSpec:
     sources: SourceMap
     files: list[Path]
     digest: str  # sha256 of the chapters' text, in order: the spec hash
+    # what the work depends on: the engine, the text and the names its locations print
+    # (`hypspec.cache`); work derived from the load (its compiled code) is cached under it
+    cache_key: str
 
 
 def chapter_files(paths: list[Path]) -> list[Path]:
@@ -43,30 +48,58 @@ def display_name(path: Path) -> str:
 
 
 def load(paths: list[Path]) -> LoadedSpec:
-    """Parse and check every chapter; raise SpecError listing every problem."""
+    """Parse and check every chapter; raise SpecError listing every problem. A spec loaded before
+    from the same text, shown by the same names, by the same engine, comes from the on-disk cache
+    (`hypspec.cache`); a spec with errors is never stored, so its errors are always reported."""
     files = chapter_files(paths)
+    chapters = [(path, display_name(path), _read(path)) for path in files]
+    digest = hashlib.sha256()
+    for path, _, text in chapters:
+        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+    entry = cache.key("spec", digest.hexdigest(), *(f"{path}\0{name}" for path, name, _ in chapters))
+    loaded = _cached(entry)
+    if loaded is None:
+        loaded = _parse_and_check(chapters, files, digest.hexdigest(), entry)
+        cache.write(entry, pickle.dumps(loaded, pickle.HIGHEST_PROTOCOL))
+    return loaded
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        before = bytes(err.object[: err.start])  # the text up to the first bad byte
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1  # valid so far
+        loc = s.Loc(display_name(path), line, col)
+        message = f"not UTF-8 text: byte 0x{err.object[err.start]:02x}: {err.reason}"
+        raise SpecError([Diagnostic(loc, message)]) from err
+
+
+def _cached(entry: str) -> LoadedSpec | None:
+    """The cached load, if there is a readable one of this spec."""
+    data = cache.read(entry)
+    if data is None:
+        return None
+    try:
+        loaded = pickle.loads(data)
+    except Exception:  # any damage to an entry (truncated, from another Python) is a miss
+        return None
+    return loaded if isinstance(loaded, LoadedSpec) and loaded.cache_key == entry else None
+
+
+def _parse_and_check(chapters: list[tuple[Path, str, str]], files: list[Path], digest: str,
+                     entry: str) -> LoadedSpec:
     sources = SourceMap()
     reporter = Reporter(sources)
     decls: list[s.Decl] = []
-    digest = hashlib.sha256()
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            before = bytes(err.object[: err.start])  # the text up to the first bad byte
-            line = before.count(b"\n") + 1
-            col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1  # valid so far
-            loc = s.Loc(display_name(path), line, col)
-            message = f"not UTF-8 text: byte 0x{err.object[err.start]:02x}: {err.reason}"
-            raise SpecError([Diagnostic(loc, message)]) from err
-        name = display_name(path)
+    for _, name, text in chapters:
         sources.add(name, text)
-        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
         for block in extract_blocks(name, text):
             decls.extend(_block_decls(block, reporter))
     program = Checker(reporter).check(decls)
     reporter.raise_if_any()
-    return LoadedSpec(program, sources, files, digest.hexdigest())
+    return LoadedSpec(program, sources, files, digest, entry)
 
 
 def _block_decls(block: CodeBlock, reporter: Reporter) -> list[s.Decl]:
