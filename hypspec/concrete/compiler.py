@@ -14,6 +14,7 @@ record is used (returned, passed, stored).
 from __future__ import annotations
 
 import marshal
+import re
 import sys
 from dataclasses import dataclass
 from types import CodeType, ModuleType
@@ -24,10 +25,13 @@ from hypspec.concrete.ranges import RangeAnalysis
 from hypspec.lang import syntax as s
 from hypspec.lang.builtins import BUILTINS
 from hypspec.lang.checker import Program, mask
-from hypspec.lang.types import Array, Bool, Int, Map, Record, Type, width_of, zero_value
+from hypspec.lang.types import Array, Bits, Bool, Int, Map, Record, Type, width_of, zero_value
 
 # A `case` with at least this many arms, all constant numbers, finds its arm by table lookup.
 CASE_TABLE_ARMS = 8
+# What a compiled expression reads: a register or variable of the state, a local.
+_GLOBAL_READ = re.compile(r"\bS\.(\w+)")
+_LOCAL_READ = re.compile(r"\bl_\w+")
 
 
 def py_name(name: str) -> str:
@@ -72,7 +76,7 @@ class _Emitter:
         self.lines = [
             "# Generated from the spec chapters by hypspec.concrete.compiler. Do not edit.",
             "from hypspec.concrete.runtime import (SpecAssertionError, NotExecutable,",
-            "    wrap, sint, sign_extend, check_index, tuple_set)",
+            "    wrap, sint, sign_extend, check_index, tuple_set, clear_where)",
             "",
         ]
         seen: dict[str, str] = {}
@@ -145,12 +149,28 @@ class _Emitter:
                 self.arm(stmt, len(stmt.arms), stmt.orelse or [], depth + 1)
         elif isinstance(stmt, s.Case):
             self.case(stmt, depth)
+        elif isinstance(stmt, s.Clear):
+            assert isinstance(stmt.key_ty, Bits) and isinstance(stmt.map.ty, Map)
+            table, empty = self.expr(stmt.map), repr(zero_value(stmt.map.ty.elem))
+            self.emit(depth, f"clear_where({table}, {self.matches(stmt)}, {empty})  # {stmt.loc}")
         elif isinstance(stmt, s.For):
             step = -1 if stmt.down else 1
             stop = stmt.last + step
             loop = f"for {local_name(stmt.var)} in range({stmt.first}, {stop}, {step}):"
             self.emit(depth, f"{loop}  # {stmt.loc}")
             self.block(stmt.body, depth + 1)
+
+    def matches(self, stmt: s.Clear) -> str:
+        """A clear's condition as a function of the key. A recording map applies it later, to
+        keys it supplies after the clear, so every other value the condition reads (locals and
+        registers: never a map, [CLEAR-COND]) is bound when the clear runs, not when it is read."""
+        key = local_name(stmt.key)
+        cond = self.expr(stmt.cond)
+        registers = sorted(set(_GLOBAL_READ.findall(cond)))
+        cond = _GLOBAL_READ.sub(r"g_\1", cond)
+        bound = [f"{name}={name}" for name in sorted(set(_LOCAL_READ.findall(cond)) - {key})]
+        bound += [f"g_{name}=S.{name}" for name in registers]
+        return f"lambda {', '.join([key, *bound])}: {cond}"
 
     def case(self, stmt: s.Case, depth: int) -> None:
         self.temp += 1

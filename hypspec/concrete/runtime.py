@@ -9,6 +9,7 @@ records and arrays tuples, and maps dicts.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _SIGN = 1 << 63
@@ -90,6 +91,15 @@ class FilledOracle(Oracle):
         return self.fill & ((1 << width) - 1)
 
 
+def clear_where(table: dict, matches: Callable[[int], bool], zero: object) -> None:
+    """`clear M[k] where cond;`: every key that matches reads as `zero` from now on, including
+    keys a recording map has not supplied yet."""
+    for key in [k for k in table if matches(k)]:
+        table[key] = zero
+    if isinstance(table, RecordingMap):
+        table.cleared.append((matches, zero))
+
+
 class RecordingMap(dict):
     """A map that remembers which keys were read, and can supply missing ones.
 
@@ -102,14 +112,19 @@ class RecordingMap(dict):
         self.fill = fill
         self.read: dict[int, int] = {}  # key -> value it held before the run wrote it
         self.written: set[int] = set()
+        # the run's clears, newest last: a key one matches reads as its zero, not as `fill`'s
+        self.cleared: list[tuple[Callable[[int], bool], object]] = []
 
     def __setitem__(self, key, value) -> None:
         self.written.add(key)
         super().__setitem__(key, value)
 
     def get(self, key, default=None):
+        cleared = None if key in self else next((z for matches, z in self.cleared if matches(key)), None)
         if key in self:
             value = self[key]
+        elif cleared is not None:
+            return cleared  # the run's own value, not one the state held before it
         elif self.fill is not None:
             value = self.fill(key)
         else:

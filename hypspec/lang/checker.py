@@ -10,7 +10,7 @@ read only this checked tree, so they cannot disagree about what a name means.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from hypspec.lang import syntax as s
 from hypspec.lang.builtins import BUILTINS, BuiltinTypeError
@@ -423,6 +423,8 @@ class Checker:
             return self._case(stmt)
         if isinstance(stmt, s.For):
             return self._for(stmt)
+        if isinstance(stmt, s.Clear):
+            return self._clear(stmt)
         raise self._error(stmt.loc, "unknown statement")
 
     def _local_decl(self, stmt: s.LocalDecl) -> s.Stmt:
@@ -542,6 +544,38 @@ class Checker:
         loop = s.For(stmt.loc, unique, stmt.start, stmt.stop, stmt.down, body)
         loop.first, loop.last = first, last
         return loop
+
+    def _clear(self, stmt: s.Clear) -> s.Stmt:
+        """`clear M[k] where cond;` over a global map. Its condition is evaluated for every key:
+        it must not act, and it reads nothing that could change while a key waits to be read
+        (a recording map applies it lazily): no calls but built-ins, no UNKNOWN, no map
+        ([CLEAR-COND])."""
+        assert self.scope is not None
+        target = self._name(stmt.map)
+        if not (isinstance(target, s.Var) and target.scope == "global" and isinstance(target.ty, Map)):
+            raise self._error(stmt.map.loc, f"'{stmt.map.name}' is not a global map: only the keys of a "
+                                            f"map can be cleared")
+        self.scope.push()
+        self._check_fresh(stmt.key, stmt.loc)
+        unique = self.scope.declare(stmt.key, target.ty.key)
+        self.scope.readonly.add(unique)
+        try:
+            cond = self._expect(stmt.cond, BOOL)
+        finally:
+            self.scope.pop()
+        for part in _subexpressions(cond):
+            if isinstance(part, s.Call) and part.func not in BUILTINS:
+                raise self._error(part.loc, f"the condition of a clear is evaluated for every key and cannot "
+                                            f"call {part.func}; write the test out")
+            if isinstance(part, s.Index) and isinstance(part.base.ty, Map):
+                raise self._error(part.loc, "the condition of a clear is evaluated for every key and cannot "
+                                            "read a map; read what it needs into a local first")
+            if isinstance(part, s.Unknown):
+                raise self._error(part.loc, "the condition of a clear is evaluated for every key and cannot "
+                                            "be UNKNOWN")
+        clear = s.Clear(stmt.loc, target, unique, cond)
+        clear.key_ty = target.ty.key
+        return clear
 
     def _reject_recursion(self) -> None:
         state: dict[str, int] = {}
@@ -895,6 +929,21 @@ class Checker:
 def _typed(expr: s.Expr, ty: Type | None) -> s.Expr:
     expr.ty = ty
     return expr
+
+
+def _subexpressions(expr: object) -> list[s.Expr]:
+    """Every expression inside `expr`, itself included (slice bounds and call arguments too)."""
+    found: list[s.Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+        elif isinstance(node, s.Expr | s.SliceItem):
+            if isinstance(node, s.Expr):
+                found.append(node)
+            stack.extend(getattr(node, f.name) for f in fields(node) if f.name not in ("loc", "ty"))
+    return found
 
 
 def _root(expr: s.Expr) -> s.Expr:

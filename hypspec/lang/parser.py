@@ -297,6 +297,11 @@ class _Builder(Transformer):
         return body if isinstance(body, list) else [body]
 
     @v_args(meta=True)
+    def clear_stmt(self, meta, items):
+        target, key, cond = items
+        return s.Clear(self._loc(meta), s.Name(self._loc(target), str(target)), str(key), cond)
+
+    @v_args(meta=True)
     def for_stmt(self, meta, items):
         var, start, direction, stop, body = items
         return s.For(self._loc(meta), str(var), start, stop, str(direction) == "downto", body)

@@ -245,6 +245,17 @@ class CallStmt(Stmt):
 
 
 @dataclass
+class Clear(Stmt):
+    """`clear M[k] where cond;`: every key `k` of the global map `M` for which `cond` holds reads
+    as zero afterwards; the other keys keep their values."""
+
+    map: Expr  # a Name, resolved by the checker to the global map
+    key: str
+    cond: Expr
+    key_ty: Type | None = field(default=None, compare=False)
+
+
+@dataclass
 class If(Stmt):
     arms: list[tuple[Expr, list[Stmt]]]
     orelse: list[Stmt] | None

@@ -130,6 +130,9 @@ def merge(guard: Guard, new: SymValue, old: SymValue, ty: Type) -> SymValue:
 # never reused for another node while it is cached.
 _KEY_PARTS: dict[int, tuple[z3.ExprRef, tuple]] = {}
 _STORES: dict[int, tuple[z3.ExprRef, tuple, z3.ExprRef, z3.ExprRef]] = {}
+# A map after `clear M[k] where cond;`, by node id: the map, its bound key, the condition over
+# that key (the path's guard included), the element's zero and the map before the clear.
+_CLEARS: dict[int, tuple[z3.ExprRef, z3.ExprRef, z3.BoolRef, z3.ExprRef, z3.ExprRef]] = {}
 
 
 def _key_parts(key: z3.ExprRef) -> tuple:
@@ -210,8 +213,25 @@ def select(array: z3.ArrayRef, key: z3.BitVecRef) -> z3.ExprRef:
                 return _through_stores(pending, z3.Select(array, key))
             pending.append((store[0].arg(1) == key, store[3]))
         array = store[2]
-    base = array.arg(0) if z3.is_const_array(array) else z3.Select(array, key)
+    cleared = _CLEARS.get(array.get_id())
+    if cleared is not None:
+        _, bound, cond, empty, before = cleared
+        matches = z3.substitute(cond, (bound, key))
+        base = empty if z3.is_true(matches) else z3.If(matches, empty, select(before, key))  # type: ignore[arg-type]
+    elif z3.is_const_array(array):
+        base = array.arg(0)
+    else:
+        base = z3.Select(array, key)
     return _through_stores(pending, base)
+
+
+def cleared_map(before: z3.ArrayRef, bound: z3.ExprRef, cond: z3.BoolRef, empty: z3.ExprRef) -> z3.ArrayRef:
+    """The map after `clear M[k] where cond;` (`bound` is `k`): a lambda, which `select` reads
+    by putting the key read in for `k`, so no query ever sees the lambda itself unless a map is
+    compared whole."""
+    after = z3.Lambda([bound], z3.If(cond, empty, z3.Select(before, bound)))
+    _CLEARS[after.get_id()] = (after, bound, cond, empty, before)
+    return after
 
 
 def _through_stores(pending: list[tuple[z3.ExprRef, z3.ExprRef]], rest: z3.ExprRef) -> z3.ExprRef:
@@ -424,6 +444,8 @@ class SymbolicEvaluator:
             after = rest if stmt.otherwise is None else self._block(stmt.otherwise, frame, rest)
             through.append((rest, after))
             return _rejoin(live, through)
+        elif isinstance(stmt, s.Clear):
+            self._clear(stmt, frame, live)
         elif isinstance(stmt, s.For):
             step = -1 if stmt.down else 1
             for i in range(stmt.first, stmt.last + step, step):
@@ -432,6 +454,19 @@ class SymbolicEvaluator:
                 frame.locals[stmt.var] = i
                 live = self._block(stmt.body, frame, live)
         return live
+
+    def _clear(self, stmt: s.Clear, frame: _Frame, live: Guard) -> None:
+        """Every key the condition holds for, on this path, reads as zero afterwards. The key is
+        a fresh constant while the condition is evaluated, bound by the lambda it ends up in.
+        A clear names no key, so it is not a `MemoryAccess`."""
+        ty = stmt.map.ty
+        assert isinstance(ty, Map) and isinstance(stmt.map, s.Var)
+        bound = fresh(f"clear!{stmt.key}@{stmt.loc}", ty.key)
+        frame.locals[stmt.key] = bound
+        cond = to_z3(g_and(live, self._expr(stmt.cond, frame, live)), Bool())
+        before = self.globals[stmt.map.name]
+        empty = to_z3(zero(ty.elem), ty.elem)
+        self.globals[stmt.map.name] = cleared_map(before, bound, cond, empty)  # type: ignore[arg-type]
 
     def _assign(self, target: s.Expr, value: SymValue, frame: _Frame, live: Guard) -> None:
         if isinstance(target, s.Var):

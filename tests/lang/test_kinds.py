@@ -137,3 +137,62 @@ def test_constant_used_before_definition(workdir: Path) -> None:
     )
     program = loads(path).program
     assert [str(t) for _, t in program.records["R"].fields] == ["T", "bits(4)"]
+
+
+TABLE = ("M", "var map bits(4) of bits(8) M;")
+
+
+def test_clear_a_map(workdir: Path) -> None:
+    """[CLEAR-MAP] `clear M[k] where cond;` names a global map; `k` has its key type."""
+    path = spec_file(workdir, TABLE, ("F", "F(bits(2) tag)\n    clear M[k] where k<3:2> == tag;"))
+    (clear,) = loads(path).program.functions["F"].body
+    assert str(clear.key_ty) == "bits(4)"
+
+
+def test_clear_a_register(workdir: Path) -> None:
+    """[CLEAR-MAP] only a map's keys can be cleared."""
+    expect_error(workdir, [("R", "register bits(8) R { 0 E };"), ("F", "F()\n    clear R[k] where k == 0;")],
+                 "R[", "'R' is not a global map")
+
+
+def test_clear_an_unknown_map(workdir: Path) -> None:
+    """[CLEAR-MAP] the map must exist."""
+    expect_error(workdir, [("F", "F()\n    clear Q[k] where k == 0;")], "Q[", "unknown name 'Q'")
+
+
+def test_clear_key_hides_a_global(workdir: Path) -> None:
+    """[CLEAR-MAP] the key is a new name, which must not hide a global [NO-SHADOW]."""
+    expect_error(workdir, [TABLE, ("F", "F()\n    clear M[M] where TRUE;")], "clear",
+                 "local 'M' would hide the global 'M'")
+
+
+def test_clear_condition_is_boolean(workdir: Path) -> None:
+    """[CLEAR-MAP] the condition is boolean [BOOL-COND]."""
+    expect_error(workdir, [TABLE, ("F", "F()\n    clear M[k] where k;")], "k;", "expected boolean")
+
+
+def test_clear_condition_calls_no_function(workdir: Path) -> None:
+    """[CLEAR-COND] the condition is evaluated for every key, so it cannot act: no call but a
+    built-in's."""
+    expect_error(workdir, [TABLE, ("G", "boolean G(bits(4) k)\n    return k == 0;"),
+                           ("F", "F()\n    clear M[k] where IsZero(k) || G(k);")],
+                 "G(k)", "cannot call G; write the test out")
+
+
+def test_clear_condition_has_no_unknown(workdir: Path) -> None:
+    """[CLEAR-COND] nor an UNKNOWN, which would be one choice for all keys in one semantics."""
+    expect_error(workdir, [TABLE, ("F", "F()\n    clear M[k] where k == bits(4) UNKNOWN;")],
+                 "bits(4) UNKNOWN", "cannot be UNKNOWN")
+
+
+def test_clear_condition_reads_no_map(workdir: Path) -> None:
+    """[CLEAR-COND] nor a map, which may change before a key the clear took is read."""
+    expect_error(workdir, [TABLE, ("F", "F()\n    clear M[k] where M[k] == 0;")], "M[k] ==",
+                 "cannot read a map; read what it needs into a local first")
+
+
+def test_clear_key_is_not_visible_after(workdir: Path) -> None:
+    """[CLEAR-MAP] the key's name ends with the statement."""
+    expect_error(workdir, [TABLE, ("F", "bits(4) F()\n    clear M[k] where TRUE;\n    return k;")], "k;",
+                 "unknown name 'k'")
+

@@ -75,6 +75,21 @@ def test_bit_operations_agree(constructs: Spec, a: int, b: int, n: int) -> None:
 
 
 @settings(max_examples=150)
+@given(tag=st.integers(0, 3), doit=st.booleans(), value=BITS16, table=TABLES)
+def test_clears_agree(constructs: Spec, tag: int, doit: bool, value: int, table: dict[int, int]) -> None:
+    _agree(constructs, "Test.Clear", [tag, doit, value], table, 0)
+
+
+def test_a_clear_reaches_exactly_the_keys_it_names(constructs: Spec) -> None:
+    """Written out by hand: tag 2 clears the odd keys 0x21..0x2F; 0x21 is then written; with
+    REG.Mode 3 the second clear takes 0x03, 0x13 and 0x33 but keeps tag 2's keys."""
+    table = {0x21: 1, 0x23: 2, 0x22: 3, 0x13: 4, 0x33: 5, 0x03: 6, 0x04: 7}
+    state = constructs.state(Table=table, REG={"Mode": 3})
+    constructs.call("Test.Clear", 2, True, 0x1234, state=state)
+    assert {k: v for k, v in state.Table.items() if v} == {0x21: 0x1234, 0x22: 3, 0x04: 7}
+
+
+@settings(max_examples=150)
 @given(a=BITS8, n=INT)
 def test_integer_operations_agree(constructs: Spec, a: int, n: int) -> None:
     _agree(constructs, "Test.Integers", [a, n], {}, 0)
