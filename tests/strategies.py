@@ -668,3 +668,36 @@ def system_register_states(draw: st.DrawFn) -> dict[str, Any]:
                                        min_size=6, max_size=6))
     state.update(draw(gic_states()))
     return state
+
+
+
+# =====================================================================================
+# The TLB (tests/spec/test_tlb.py): a few processors, VMIDs and pages, so entries collide
+# =====================================================================================
+
+#: The processors, VMIDs and IPA pages the TLB tests use: few, so that the entries a maintenance
+#: operation should remove and those it should keep both occur.
+TLB_PES, TLB_VMIDS, TLB_PAGES = (0, 1, 2), (0, 1, 5), (0x80602, 0x80603, 0x40000)
+TLB_OPERATIONS = ("SysReg_TLBIALL", "SysReg_ITLBIALL", "SysReg_DTLBIALL", "SysReg_TLBIALLIS",
+                  "SysReg_TLBIALLNSNH", "SysReg_TLBIALLNSNHIS", "SysReg_TLBIMVA", "SysReg_TLBIASIDIS",
+                  "SysReg_TLBIALLH", "SysReg_ICIALLU", "SysReg_CP15DSB")
+
+
+def tlb_key(pe: int, vmid: int, page: int) -> int:
+    """Where the TLB chapter keeps an entry: processor, VMID, IPA page (spec/14-tlb.md)."""
+    return pe << 36 | vmid << 28 | page
+
+
+@st.composite
+def tlb_states(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid entries at colliding keys, and the registers maintenance reads: the VMID, the
+    processor's number, HCR.FB and whether the processor is in Hyp mode."""
+    keys = st.builds(tlb_key, st.sampled_from(TLB_PES), st.sampled_from(TLB_VMIDS),
+                     st.sampled_from(TLB_PAGES))
+    entries = draw(st.dictionaries(keys, st.integers(0, 2**94 - 1).map(lambda e: e | 1 << 94), max_size=8))
+    mode = draw(st.sampled_from([0b11010, 0b10011]))  # Hyp, Supervisor
+    return {
+        "TLB_S2": entries, "MPIDR": 0x80000000 | draw(st.sampled_from(TLB_PES)),
+        "VTTBR": draw(st.sampled_from(TLB_VMIDS)) << 48, "HCR": draw(st.sampled_from([0, 1 << 9])),
+        "CPSR": 0x1C0 | mode,
+    }

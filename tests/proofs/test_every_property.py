@@ -31,10 +31,10 @@ def test_properties_and_mutants_are_found() -> None:
     """The discovery itself: every theme of proofs/ contributes, and so does every mutant file."""
     themes = {name.split(".")[0] for name in PROPERTIES}
     assert {"Stage2", "Aborts", "Modes", "Traps", "A32", "VGIC", "Timers", "Distributor", "Board",
-            "SysRegs"} <= themes
+            "SysRegs", "TLB"} <= themes
     files = {m.source.rsplit("/", 1)[-1] for m in MUTANTS}
     assert files == {"aborts.toml", "board.toml", "distributor.toml", "gic.toml", "modes.toml", "stage2.toml",
-                     "system-registers.toml", "timers.toml", "traps.toml"}
+                     "system-registers.toml", "timers.toml", "tlb.toml", "traps.toml"}
 
 
 @pytest.mark.parametrize("name", PROPERTIES)
