@@ -13,7 +13,7 @@ name, arrays as lists, maps as dicts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,9 +23,10 @@ import z3
 
 from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.concrete.runtime import Oracle
-from hypspec.lang.checker import Program, mask, to_signed
+from hypspec.lang.checker import GlobalInfo, Program, mask, to_signed
 from hypspec.lang.load import LoadedSpec, load
 from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type, zero_value
+from hypspec.names import did_you_mean, quoted, unknown_name
 from hypspec.symbolic.evaluator import Evaluation, SymbolicEvaluator, SymValue, domain, fresh
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,15 @@ def proof_tree(root: Path = ROOT, model: Path | None = None) -> list[Path]:
 
 class StateError(ValueError):
     """A register, field or value given to the API does not exist or does not fit."""
+
+
+def _check_state(state: object, what: str) -> None:
+    if not isinstance(state, State):
+        raise StateError(f"{what}: expected a State (from Spec.state()), got {state!r}")
+
+
+def _key_text(key: object) -> str:
+    return f"{key:#x}" if isinstance(key, int) and not isinstance(key, bool) else repr(key)
 
 
 @dataclass
@@ -90,6 +100,8 @@ class Spec:
 
     def state(self, oracle_seed: int = 0, **values: Any) -> State:
         """Reset state, with registers (int or {field: value}) and maps overridden."""
+        if not isinstance(oracle_seed, int) or isinstance(oracle_seed, bool):
+            raise StateError(f"oracle_seed: expected an integer, got {oracle_seed!r}")
         state = State(Oracle(oracle_seed))
         for name, info in self.program.globals.items():
             start = info.reset if info.reset is not None else zero_value(info.ty)
@@ -99,15 +111,13 @@ class Spec:
         return state
 
     def set(self, state: State, name: str, value: Any) -> None:
-        info = self.program.globals.get(name)
-        if info is None:
-            known = ", ".join(sorted(self.program.globals))
-            raise StateError(f"unknown register or global '{name}' (known: {known})")
+        _check_state(state, f"setting {name!r}")
+        info = self._global(name)
         ty = info.ty
         if isinstance(ty, Bits) and isinstance(value, Mapping):
             current = getattr(state, name)
             for field_name, field_value in value.items():
-                current = self._set_field(ty, name, current, field_name, field_value)
+                current = self._set_field(name, current, field_name, field_value)
             setattr(state, name, current)
         elif isinstance(ty, Map):
             if not isinstance(value, Mapping):
@@ -115,36 +125,48 @@ class Spec:
                                  f"to values (on the command line, physical memory is set with --mem), "
                                  f"not {value!r}")
             setattr(state, name, {
-                self.encode(k, ty.key, f"{name} key"): self.encode(v, ty.elem, f"{name}[{k:#x}]")
+                self.encode(k, ty.key, f"{name} key"): self.encode(v, ty.elem, f"{name}[{_key_text(k)}]")
                 for k, v in value.items()
             })
         else:
             setattr(state, name, self.encode(value, ty, name))
 
-    def _set_field(self, ty: Bits, reg: str, current: int, name: str, value: int) -> int:
-        assert ty.layout is not None
-        position = ty.layout.get(name)
+    def _global(self, name: object) -> GlobalInfo:
+        info = self.program.globals.get(name) if isinstance(name, str) else None
+        if info is None:
+            raise StateError(unknown_name("register or global", name, self.program.globals,
+                                          "; `hypspec list registers` lists the registers"))
+        return info
+
+    def _field_position(self, reg: str, name: object) -> tuple[int, int]:
+        """Where field `name` of register `reg` sits: (hi, lo)."""
+        ty = self._global(reg).ty
+        if not isinstance(ty, Bits) or ty.layout is None:
+            raise StateError(f"{reg} has no named fields: give it as a whole {ty}")
+        position = ty.layout.get(name) if isinstance(name, str) else None
         if position is None:
-            known = ", ".join(f for f, _, _ in ty.layout.fields)
-            raise StateError(f"{reg} has no field '{name}' (fields: {known})")
-        hi, lo = position
+            known = [f for f, _, _ in ty.layout.fields]
+            raise StateError(f"{reg} has no field {quoted(name)}{did_you_mean(name, known)} "
+                             f"(fields: {', '.join(known)})")
+        return position
+
+    def _set_field(self, reg: str, current: int, name: str, value: int) -> int:
+        hi, lo = self._field_position(reg, name)
         value = self.encode(value, Bits(hi - lo + 1), f"{reg}.{name}")
         field_mask = mask(hi - lo + 1) << lo
         return (current & ~field_mask) | (value << lo)
 
     def field(self, register: str, name: str, value: int) -> int:
         """One field of a register value, by name."""
-        ty = self.program.globals[register].ty
-        assert isinstance(ty, Bits) and ty.layout is not None
-        position = ty.layout.get(name)
-        if position is None:
-            raise StateError(f"{register} has no field '{name}'")
-        hi, lo = position
+        hi, lo = self._field_position(register, name)
+        value = self.encode(value, self._global(register).ty, register)
         return (value >> lo) & mask(hi - lo + 1)
 
     def call(self, name: str, *args: Any, state: State | None = None) -> Any:
         """Run a spec function concretely; arguments and result in API form."""
         func = self._function(name)
+        if state is not None:
+            _check_state(state, f"{name}: state")
         if len(args) != len(func.params):
             raise StateError(f"{name} takes {len(func.params)} argument(s), {len(args)} given")
         encoded = [
@@ -155,15 +177,17 @@ class Spec:
         return self.decode(result, func.result_ty) if func.result_ty else None
 
     def _function(self, name: str):
-        func = self.program.functions.get(name)
+        func = self.program.functions.get(name) if isinstance(name, str) else None
         if func is None:
-            raise StateError(f"unknown spec function '{name}'")
+            raise StateError(unknown_name("spec function", name, self.program.functions,
+                                          "; `hypspec list functions` lists them"))
         return func
 
     # ---- symbolic --------------------------------------------------------------------
 
-    def symbolic(self, name: str, globals_in: dict[str, SymValue] | None = None) -> SymbolicCall:
-        """Evaluate a function over fresh inputs (and fresh or given global state)."""
+    def symbolic(self, name: str, globals_in: Mapping[str, SymValue] | None = None) -> SymbolicCall:
+        """Evaluate a function over fresh inputs, and global state that is fresh except for the
+        globals `globals_in` gives."""
         func = self._function(name)
         constraints: list[z3.BoolRef] = []
         args = []
@@ -172,7 +196,14 @@ class Spec:
             value = fresh(f"{param.name}", param.ty)
             constraints.extend(domain(value, param.ty))
             args.append(value)
-        inputs = globals_in if globals_in is not None else self.fresh_globals()
+        inputs = self.fresh_globals()
+        if globals_in is not None:
+            if not isinstance(globals_in, Mapping):
+                raise StateError(f"globals_in: expected a mapping of global names to terms, "
+                                 f"got {globals_in!r}")
+            for given in globals_in:
+                self._global(given)
+            inputs.update(globals_in)  # the globals not given stay free
         evaluator = SymbolicEvaluator(self.program, dict(inputs))
         evaluation = evaluator.call(name, args)
         return SymbolicCall(name, args, inputs, evaluation, constraints)
@@ -197,6 +228,8 @@ class Spec:
                 raise StateError(f"{what}: expected a {ty.name} with fields {[f for f, _ in ty.fields]}")
             return tuple(self.encode(value[f], t, f"{what}.{f}") for f, t in ty.fields)
         if isinstance(ty, Array):
+            if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+                raise StateError(f"{what}: expected a list of {ty.length} {ty.elem} values, got {value!r}")
             if len(value) != ty.length:
                 raise StateError(f"{what}: expected {ty.length} elements")
             return tuple(self.encode(v, ty.elem, f"{what}[{i}]") for i, v in enumerate(value))

@@ -670,6 +670,88 @@ def system_register_states(draw: st.DrawFn) -> dict[str, Any]:
     return state
 
 
+# =====================================================================================
+# Command-line arguments (tests/test_cli_bad_arguments.py): argument lists with something wrong
+# =====================================================================================
+
+#: What one argument of a real command line can hold: any text but a NUL byte (execve cannot
+#: pass one), and now and then a lone surrogate, which is how Python decodes an argument that is
+#: not UTF-8.
+_ARGUMENT_TEXT = st.one_of(
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12),
+    st.sampled_from(["\udcff", "caf\udce9"]),
+)
+#: Text that is no integer in any notation the options accept.
+NOT_INTEGERS: tuple[str, ...] = (
+    "", " ", "abc", "0x", "0b2", "1.5", "1e3", "nan", "inf", "-inf", "1_", "_1", "9" * 5000, "--", "-x",
+)
+#: Timeouts `hypspec prove` refuses: zero, negative, below Z3's millisecond, beyond its 32 bits, or
+#: not a finite number.
+BAD_TIMEOUTS: tuple[str, ...] = ("0", "-1", "0.0001", "1e9", "nan", "inf", "-inf", "abc", "", "1e400", "0x10")
+
+
+def _parses(parse: Any, text: str) -> bool:
+    try:
+        parse(text)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _int_any_base(text: str) -> int:
+    return int(text, 0)
+
+
+def argument_text() -> st.SearchStrategy[str]:
+    """One argument as a user might mistype it."""
+    return _ARGUMENT_TEXT
+
+
+def not_an_integer() -> st.SearchStrategy[str]:
+    """Text that neither int(text) nor int(text, 0) accepts."""
+    random = _ARGUMENT_TEXT.filter(lambda text: not (_parses(int, text) or _parses(_int_any_base, text)))
+    return st.one_of(st.sampled_from(NOT_INTEGERS), random)
+
+
+def integer_outside(low: int | None = None, high: int | None = None) -> st.SearchStrategy[str]:
+    """A whole number below `low` or above `high`, written in decimal or hex."""
+    ranges = []
+    if low is not None:
+        ranges.append(st.integers(-(2**70), low - 1))
+    if high is not None:
+        ranges.append(st.integers(high + 1, 2**70))
+    return st.one_of(ranges).flatmap(lambda n: st.sampled_from([str(n), hex(n)]))
+
+
+def bad_count(low: int, high: int | None = None) -> st.SearchStrategy[str]:
+    """What a count option from `low` to `high` refuses."""
+    return st.one_of(not_an_integer(), integer_outside(low, high))
+
+
+def bad_timeout() -> st.SearchStrategy[str]:
+    """What `--timeout` refuses."""
+    random = _ARGUMENT_TEXT.filter(lambda text: not _parses(float, text))
+    return st.one_of(st.sampled_from(BAD_TIMEOUTS), random)
+
+
+def unknown_flag() -> st.SearchStrategy[str]:
+    """An option no subcommand has."""
+    letters = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=10)
+    return st.one_of(st.sampled_from(["--frobnicate", "--no-such-option", "-Z", "--jsn", "---"]),
+                     letters.map(lambda s: "--zz" + s))
+
+
+def misspelled(draw: st.DrawFn, names: list[str]) -> str:
+    """A real name with one character dropped, doubled or changed: what a typo makes of it."""
+    name = draw(st.sampled_from(names))
+    at = draw(st.integers(0, len(name) - 1))
+    kind = draw(st.sampled_from(["drop", "double", "change"]))
+    if kind == "drop":
+        return name[:at] + name[at + 1:]
+    if kind == "double":
+        return name[:at] + name[at] + name[at:]
+    return name[:at] + draw(st.sampled_from("xq_.9")) + name[at + 1:]
+
 
 # =====================================================================================
 # The TLB (tests/spec/test_tlb.py): a few processors, VMIDs and pages, so entries collide

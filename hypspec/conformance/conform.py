@@ -54,9 +54,9 @@ register, the vectors that use one, or only what follows a use.
 
 A disagreement is *known* when an entry of the deviations file (``known_deviations.toml``)
 matches its category and field, and the vector carries the entry's ``flag`` and every one of its
-``flags`` (those it names).  Exit status:
-0 when every disagreement is known, 1 when one is not, 2 for bad input (vector file, deviations
-file, unrunnable vector, missing tools) and 3 when the harness itself failed.
+``flags`` (those it names).  Exit status (:mod:`hypspec.exitcodes`): 0 when every disagreement
+is known, 1 when one is not, 2 for bad input (vector file, deviations file, unrunnable vector), 3
+when the tools are missing or the harness itself failed, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -73,12 +73,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hypspec.arguments import job_count, path_argument, positive_count
 from hypspec.conformance.errors import (
-    ConformanceError,
     ConformanceInputError,
     HarnessBuildError,
-    HarnessRunError,
-    ToolchainMissingError,
 )
 from hypspec.conformance.layout import RAM_END, SCRATCH_BASE, validate
 from hypspec.conformance.qemu import DEFAULT_BATCH, run_stage2
@@ -108,15 +106,15 @@ from hypspec.conformance.trap_case import (
 from hypspec.conformance.trap_case import validate as validate_trap
 from hypspec.conformance.trap_image import assign_snippets, emit_trap_elf
 from hypspec.conformance.trap_qemu import run_traps
+from hypspec.exitcodes import ExitCode
+from hypspec.files import staged_directory
+from hypspec.interrupt import Interrupted
 from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json, steps_from_json
-from hypspec.vectors.store import VectorFileError, read_vectors
+from hypspec.vectors.store import read_vectors
 
 DEFAULT_DEVIATIONS = Path(__file__).with_name("known_deviations.toml")
 REPORT_FORMAT = "hypspec-conform/1"
 EXPECTED_FORMAT = "hypspec-conform-expected/1"
-
-#: Exit statuses of ``hypspec conform``.
-EXIT_AGREE, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_HARNESS = 0, 1, 2, 3
 
 HVC_2 = 0xE140_0072  # ``hvc #2``: what the spec places at the PA of a successful fetch
 HVC_IMM_MASK = 0xFFFF  # HSR.ISS[15:0] of an HVC trap: the immediate
@@ -1169,7 +1167,7 @@ class ConformReport:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_DISAGREE if self.unknown else EXIT_AGREE
+        return ExitCode.FAILED if self.unknown else ExitCode.OK
 
     @property
     def total(self) -> CategoryCounts:
@@ -1310,13 +1308,16 @@ def _run(
     step = batch * jobs
     seen: dict[str, Observation] = {}
     start = time.monotonic()
-    for cases, run in ((stage2, run_stage2), (traps, run_traps), (scripts, run_scripts)):
-        for first in range(0, len(cases), step):
-            for observation in run(cases[first : first + step], batch=batch, jobs=jobs):  # type: ignore[operator]
-                seen[observation.id] = observation
-            if progress is not None:
-                elapsed = time.monotonic() - start
-                progress(f"conform: {len(seen)}/{len(items)} vectors run ({elapsed:.1f} s)")
+    try:
+        for cases, run in ((stage2, run_stage2), (traps, run_traps), (scripts, run_scripts)):
+            for first in range(0, len(cases), step):
+                for observation in run(cases[first : first + step], batch=batch, jobs=jobs):  # type: ignore[operator]
+                    seen[observation.id] = observation
+                if progress is not None:
+                    elapsed = time.monotonic() - start
+                    progress(f"conform: {len(seen)}/{len(items)} vectors run ({elapsed:.1f} s)")
+    except KeyboardInterrupt as interrupt:
+        raise Interrupted(f"{len(seen)} of {len(items)} vectors had run; no verdict on any") from interrupt
     return [seen[item.case.id] for item in items]
 
 
@@ -1345,7 +1346,11 @@ def conform(
         named = ", ".join(str(f.path) for f in files)
         raise ConformanceInputError(f"{named}: no vectors to run (the files hold none); nothing was run")
     find_toolchain()
-    images = emit_images(items, emit_elf, batch=batch) if emit_elf is not None else []
+    images = []
+    if emit_elf is not None:
+        # the images and manifests appear together, or (on an error or Ctrl-C) not at all
+        with staged_directory(emit_elf) as scratch:
+            images = [emit_elf / image.name for image in emit_images(items, scratch, batch=batch)]
     observations = _run(items, batch=batch, jobs=jobs, progress=progress)
     addresses = trap_addresses([item.case for item in items if isinstance(item.case, TrapCase)], batch)
     categories = {s.category: CategoryCounts() for s in files}
@@ -1369,34 +1374,21 @@ def conform(
 # --- Command line --------------------------------------------------------------------------------
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 def cmd_conform(args: argparse.Namespace) -> int:
-    """Handler of ``hypspec conform``: print the report, return the exit status."""
-    try:
-        report = conform(
-            [Path(p) for p in args.paths],
-            emit_elf=args.emit_elf,
-            jobs=args.jobs,
-            deviations=args.deviations,
-            batch=args.batch,
-            progress=None if args.json else _stderr,
-        )
-    except (VectorFileError, ConformanceInputError, ToolchainMissingError) as err:
-        _stderr(f"hypspec conform: error: {err}")
-        return EXIT_BAD_INPUT
-    except (HarnessRunError, HarnessBuildError, ConformanceError) as err:
-        _stderr(f"hypspec conform: the harness failed (not a verdict on the vectors): {err}")
-        return EXIT_HARNESS
+    """Handler of ``hypspec conform``: print the report, return the exit status. Errors go to
+    ``hypspec.cli``, which gives each kind its message and exit code."""
+    report = conform(
+        args.paths,
+        emit_elf=args.emit_elf,
+        jobs=args.jobs,
+        deviations=args.deviations,
+        batch=args.batch,
+        progress=None if args.json else _stderr,
+    )
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:
@@ -1414,27 +1406,19 @@ def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
             "bare-metal harnesses under QEMU (stage2: one guest access under Stage 2; traps: one "
             "guest instruction under a trap configuration; gic and timers: scripts of register "
             "accesses from Hyp, SVC and User mode) and compare the results with the spec. "
-            "Exit 0 when every disagreement is a known deviation, 1 when one is not, 2 for bad "
-            "input or missing tools, 3 when the harness itself failed."
+            "Exit 0 when every disagreement is a known deviation, 1 when one is not (the other "
+            "codes: `hypspec --help`)."
         ),
     )
-    parser.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="vector files or directories")
+    parser.add_argument("paths", nargs="+", type=path_argument, metavar="DIR_OR_FILE",
+                        help="vector files or directories")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--emit-elf", type=Path, metavar="DIR", help="also write the images and manifests")
-    parser.add_argument("--jobs", type=_positive, default=2, metavar="N", help="QEMU runs at once (2)")
-    parser.add_argument(
-        "--batch",
-        type=_positive,
-        default=DEFAULT_BATCH,
-        metavar="N",
-        help=f"cases per image ({DEFAULT_BATCH})",
-    )
-    parser.add_argument(
-        "--deviations",
-        type=Path,
-        default=DEFAULT_DEVIATIONS,
-        metavar="FILE",
-        help="known-deviations file (default: the one shipped with hypspec)",
-    )
+    parser.add_argument("--emit-elf", type=path_argument, metavar="DIR",
+                        help="also write the images and manifests")
+    parser.add_argument("--jobs", type=job_count, default=2, metavar="N", help="QEMU runs at once")
+    parser.add_argument("--batch", type=positive_count, default=DEFAULT_BATCH, metavar="N",
+                        help="cases per image")
+    parser.add_argument("--deviations", type=path_argument, default=DEFAULT_DEVIATIONS, metavar="FILE",
+                        help="known-deviations file")
     parser.set_defaults(run=cmd_conform)
     return parser

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Generic, Protocol, TypeVar
 
 from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
 from hypspec.conformance.toolchain import Toolchain, build_elf, find_toolchain, qemu_command
+from hypspec.interrupt import stop_pool
 
 _HEX8 = "([0-9a-f]{8})"
 _DONE = re.compile(rf"DONE {_HEX8}")
@@ -102,6 +104,35 @@ def parse_output(text: str, count: int, harness: Harness[R], *, truncated: bool 
     return ImageOutput(reports, done, fault)
 
 
+class _Running:
+    """The QEMU processes running now, so that a run that is over (Ctrl-C, or another batch's
+    error) can end them rather than wait out each one's time limit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.processes: set[subprocess.Popen[str]] = set()
+        self.stopping = False
+
+    def add(self, proc: subprocess.Popen[str]) -> None:
+        with self.lock:
+            self.processes.add(proc)
+            if self.stopping:  # started by a batch that was already under way when the run ended
+                proc.kill()
+
+    def discard(self, proc: subprocess.Popen[str]) -> None:
+        with self.lock:
+            self.processes.discard(proc)
+
+    def stop_all(self) -> None:
+        with self.lock:
+            self.stopping = True
+            for proc in self.processes:
+                proc.kill()
+
+
+_RUNNING = _Running()
+
+
 def run_qemu(argv: list[str], timeout: float) -> tuple[str, str, int | None]:
     """(stdout, stderr, returncode or None if killed at the timeout)."""
     proc = subprocess.Popen(
@@ -112,12 +143,15 @@ def run_qemu(argv: list[str], timeout: float) -> tuple[str, str, int | None]:
         text=True,
         errors="replace",
     )
+    _RUNNING.add(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
         return out, err, None
+    finally:
+        _RUNNING.discard(proc)
     return out, err, proc.returncode
 
 
@@ -221,9 +255,18 @@ def run_batches(
         return []
     tools = find_toolchain()
     chunks = [cases[start : start + batch] for start in range(0, len(cases), batch)]
-    with ThreadPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
-        results = pool.map(lambda chunk: run_chunk(chunk, tools), chunks)
-        return [result for chunk_result in results for result in chunk_result]
+    _RUNNING.stopping = False
+    pool = ThreadPoolExecutor(max_workers=min(jobs, len(chunks)))
+    try:
+        results = list(pool.map(lambda chunk: run_chunk(chunk, tools), chunks))
+    except BaseException:
+        # Ctrl-C or a failed batch: the run is over, so the batches not started are dropped and
+        # the QEMU processes in flight ended, rather than waited for as `with` would
+        stop_pool(pool)
+        _RUNNING.stop_all()
+        raise
+    pool.shutdown()
+    return [result for chunk_result in results for result in chunk_result]
 
 
 @dataclass(frozen=True)

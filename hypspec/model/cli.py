@@ -10,40 +10,43 @@ import time
 from pathlib import Path
 
 from hypspec.api import MODEL_DIR
+from hypspec.arguments import path_argument, positive_count, whole_number
+from hypspec.exitcodes import ExitCode
+from hypspec.interrupt import Interrupted
 from hypspec.model.explore import explore
 from hypspec.model.program import ModelError, load_model
 from hypspec.model.scenarios import read_scenarios
 from hypspec.model.table1 import table1_rows, unswitched_writable
 from hypspec.proof.mutants import patched_tree, variant
-from hypspec.proof.report import positive_count, whole_number
 
 
 def _model_dir(text: str) -> Path:
-    path = Path(text)
-    if not (path / "manifest.toml").is_file():
+    directory = path_argument(text)
+    if not (directory / "manifest.toml").is_file():
         raise argparse.ArgumentTypeError(f"{text}: not a model directory (no manifest.toml)")
-    return path
+    return directory
 
 
 def add_explore_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explore",
                        help="random operation sequences on the model, invariants checked after each step")
-    p.add_argument("--steps", type=positive_count, default=50, help="transitions per sequence (default 50)")
-    p.add_argument("--examples", type=positive_count, default=200, help="sequences to run (default 200)")
-    p.add_argument("--seed", type=whole_number(0), default=0, help="the campaign's seed (default 0)")
-    p.add_argument("--pes", type=positive_count, default=2, help="processing elements (default 2, at most 8)")
-    p.add_argument("--model", type=_model_dir, help="a model directory (default models/kvm_arm)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--steps", type=positive_count, default=50, help="transitions per sequence")
+    p.add_argument("--examples", type=positive_count, default=200, help="sequences to run")
+    p.add_argument("--seed", type=whole_number(0), default=0, help="the campaign's seed")
+    p.add_argument("--pes", type=positive_count, default=2,
+                   help="processing elements (at most 8 for KVM/ARM)")
+    p.add_argument("--model", type=_model_dir, help="a model directory (default: models/kvm_arm)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     p.set_defaults(run=cmd_explore)
 
 
 def add_table1_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("table1", help="the context the model switches, beside the paper's Table 1")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--model", type=_model_dir, help="a model directory (default models/kvm_arm)")
+    which.add_argument("--model", type=_model_dir, help="a model directory (default: models/kvm_arm)")
     which.add_argument("--variant", metavar="NAME",
                        help="a variant of the model (models/kvm_arm/variants.toml), e.g. linux-3.10")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
     p.set_defaults(run=cmd_table1)
 
 
@@ -76,8 +79,16 @@ def cmd_explore(args: argparse.Namespace) -> int:
         raise ModelError(f"--pes: the model has at most {1 << model.pe_type.width} processing elements")
     scenarios = read_scenarios(model, args.model or MODEL_DIR)
     progress = _Progress(args.examples * args.steps, enabled=not args.json and sys.stderr.isatty())
-    campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
-                                pes=args.pes, on_step=progress.step, scenarios=scenarios)
+    if not args.json:
+        print(f"exploring: {args.examples} runs of up to {args.steps} transitions, seed {args.seed} ...",
+              file=sys.stderr, flush=True)
+    try:
+        campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
+                                    pes=args.pes, on_step=progress.step, scenarios=scenarios)
+    except KeyboardInterrupt as interrupt:
+        progress.close()
+        raise Interrupted(f"{progress.done} transitions run (seed {args.seed}) before the interrupt; "
+                          "no verdict") from interrupt
     progress.close()
     rate = campaign.steps / campaign.seconds if campaign.seconds else 0.0
     if args.json:
@@ -95,11 +106,11 @@ def cmd_explore(args: argparse.Namespace) -> int:
             print("shrunk trace:")
             for number, line in enumerate(finding.trace, start=1):
                 print(f"  {number:3}. {line}")
-    return 0 if finding is None else 1
+    return ExitCode.OK if finding is None else ExitCode.FAILED
 
 
 def cmd_table1(args: argparse.Namespace) -> int:
-    if args.variant:
+    if args.variant is not None:  # `--variant ""` names no variant, and is refused as unknown
         with patched_tree(*variant(args.variant)) as root:
             model = load_model(root=root)
             rows, missing = table1_rows(model), unswitched_writable(model)
@@ -108,7 +119,7 @@ def cmd_table1(args: argparse.Namespace) -> int:
         rows, missing = table1_rows(model), unswitched_writable(model)
     if args.json:
         print(json.dumps({"rows": [r.__dict__ for r in rows], "writable_not_switched": missing}, indent=2))
-        return 0
+        return ExitCode.OK
     width = max(len(r.state) for r in rows)
     print(f"{'state':<{width}}  model  paper  what the model counts")
     for r in rows:
@@ -122,4 +133,4 @@ def cmd_table1(args: argparse.Namespace) -> int:
         print("guest-writable system registers the world switch does not move: " + ", ".join(missing))
     else:
         print("every system register a guest can write without a trap is moved by the world switch")
-    return 0
+    return ExitCode.OK

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 from hypspec.api import MODEL_DIR, MODELS_DIR, PROOFS_DIR, ROOT, Spec, proof_tree
 from hypspec.lang.diagnostics import Diagnostic, SpecError
 from hypspec.lang.syntax import Loc
+from hypspec.names import UnknownNameError, unknown_name
 from hypspec.proof.prover import REFUTED, ProofResult, prove
 
 MUTANTS_DIR = PROOFS_DIR / "mutants"
@@ -92,8 +93,9 @@ def variant(name: str) -> list[Mutant]:
     """The patches of one variant (its entries with that name), applied together."""
     patches = [v for v in read_variants() if v.name == name]
     if not patches:
-        known = ", ".join(sorted({v.name for v in read_variants()})) or "none"
-        raise KeyError(f"no model variant named '{name}' (variants: {known})")
+        known = sorted({v.name for v in read_variants()})
+        raise UnknownNameError(unknown_name("model variant", name, known,
+                                            f"; the variants are: {', '.join(known) or 'none'}"))
     return patches
 
 

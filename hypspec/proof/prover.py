@@ -25,6 +25,7 @@ import z3
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
 from hypspec.lang.types import Bool, Map
+from hypspec.names import UnknownNameError, unknown_name
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
 
@@ -85,7 +86,7 @@ def prove(spec: Spec, name: str, timeout_s: float = 20.0) -> ProofResult:
     start = time.perf_counter()
     func = spec.program.functions.get(name)
     if func is None or not func.is_property:
-        raise KeyError(f"no property named '{name}'")
+        raise UnknownNameError(unknown_name("property", name, spec.program.properties))
     call = spec.symbolic(name)
     holds = to_z3(call.evaluation.result, Bool())  # type: ignore[arg-type]
     assumptions = [*call.constraints, *(c for _, c in call.evaluation.assertions)]

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hypspec.api import Spec, proof_tree
+from hypspec.exitcodes import ExitCode
+from hypspec.interrupt import Interrupted
+from hypspec.names import UnknownNameError, unknown_name
 from hypspec.proof.mutants import MutantResult, check_mutant, patched_tree, read_all_mutants, variant
 from hypspec.proof.prover import prove
 
@@ -32,84 +34,100 @@ class Result(Protocol):
     def ok(self) -> bool: ...
 
 
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(
-            f"a timeout must be a positive, finite number of seconds, not {text}")
-    return value
+def proof_names(spec: Spec) -> list[str]:
+    """What `hypspec prove` takes by name: the properties, and the model's invariants and
+    observations."""
+    program = spec.program
+    return [*program.properties, *program.invariants, *program.observations]
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argument parser for a whole number of at least `minimum`."""
+@dataclass
+class _Run:
+    """What a `hypspec prove` run has finished so far: on Ctrl-C, what it reports."""
 
-    def parse(text: str) -> int:
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
-        return value
+    spec: Spec | None = None
+    results: list[Any] = field(default_factory=list)
+    mutants: list[MutantResult] = field(default_factory=list)
+    explored: dict[str, str] = field(default_factory=dict)
 
-    return parse
-
-
-positive_count = whole_number(1)
+    @property
+    def ok(self) -> bool:
+        return (all(r.ok for r in self.results) and all(m.caught for m in self.mutants)
+                and all(v.startswith("caught") for v in self.explored.values()))
 
 
 def run_proofs(args: argparse.Namespace) -> int:
+    run = _Run()
+    try:
+        _prove(args, run)
+        if args.mutants:
+            _check_mutants(args, run)
+    except KeyboardInterrupt as interrupt:
+        raise _interrupted(args, run) from interrupt
+    assert run.spec is not None
+    if args.json:
+        print(json.dumps(_as_json(run.results, run.mutants, run.explored, run.spec, args.variant), indent=2))
+    else:
+        _print_table(run.results, run.mutants, run.explored, run.spec, args.variant)
+    return ExitCode.OK if run.ok else ExitCode.FAILED
+
+
+def _prove(args: argparse.Namespace, run: _Run) -> None:
+    """Prove what `args` names (everything by default), appending each result to `run` as it is
+    finished."""
     from hypspec.model.induction import prove_invariant, prove_model
     from hypspec.model.noninterference import prove_observation
     from hypspec.model.program import Model
 
-    chosen = variant(args.variant) if args.variant else None
+    # `--variant ""` names no variant, and is refused as unknown rather than read as none
+    chosen = variant(args.variant) if args.variant is not None else None
     with patched_tree(*chosen) if chosen else nullcontext(None) as root:
-        spec = Spec.load(*proof_tree(root)) if root else Spec.load(*proof_tree())
+        spec = run.spec = Spec.load(*proof_tree(root)) if root else Spec.load(*proof_tree())
         model = Model(spec)
-        known = [*spec.program.properties, *spec.program.invariants, *spec.program.observations]
+        known = proof_names(spec)
         names = args.properties or known
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            raise KeyError(f"no property named {', '.join(unknown)} "
-                           f"(properties, invariants and observations: {', '.join(known)})")
-        results: list[Any] = []
+        for name in names:
+            if name not in known:
+                hint = "; `hypspec list properties` lists the properties, invariants and observations"
+                raise UnknownNameError(unknown_name("property", name, known, hint))
         model_level = {*spec.program.invariants, *spec.program.observations}
         for name in names:
             if name not in model_level:
                 _progress(args, f"proving {name} ...")
-                results.append(prove(spec, name, args.timeout))
+                run.results.append(prove(spec, name, args.timeout))
         if args.properties:
             for name in names:
                 if name in spec.program.invariants:
                     _progress(args, f"proving {name} ...")
-                    results.append(prove_invariant(model, name, args.timeout))
+                    run.results.append(prove_invariant(model, name, args.timeout))
                 elif name in spec.program.observations:
                     _progress(args, f"proving that {name} does not depend on the secret ...")
-                    results.append(prove_observation(model, name, args.timeout))
+                    run.results.append(prove_observation(model, name, args.timeout))
         else:
             _progress(args, f"proving the model's invariants and safety, "
                             f"{len(model.transitions)} transitions on {args.jobs} process(es) ...")
             invariants, safety = prove_model(model, args.timeout, jobs=args.jobs)
-            results += invariants + safety
-    mutants: list[MutantResult] = []
-    explored: dict[str, str] = {}
-    if args.mutants:
-        for mutant in read_all_mutants():
-            _progress(args, f"checking mutant {mutant.name} ...")
-            mutants.append(check_mutant(mutant, args.timeout))
-            if mutant.file.startswith("models/"):
-                explored[mutant.name] = _explore_mutant(mutant)
-    if args.json:
-        print(json.dumps(_as_json(results, mutants, explored, spec, args.variant), indent=2))
-    else:
-        _print_table(results, mutants, explored, spec, args.variant)
-    ok = all(r.ok for r in results) and all(m.caught for m in mutants)
-    ok = ok and all(v.startswith("caught") for v in explored.values())
-    return 0 if ok else 1
+            run.results += invariants + safety
+
+
+def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
+    for mutant in read_all_mutants():
+        _progress(args, f"checking mutant {mutant.name} ...")
+        run.mutants.append(check_mutant(mutant, args.timeout))
+        if mutant.file.startswith("models/"):
+            run.explored[mutant.name] = _explore_mutant(mutant)
+
+
+def _interrupted(args: argparse.Namespace, run: _Run) -> Interrupted:
+    """Ctrl-C: the table of what was finished (not in JSON, where a partial report would read as a
+    whole one), and what the message says; the proof that was running is not recorded."""
+    if run.spec is not None and run.results and not args.json:
+        _print_table(run.results, run.mutants, run.explored, run.spec, args.variant)
+    proved = sum(r.ok for r in run.results)
+    done = f"{len(run.results)} proof(s) finished ({proved} proved)"
+    if run.mutants:
+        done += f", {len(run.mutants)} mutant(s) checked"
+    return Interrupted(f"{done}; the one in progress is not recorded")
 
 
 def _progress(args: argparse.Namespace, text: str) -> None:

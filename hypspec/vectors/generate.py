@@ -7,12 +7,18 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hypspec import __version__
 from hypspec.api import SPEC_DIR, Spec
+from hypspec.arguments import one_of, path_argument, whole_number
+from hypspec.exitcodes import ExitCode
+from hypspec.files import output_directory
+from hypspec.interrupt import Interrupted
 from hypspec.vectors import gic, stage2, timers, traps
+from hypspec.vectors.generated import Generated
 from hypspec.vectors.store import FORMAT, write_vectors
 
 CATEGORIES = {
@@ -25,29 +31,48 @@ CATEGORIES = {
 
 def add_vectors_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("vectors", help="generate conformance vectors from the spec")
-    parser.add_argument("category", choices=sorted(CATEGORIES))
+    parser.add_argument("category", type=one_of("category", CATEGORIES),
+                        help=f"what the vectors exercise: {', '.join(sorted(CATEGORIES))}")
     parser.add_argument("--seed", type=int, default=0, help="seed for random vectors and UNKNOWNs")
-    parser.add_argument("--random", type=int, default=1000, metavar="N",
+    parser.add_argument("--random", type=whole_number(0), default=1000, metavar="N",
                         help="random vectors in addition to one witness per feasible path")
-    parser.add_argument("--out", type=Path, required=True, help="directory for CATEGORY.jsonl")
+    parser.add_argument("--out", type=path_argument, required=True,
+                        help="directory for CATEGORY.jsonl (made if missing)")
     parser.add_argument("--json", action="store_true", help="print the coverage summary as JSON")
     parser.set_defaults(run=run_vectors)
 
 
 def run_vectors(args: argparse.Namespace) -> int:
-    if args.random < 0:
-        print("hypspec: error: --random must be at least 0", file=sys.stderr)
-        return 2
-    args.out.mkdir(parents=True, exist_ok=True)  # fail before the search, not after it
-    spec = Spec.load(SPEC_DIR)
-    start = time.perf_counter()
+    path = args.out / f"{args.category}.jsonl"
+    # the directory is made before the search, so that a bad --out fails now rather than after it
+    with output_directory(args.out):
+        try:
+            spec = Spec.load(SPEC_DIR)
+            start = time.perf_counter()
+            generated = CATEGORIES[args.category](spec, args.seed, args.random, _progress(args))
+            seconds = time.perf_counter() - start
+            coverage = _coverage(generated)
+            write_vectors(path, _meta(args, spec, generated, coverage), generated.vectors)
+        except KeyboardInterrupt as interrupt:
+            raise Interrupted(f"no vectors written; {path} is as it was") from interrupt
+    summary = {"file": str(path), "vectors": len(generated.vectors), "seconds": round(seconds, 3),
+               "coverage": coverage}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        _print_summary(path, generated, seconds)
+    return ExitCode.OK
 
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None]:
     def progress(message: str) -> None:
         if not args.json:
             print(f"{args.category}: {message}", file=sys.stderr)
 
-    generated = CATEGORIES[args.category](spec, args.seed, args.random, progress)
-    seconds = time.perf_counter() - start
+    return progress
+
+
+def _coverage(generated: Generated) -> dict[str, Any]:
     feasible = Counter(p.function for p in generated.feasible)
     hit = Counter(p.function for p in generated.hit)
     coverage: dict[str, Any] = {
@@ -59,6 +84,11 @@ def run_vectors(args: argparse.Namespace) -> int:
         coverage["not_runnable"] = [
             {"path": path.key, "rules": rules} for path, rules in sorted(generated.not_runnable.items())
         ]
+    return coverage
+
+
+def _meta(args: argparse.Namespace, spec: Spec, generated: Generated,
+          coverage: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "format": FORMAT,
         "category": args.category,
@@ -69,20 +99,18 @@ def run_vectors(args: argparse.Namespace) -> int:
         "coverage": coverage,
     }
     meta.update(generated.meta)  # category-specific fields (a prelude, the timers' count window)
-    path = args.out / f"{args.category}.jsonl"
-    write_vectors(path, meta, generated.vectors)
-    summary = {"file": str(path), "vectors": len(generated.vectors), "seconds": round(seconds, 3),
-               "coverage": coverage}
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(f"wrote {len(generated.vectors)} vectors to {path} in {seconds:.2f} s")
-        print(f"coverage: {len(generated.hit)}/{len(generated.feasible)} feasible paths hit")
-        width = max(len(name) for name in feasible)
-        for name in sorted(feasible):
-            print(f"  {name:<{width}}  {hit[name]:>3}/{feasible[name]}")
-        if generated.not_runnable:
-            print(f"not runnable on the harness: {len(generated.not_runnable)} path(s) the spec can take")
-            for path, rules in sorted(generated.not_runnable.items()):
-                print(f"  {path.key}  ({'; '.join(rules)})")
-    return 0
+    return meta
+
+
+def _print_summary(path: Path, generated: Generated, seconds: float) -> None:
+    feasible = Counter(p.function for p in generated.feasible)
+    hit = Counter(p.function for p in generated.hit)
+    print(f"wrote {len(generated.vectors)} vectors to {path} in {seconds:.2f} s")
+    print(f"coverage: {len(generated.hit)}/{len(generated.feasible)} feasible paths hit")
+    width = max(len(name) for name in feasible)
+    for name in sorted(feasible):
+        print(f"  {name:<{width}}  {hit[name]:>3}/{feasible[name]}")
+    if generated.not_runnable:
+        print(f"not runnable on the harness: {len(generated.not_runnable)} path(s) the spec can take")
+        for rule_path, rules in sorted(generated.not_runnable.items()):
+            print(f"  {rule_path.key}  ({'; '.join(rules)})")

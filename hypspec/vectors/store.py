@@ -9,8 +9,6 @@ field of the first bad record.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +17,8 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
+
+from hypspec.files import write_atomically
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 FORMAT = "hypspec-vectors/1"
@@ -119,18 +119,7 @@ def write_vectors(path: Path, meta: dict[str, Any], vectors: list[dict[str, Any]
         seen.add(vector["id"])
     lines = [json.dumps(record, sort_keys=True)]
     lines += [json.dumps(v, sort_keys=True) for v in vectors]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a vector file is not
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, "\n".join(lines) + "\n")
 
 
 def read_vectors(path: Path) -> VectorFile:

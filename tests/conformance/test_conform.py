@@ -11,7 +11,6 @@ No test here is skipped when QEMU or binutils are missing: the run fails with th
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -22,10 +21,10 @@ from typing import Any
 import pytest
 
 from hypspec.api import Spec
+from hypspec.cli import main
 from hypspec.conformance.conform import (
     DEFAULT_DEVIATIONS,
     Disagreement,
-    add_conform_parser,
     compare,
     conform,
     load_deviations,
@@ -34,6 +33,7 @@ from hypspec.conformance.conform import (
 from hypspec.conformance.errors import ConformanceInputError
 from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
 from hypspec.conformance.toolchain import INSTALL_HINT
+from hypspec.exitcodes import ExitCode
 from hypspec.vectors.store import write_vectors
 
 # --- Architecture (ARM DDI 0406C.d) --------------------------------------------------------------
@@ -263,10 +263,8 @@ def write_file(
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="hypspec")
-    add_conform_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["conform", *argv])
-    code = args.run(args)
+    """`hypspec conform ARGV` as the command line runs it, errors turned into exit codes included."""
+    code = main(["conform", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -549,13 +547,15 @@ def test_a_file_without_vectors_is_an_error_not_an_agreement(
     assert "agree" not in out
 
 
-def test_missing_tools_exit_2_with_the_install_hint(
+def test_missing_tools_are_a_harness_failure_with_the_install_hint(
     tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Missing QEMU or binutils says nothing about the vectors: exit 3 (ExitCode.HARNESS), not the
+    2 of a bad vector file, with the command that installs them."""
     path = write_file(tmp_path / "v.jsonl", correct_vectors(), spec_hash)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    code, _, err = run_cli([str(path)], capsys)
-    assert code == 2 and INSTALL_HINT in err
+    code, out, err = run_cli([str(path)], capsys)
+    assert code == ExitCode.HARNESS == 3 and INSTALL_HINT in err and out == ""
 
 
 # --- The deviations file -------------------------------------------------------------------------

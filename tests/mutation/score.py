@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hypspec.api import ROOT, Spec, proof_tree
+from hypspec.exitcodes import ExitCode
 from hypspec.lang.diagnostics import SpecError
 from hypspec.proof.mutants import Mutant, patched_tree
 from hypspec.proof.prover import PROVED, REFUTED, prove
@@ -219,12 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         bugs = read_bugs()
     except BugFileError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     unknown = sorted(set(args.bug) - {bug.name for bug in bugs})
     if unknown:
         print(f"error: no held-out bug named {', '.join(unknown)} (see {BUGS_FILE.relative_to(ROOT)})",
               file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     chosen = [bug for bug in bugs if not args.bug or bug.name in args.bug]
     outcomes = []
     try:
@@ -235,14 +236,14 @@ def main(argv: list[str] | None = None) -> int:
         if broken:
             print("error: the unpatched copy already fails, so no bug's catches would mean anything:\n  "
                   + "\n  ".join(broken), file=sys.stderr)
-            return 3
+            return ExitCode.HARNESS
         for number, bug in enumerate(chosen, start=1):
             print(f"[{number}/{len(chosen)}] {bug.name} ({bug.file})", file=sys.stderr, flush=True)
             outcomes.append(run_bug(bug, args.maxfail, args.jobs, tests=not args.proofs_only))
             print(render_outcome(outcomes[-1]), flush=True)
     except KeyboardInterrupt:
         print(f"interrupted after {len(outcomes)} of {len(chosen)} bugs; nothing written", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     print()
     print(render_score(outcomes))
     if args.json is not None:
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         partial = args.json.with_name(args.json.name + ".partial")
         partial.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         partial.replace(args.json)
-    return 0 if all(o.caught for o in outcomes) else 1
+    return ExitCode.OK if all(o.caught for o in outcomes) else ExitCode.FAILED
 
 
 if __name__ == "__main__":

@@ -98,4 +98,4 @@ def test_prove_json_reports_status_and_time(capsys) -> None:
 
 def test_prove_unknown_property_name_is_an_error(capsys) -> None:
     assert main(["prove", "No.Such"]) == 2
-    assert "no property named No.Such" in capsys.readouterr().err
+    assert "unknown property 'No.Such'" in capsys.readouterr().err

@@ -380,7 +380,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     ("args", "message"),
     [
         (("gic", "--seed", "seven", "--out", "x"), "argument --seed: invalid int value: 'seven'"),
-        (("gic", "--random", "-1", "--out", "x"), "--random must be at least 0"),
+        (("gic", "--random", "-1", "--out", "x"), "argument --random: must be at least 0, not -1"),
         (("gic", "--out", "x", "--lrs", "4"), "unrecognized arguments: --lrs 4"),
         (("gicv", "--out", "x"), "argument category: invalid choice: 'gicv'"),
         (("gic",), "the following arguments are required: --out"),

@@ -1,0 +1,211 @@
+"""The subcommands `check`, `run`, `prove` and `list`: their arguments and what they do.
+
+The other subcommands register themselves from their own packages (`hypspec.model.cli`,
+`hypspec.vectors.generate`, `hypspec.conformance.conform`); `hypspec.cli` puts them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from hypspec.api import SPEC_DIR, Spec, StateError, proof_tree
+from hypspec.arguments import job_count, one_of, path_argument, positive_seconds
+from hypspec.exitcodes import ExitCode, UsageError
+from hypspec.lang.syntax import FuncDecl
+from hypspec.proof.report import proof_names, run_proofs
+from hypspec.vectors.generate import CATEGORIES
+
+
+def add_check_parser(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser("check", help="parse and type-check spec chapters")
+    check.add_argument("paths", nargs="*", type=path_argument,
+                       help="chapters, or directories with a manifest.toml "
+                            "(default: spec/, the KVM/ARM model and proofs/)")
+    check.set_defaults(run=cmd_check)
+
+
+def add_run_parser(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="evaluate a spec function concretely")
+    run.add_argument("function", help="the spec function (`hypspec list functions`)")
+    run.add_argument("args", nargs="*", help="its arguments: numbers, TRUE/FALSE, enum members")
+    run.add_argument("--set", action="append", metavar="REG[.FIELD]=VALUE",
+                     help="a register, or one field of it, before the call (repeatable)")
+    run.add_argument("--mem", action="append", metavar="ADDRESS=WORD",
+                     help="a 64-bit word of physical memory at an 8-byte aligned address (repeatable)")
+    run.add_argument("--spec", action="append", type=path_argument, metavar="PATH",
+                     help="spec chapters or directories to load (repeatable; default: spec/)")
+    run.add_argument("--json", action="store_true", help="print the result and the registers as JSON")
+    run.set_defaults(run=cmd_run)
+
+
+def add_prove_parser(sub: argparse._SubParsersAction) -> None:
+    prove = sub.add_parser("prove", help="prove properties with Z3")
+    prove.add_argument("properties", nargs="*",
+                       help="properties, invariants or observations "
+                            "(`hypspec list properties`; default: all)")
+    prove.add_argument("--json", action="store_true", help="print the results as JSON")
+    prove.add_argument("--timeout", type=positive_seconds, default=20.0, help="seconds per obligation")
+    prove.add_argument("--mutants", action="store_true",
+                       help="also check that each mutant of the spec and of the model is caught")
+    prove.add_argument("--jobs", type=job_count, default=min(2, os.cpu_count() or 1),
+                       help="processes for the model's obligations")
+    prove.add_argument("--variant", metavar="NAME",
+                       help="prove a variant of the model (models/kvm_arm/variants.toml), e.g. linux-3.10")
+    prove.set_defaults(run=run_proofs)
+
+
+#: What `hypspec list` lists.
+LISTS = ("categories", "functions", "properties", "registers")
+
+
+def add_list_parser(sub: argparse._SubParsersAction) -> None:
+    listing = sub.add_parser("list", help="list the names the other subcommands take",
+                             description="Print, sorted, the names of the spec, the KVM/ARM model and "
+                                         "proofs/: functions with their signatures, registers, the "
+                                         "properties, invariants and observations `hypspec prove` "
+                                         "takes, or the vector categories `hypspec vectors` takes.")
+    listing.add_argument("what", type=one_of("list", LISTS), help=f"what to list: {', '.join(LISTS)}")
+    listing.set_defaults(run=cmd_list)
+
+
+def existing_paths(given: Sequence[Path] | None, default: list[Path]) -> list[Path]:
+    """The paths a user named (each must exist), or `default` when none was named."""
+    paths = list(given) if given else default
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or directory: {', '.join(missing)}")
+    return paths
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    spec = Spec.load(*existing_paths(args.paths, proof_tree()))
+    program = spec.program
+    print(
+        f"ok: {len(spec.loaded.files)} chapter(s), {len(program.functions)} function(s) "
+        f"({len(program.properties)} propert{'y' if len(program.properties) == 1 else 'ies'}), "
+        f"{sum(1 for g in program.globals.values() if g.is_register)} register(s); "
+        f"spec hash {spec.digest[:16]}"
+    )
+    return ExitCode.OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "categories":
+        names = sorted(CATEGORIES)
+    else:
+        spec = Spec.load(*proof_tree())
+        if args.what == "functions":
+            names = [signature(f) for _, f in sorted(spec.program.functions.items())]
+        elif args.what == "registers":
+            names = sorted(n for n, g in spec.program.globals.items() if g.is_register)
+        else:
+            names = sorted(proof_names(spec))
+    for name in names:
+        print(name)
+    return ExitCode.OK
+
+
+# Roles whose result type the declaration does not write: properties, invariants and secrets are
+# boolean, transitions return nothing.
+_IMPLICIT_RESULT = {"property", "invariant", "secret", "transition"}
+
+
+def signature(func: FuncDecl) -> str:
+    """A function as its declaration heads it: `bits(40) F(bits(40) ipa, boolean iswrite)`,
+    `property P(...)`, `observation bits(32) O(...)`."""
+    role = "property" if func.is_property else func.role
+    words = [role] if role else []
+    if func.result_ty is not None and role not in _IMPLICIT_RESULT:
+        words.append(str(func.result_ty))
+    params = ", ".join(f"{p.ty} {p.name}" for p in func.params)
+    return " ".join([*words, f"{func.name}({params})"])
+
+
+def _parse_value(text: str) -> object:
+    lowered = text.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text  # an enumeration member, checked by the API
+
+
+def _number(text: str, what: str) -> int:
+    """A number as a user writes it on the command line (decimal, 0x, 0b, 0o)."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        message = f"{what}: '{text}' is not a number (write it in decimal, or with 0x, 0b or 0o)"
+        raise StateError(message) from None
+
+
+def _registers(assignments: Sequence[str]) -> dict[str, object]:
+    """The registers `--set` gives, whole or by field."""
+    registers: dict[str, object] = {}
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        if not value:
+            raise StateError(f"--set takes NAME=VALUE or REG.FIELD=VALUE, not '{assignment}'")
+        if "." in name:
+            reg, field_name = name.split(".", 1)
+            fields = registers.setdefault(reg, {})
+            if not isinstance(fields, dict):
+                raise StateError(f"{reg} is set both whole and by field")
+            fields[field_name] = _number(value, f"--set {name}")
+        else:
+            registers[name] = _number(value, f"--set {name}")
+    return registers
+
+
+def _memory(words: Sequence[str]) -> dict[int, int]:
+    """The physical memory words `--mem` gives, by word index."""
+    memory = {}
+    for word in words:
+        address, _, value = word.partition("=")
+        if not value:
+            raise StateError(f"--mem takes ADDRESS=WORD, not '{word}'")
+        byte_address = _number(address, "--mem address")
+        if byte_address % 8:
+            raise StateError(f"--mem address {address}: physical memory is set a 64-bit word at a time, "
+                             "at an address that is a multiple of 8")
+        memory[byte_address >> 3] = _number(value, f"--mem {address}")
+    return memory
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    # the command line is checked before the spec is loaded, which takes a second
+    registers = _registers(args.set or [])
+    memory = _memory(args.mem or [])
+    spec = Spec.load(*existing_paths(args.spec, [SPEC_DIR]))
+    if memory:
+        registers["PhysMem"] = memory
+    state = spec.state(**registers)
+    result = spec.call(args.function, *(_parse_value(a) for a in args.args), state=state)
+    reset = spec.state()
+    changed = {
+        name: getattr(state, name)
+        for name, info in spec.program.globals.items()
+        if info.is_register and getattr(state, name) != getattr(reset, name)
+    }
+    if args.json:
+        print(json.dumps({"result": result, "registers": changed}, indent=2, sort_keys=True))
+    else:
+        print(f"{args.function} = {_pretty(result)}")
+        for name, value in changed.items():
+            print(f"  {name} = {value:#x}")
+    return ExitCode.OK
+
+
+def _pretty(value: object, indent: int = 0) -> str:
+    if isinstance(value, dict):
+        pad = "  " * (indent + 1)
+        inner = "\n".join(f"{pad}{k}: {_pretty(v, indent + 1)}" for k, v in value.items())
+        return "\n" + inner
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:#x}" if value > 9 else str(value)
+    return str(value)

@@ -1,0 +1,120 @@
+"""Ctrl-C: a command stops at once, says what it had done, and records nothing half-done.
+
+`hypspec.cli.main` turns a KeyboardInterrupt into `ExitCode.INTERRUPTED` in one place. What it
+needs from the rest of the engine lives here: an exception that carries what a command had done
+by then, Z3 calls that Ctrl-C stops without turning into an `unknown` answer, and pools of
+workers that stop rather than finish their queue.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+
+# How long a terminated worker process may take to go.
+_WORKER_EXIT_SECONDS = 5.0
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the command had done by then (for the message the user reads)."""
+
+    def __init__(self, done: str) -> None:
+        super().__init__(done)
+        self.done = done
+
+
+@contextmanager
+def z3_stops_on_interrupt() -> Iterator[None]:
+    """While active, Ctrl-C stops a Z3 call in progress and raises KeyboardInterrupt from it.
+
+    Left to itself, Z3 takes SIGINT over for the length of each check and answers `unknown`
+    ("interrupted from keyboard"): Python never sees the interrupt, and a prover records the
+    property it was on as unproved and carries on with the next one. Here Z3 leaves SIGINT to
+    Python, whose handler only notes it until the call returns; a thread woken through the signal
+    wakeup fd cancels the call, so it returns at once, and Python raises KeyboardInterrupt before
+    the caller sees the answer.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach only the main thread: there is nothing to watch for
+        return
+    import z3
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)  # the signal handler must never block
+    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    z3.set_param("ctrl_c", False)
+    watcher = threading.Thread(target=_cancel_z3_on_sigint, args=(read_end,), name="hypspec-ctrl-c",
+                               daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        z3.set_param("ctrl_c", True)
+        # 0 is no signal's number: it tells the watcher to stop. Not EOF, since worker processes
+        # forked meanwhile may still hold the write end.
+        os.write(write_end, b"\0")
+        watcher.join()
+        os.close(write_end)
+        os.close(read_end)
+
+
+def _cancel_z3_on_sigint(read_end: int) -> None:
+    import z3
+
+    while True:
+        received = os.read(read_end, 64)
+        if signal.SIGINT in received:
+            z3.main_ctx().interrupt()
+        if not received or 0 in received:
+            return
+
+
+@contextmanager
+def interrupt_after() -> Iterator[None]:
+    """Hold Ctrl-C back until the block (a few renames that belong together, say) is done, then
+    raise it: the block runs whole or, if Ctrl-C came before it, not at all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received and callable(previous):
+        previous(signal.SIGINT, None)  # Python's own handler: raises KeyboardInterrupt
+
+
+def ignore_interrupts_in_worker() -> None:
+    """For a worker process's initializer: Ctrl-C is the parent's to handle.
+
+    A terminal sends SIGINT to every process of the job. A worker that took it would die with a
+    traceback of its own, or answer `unknown` for the obligation it was on; instead the parent,
+    which knows the run is over, ends its workers (`stop_pool`). A forked worker would also write
+    the signal to its parent's wakeup fd (`z3_stops_on_interrupt`), so it lets go of it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threading.current_thread() is threading.main_thread():
+        signal.set_wakeup_fd(-1)
+
+
+def stop_pool(pool: Executor) -> None:
+    """Stop `pool` now: drop the work not yet started and end worker processes in the middle of
+    theirs, rather than wait for the queue to drain as leaving a `with` block does."""
+    # Python 3.14 has ProcessPoolExecutor.terminate_workers(); before it, the processes are only
+    # reachable through the private `_processes`.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(_WORKER_EXIT_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
