@@ -32,6 +32,7 @@ from typing import Any
 import z3
 
 from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
+from hypspec.interrupt import ignore_interrupts_in_worker, stop_pool
 from hypspec.lang import syntax as s
 from hypspec.lang.types import Bool, Enum, Map, Type
 from hypspec.model.machine import Machine
@@ -179,7 +180,13 @@ def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str],
         files = [str(f) for f in model.spec.loaded.files]
         with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(files,)) as pool:
             futures = [pool.submit(_worker_transition, name, timeout_s) for name in transitions]
-            done = [f.result() for f in futures]
+            try:
+                done = [f.result() for f in futures]
+            except BaseException:
+                # Ctrl-C, or a worker's error: end the workers and drop the queue now, rather than
+                # let the pool's exit wait for every obligation still queued
+                stop_pool(pool)
+                raise
     else:
         done = []
         for name in transitions:
@@ -213,6 +220,7 @@ _WORKER_MODEL: list[Model] = []
 def _worker_init(files: list[str]) -> None:
     from hypspec.api import Spec
 
+    ignore_interrupts_in_worker()  # Ctrl-C is the parent's, which ends the workers (`stop_pool`)
     _WORKER_MODEL.append(Model(Spec.load(*files)))
 
 
