@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# Debian packages the conformance harness runs on (assembler, linker, QEMU).
-TOOLS := qemu-system-arm arm-none-eabi-as arm-none-eabi-ld
-TOOL_PACKAGES := qemu-system-arm binutils-arm-none-eabi
+# Debian packages the conformance harness runs on (assembler, linker, QEMU), and the browser
+# the reader's site is tested in (tests/site).
+TOOLS := qemu-system-arm arm-none-eabi-as arm-none-eabi-ld chromium
+TOOL_PACKAGES := qemu-system-arm binutils-arm-none-eabi chromium
 
 .PHONY: demo test tools bench mutate lint docs clean
 
@@ -23,8 +24,8 @@ demo: $(STAMP)
 	$(BIN)/hypspec check
 	$(BIN)/hypspec prove --mutants
 
-# The conformance tests need QEMU and the ARM binutils: install them when we
-# can (as root with apt-get), and otherwise say exactly what is missing.
+# The conformance tests need QEMU and the ARM binutils, the site's browser test chromium:
+# install them when we can (as root with apt-get), and otherwise say exactly what is missing.
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
@@ -49,6 +50,10 @@ bench: $(STAMP) tools
 # The suite's mutation score on held-out bugs (docs/proofs.md); minutes per bug.
 mutate: $(STAMP) tools
 	$(BIN)/python -m tests.mutation.score
+
+# The reader's site: build/site/index.html (docs/site.md); strict, so a warning fails it.
+docs: $(STAMP)
+	$(BIN)/python -m hypspec.site
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

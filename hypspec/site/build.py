@@ -1,0 +1,103 @@
+"""Build the site: load and check the tree, write the Markdown and mkdocs.yml, run MkDocs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypspec.api import Spec, proof_tree
+from hypspec.site.catalog import Catalog, make_catalog
+from hypspec.site.config import mkdocs_config, write_config
+from hypspec.site.definitions import SiteError
+from hypspec.site.mutations import read_all
+from hypspec.site.pages import write_pages
+from hypspec.site.sources import read_parts
+
+# Written into a directory this package generated, so a later build may empty it and nothing
+# else is ever deleted (MkDocs itself empties the HTML directory before it writes).
+MARKER = ".hypspec-site"
+
+
+class OutputError(SiteError):
+    """The output directory cannot be used: the user picks another."""
+
+
+@dataclass(frozen=True)
+class Built:
+    site: Path  # the HTML directory
+    source: Path  # the generated Markdown and mkdocs.yml
+    pages: int
+    seconds: float
+
+
+def source_dir(site: Path) -> Path:
+    """Where the Markdown for the HTML directory `site` is generated: beside it, `site-src`."""
+    return site.with_name(site.name + "-src")
+
+
+def generate(root: Path, site: Path) -> tuple[Catalog, Path]:
+    """Check the tree (a SpecError says where it is wrong) and write the site's sources; return
+    the catalog and the mkdocs.yml."""
+    program = Spec.load(*proof_tree(root)).program
+    catalog = make_catalog(program, read_parts(root), read_all(root))
+    src = source_dir(site)
+    _claim(src)
+    _claim(site)
+    docs = src / "docs"
+    write_pages(catalog, docs)
+    config = src / "mkdocs.yml"
+    write_config(mkdocs_config(catalog.parts, docs.resolve(), _staging(site).resolve()), config)
+    return catalog, config
+
+
+def _staging(site: Path) -> Path:
+    """Where MkDocs writes: a strict MkDocs that fails has still written every page, so the HTML
+    moves to `site` only once the build has passed."""
+    return source_dir(site) / "html"
+
+
+def build(root: Path, site: Path) -> Built:
+    start = time.perf_counter()
+    catalog, config = generate(root, site)
+    _mkdocs("build", config)
+    shutil.rmtree(site)  # claimed by `generate`: empty but for the marker
+    _staging(site).rename(site)
+    (site / MARKER).touch()
+    return Built(site, source_dir(site), len(catalog.pages) + 1, time.perf_counter() - start)
+
+
+def serve(root: Path, site: Path) -> None:
+    """Generate once and let MkDocs serve it (it rebuilds when the generated pages change;
+    run `hypspec docs` again after editing a chapter)."""
+    _, config = generate(root, site)
+    subprocess.run([sys.executable, "-m", "mkdocs", "serve", "-f", str(config)], check=False)
+
+
+def _claim(directory: Path) -> None:
+    """Empty a directory this package made before; refuse one it did not make."""
+    if directory.exists() and any(directory.iterdir()):
+        if not (directory / MARKER).exists():
+            raise OutputError(f"{directory} exists and holds files the site build did not write; "
+                              f"give an empty or new directory with --out")
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).touch()
+
+
+def _mkdocs(command: str, config: Path) -> None:
+    """Run MkDocs strict; its warnings (a broken link, a missing anchor) fail the build."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "mkdocs", command, "-f", str(config)],
+                              capture_output=True, text=True, check=False)
+    except OSError as err:
+        raise SiteError(f"cannot run MkDocs: {err}") from err
+    if done.returncode != 0:
+        output = (done.stderr + done.stdout).strip()
+        if "No module named mkdocs" in output:
+            raise SiteError("MkDocs is not installed: run `make docs` or "
+                            "`.venv/bin/pip install -e '.[test]'`")
+        raise SiteError(f"MkDocs failed on the generated site ({config}):\n{output}")
