@@ -53,7 +53,7 @@ mutate: $(STAMP) tools
 
 # The reader's site: build/site/index.html (docs/site.md); strict, so a warning fails it.
 docs: $(STAMP)
-	$(BIN)/python -m hypspec.site
+	$(BIN)/hypspec docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -7,8 +7,11 @@ speed drifts; absolute rates are medians over several rounds.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -79,6 +82,33 @@ def bench_walks() -> None:
     print(f"  hand-written  {hand_rate:12,.0f} walks/s")
     print(f"  ratio spec/hand, median of {ROUNDS} paired rounds: {statistics.median(ratios):.2f}x"
           f"   (min {min(ratios):.2f}, max {max(ratios):.2f}; goal <= 2x)")
+
+
+#: `conform` up to its first vector: the command line, the harness and the spec, loaded and
+#: compiled as `conform` loads it (reading the vectors and running QEMU are the work itself).
+CONFORM_READY = ("from hypspec.cli import build_parser; build_parser(); import hypspec.conformance.conform; "
+                 "from hypspec.api import SPEC_DIR, Spec; Spec.load(SPEC_DIR).compiled")
+
+
+def bench_startup() -> None:
+    """Short commands in fresh processes, as a user types them: once to fill the on-disk cache of
+    the loaded and compiled spec, then warm (the median of several runs)."""
+    commands = {
+        "hypspec run AArch32.S2LevelShift 1": [str(Path(sys.executable).with_name("hypspec")), "run",
+                                               "AArch32.S2LevelShift", "1"],
+        "hypspec conform, ready for its first vector": [sys.executable, "-c", CONFORM_READY],
+    }
+    print("start-up (fresh processes; goal: warm under 0.3 s)")
+    for label, command in commands.items():
+        with tempfile.TemporaryDirectory() as where:
+            environment = {**os.environ, "HYPSPEC_CACHE_DIR": where}
+
+            def once(command: list[str] = command, environment: dict[str, str] = environment) -> None:
+                subprocess.run(command, check=True, capture_output=True, env=environment)
+
+            cold = _timed(once)
+            warm = statistics.median(_timed(once) for _ in range(ROUNDS))
+        print(f"  {label}: cold cache {cold:.2f} s, warm cache {warm:.2f} s")
 
 
 def bench_proofs() -> None:
@@ -210,6 +240,7 @@ def bench_script_vectors(count: int = 5000) -> None:
 
 
 def main() -> None:
+    bench_startup()
     bench_walks()
     bench_proofs()
     bench_model()

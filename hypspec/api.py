@@ -17,9 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import z3
+from typing import TYPE_CHECKING, Any
 
 from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.concrete.runtime import Oracle
@@ -27,19 +25,23 @@ from hypspec.lang.checker import GlobalInfo, Program, mask, to_signed
 from hypspec.lang.load import LoadedSpec, load
 from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type, zero_value
 from hypspec.names import did_you_mean, quoted, unknown_name
-from hypspec.symbolic.evaluator import Evaluation, SymbolicEvaluator, SymValue, domain, fresh
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC_DIR = ROOT / "spec"
-MODELS_DIR = ROOT / "models"
-PROOFS_DIR = ROOT / "proofs"
-# The model the properties in proofs/ speak of, besides the architecture.
-MODEL_DIR = MODELS_DIR / "kvm_arm"
+# the repository's places, which callers have long taken from here
+from hypspec.paths import MODEL_DIR as MODEL_DIR
+from hypspec.paths import MODELS_DIR as MODELS_DIR
+from hypspec.paths import PROOFS_DIR as PROOFS_DIR
+from hypspec.paths import ROOT as ROOT
+from hypspec.paths import SPEC_DIR as SPEC_DIR
+from hypspec.paths import proof_tree as proof_tree
 
+if TYPE_CHECKING:
+    import z3
 
-def proof_tree(root: Path = ROOT, model: Path | None = None) -> list[Path]:
-    """What `hypspec prove` loads: the architecture, the KVM/ARM model and the properties."""
-    return [root / "spec", model or root / "models" / "kvm_arm", root / "proofs"]
+    from hypspec.symbolic.evaluator import Evaluation, SymValue
+
+# The symbolic side (Z3 and the evaluator) is imported where it is used: a concrete run
+# (`hypspec run`, a conformance check) never needs it, and it is a tenth of the start-up time.
+
 
 
 class StateError(ValueError):
@@ -188,6 +190,8 @@ class Spec:
     def symbolic(self, name: str, globals_in: Mapping[str, SymValue] | None = None) -> SymbolicCall:
         """Evaluate a function over fresh inputs, and global state that is fresh except for the
         globals `globals_in` gives."""
+        from hypspec.symbolic.evaluator import SymbolicEvaluator, domain, fresh
+
         func = self._function(name)
         constraints: list[z3.BoolRef] = []
         args = []
@@ -209,6 +213,8 @@ class Spec:
         return SymbolicCall(name, args, inputs, evaluation, constraints)
 
     def fresh_globals(self) -> dict[str, SymValue]:
+        from hypspec.symbolic.evaluator import fresh
+
         return {name: fresh(name, info.ty) for name, info in self.program.globals.items()}
 
     # ---- value conversion ------------------------------------------------------------

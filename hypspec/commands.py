@@ -11,13 +11,17 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hypspec.api import SPEC_DIR, Spec, StateError, proof_tree
 from hypspec.arguments import job_count, one_of, path_argument, positive_seconds
 from hypspec.exitcodes import ExitCode, UsageError
-from hypspec.lang.syntax import FuncDecl
-from hypspec.proof.report import proof_names, run_proofs
 from hypspec.vectors.generate import CATEGORIES
+
+if TYPE_CHECKING:
+    from hypspec.lang.syntax import FuncDecl
+
+# The engine (the spec loader, the compiler, Z3 for `prove`) is imported by the command that
+# uses it: every command line registers every subcommand, and `run` needs only the concrete side.
 
 
 def add_check_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +59,7 @@ def add_prove_parser(sub: argparse._SubParsersAction) -> None:
                        help="processes for the model's obligations")
     prove.add_argument("--variant", metavar="NAME",
                        help="prove a variant of the model (models/kvm_arm/variants.toml), e.g. linux-3.10")
-    prove.set_defaults(run=run_proofs)
+    prove.set_defaults(run=cmd_prove, solver=True)
 
 
 #: What `hypspec list` lists.
@@ -81,7 +85,15 @@ def existing_paths(given: Sequence[Path] | None, default: list[Path]) -> list[Pa
     return paths
 
 
+def cmd_prove(args: argparse.Namespace) -> int:
+    from hypspec.proof.report import run_proofs
+
+    return run_proofs(args)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from hypspec.api import Spec, proof_tree
+
     spec = Spec.load(*existing_paths(args.paths, proof_tree()))
     program = spec.program
     print(
@@ -97,6 +109,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.what == "categories":
         names = sorted(CATEGORIES)
     else:
+        from hypspec.api import Spec, proof_tree
+        from hypspec.proof.report import proof_names
+
         spec = Spec.load(*proof_tree())
         if args.what == "functions":
             names = [signature(f) for _, f in sorted(spec.program.functions.items())]
@@ -141,7 +156,7 @@ def _number(text: str, what: str) -> int:
         return int(text, 0)
     except ValueError:
         message = f"{what}: '{text}' is not a number (write it in decimal, or with 0x, 0b or 0o)"
-        raise StateError(message) from None
+        raise _state_error(message) from None
 
 
 def _registers(assignments: Sequence[str]) -> dict[str, object]:
@@ -150,12 +165,12 @@ def _registers(assignments: Sequence[str]) -> dict[str, object]:
     for assignment in assignments:
         name, _, value = assignment.partition("=")
         if not value:
-            raise StateError(f"--set takes NAME=VALUE or REG.FIELD=VALUE, not '{assignment}'")
+            raise _state_error(f"--set takes NAME=VALUE or REG.FIELD=VALUE, not '{assignment}'")
         if "." in name:
             reg, field_name = name.split(".", 1)
             fields = registers.setdefault(reg, {})
             if not isinstance(fields, dict):
-                raise StateError(f"{reg} is set both whole and by field")
+                raise _state_error(f"{reg} is set both whole and by field")
             fields[field_name] = _number(value, f"--set {name}")
         else:
             registers[name] = _number(value, f"--set {name}")
@@ -168,16 +183,25 @@ def _memory(words: Sequence[str]) -> dict[int, int]:
     for word in words:
         address, _, value = word.partition("=")
         if not value:
-            raise StateError(f"--mem takes ADDRESS=WORD, not '{word}'")
+            raise _state_error(f"--mem takes ADDRESS=WORD, not '{word}'")
         byte_address = _number(address, "--mem address")
         if byte_address % 8:
-            raise StateError(f"--mem address {address}: physical memory is set a 64-bit word at a time, "
+            raise _state_error(f"--mem address {address}: physical memory is set a 64-bit word at a time, "
                              "at an address that is a multiple of 8")
         memory[byte_address >> 3] = _number(value, f"--mem {address}")
     return memory
 
 
+def _state_error(message: str) -> Exception:
+    """The API's error for a bad register or memory value, which `run`'s options are."""
+    from hypspec.api import StateError
+
+    return StateError(message)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from hypspec.api import SPEC_DIR, Spec
+
     # the command line is checked before the spec is loaded, which takes a second
     registers = _registers(args.set or [])
     memory = _memory(args.mem or [])

@@ -60,7 +60,7 @@ CPSR_FIELDS = ["M", "T", "F", "I", "A", "E", "IT72", "GE", "J", "IT10", "Q", "V"
 ACCESS_TYPES = ARCHITECTURE.enums["AccType"].members
 PROPERTIES = proof_names(PROOF_TREE)
 VARIANTS = sorted({v.name for v in read_variants()})
-COMMANDS = ["check", "run", "prove", "explore", "table1", "vectors", "conform", "list"]
+COMMANDS = ["check", "run", "prove", "explore", "table1", "vectors", "conform", "list", "docs"]
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -106,10 +106,11 @@ def _no_real_work() -> Iterator[None]:
     (as `prove --variant ""` once did, and proved everything), the example fails at once, naming
     what started, instead of running proofs, QEMU or a vector search for minutes."""
     import hypspec.conformance.conform as conform_module
-    import hypspec.model.cli as model_cli
+    import hypspec.model.explore as explorer
     import hypspec.model.induction as induction
     import hypspec.model.noninterference as noninterference
     import hypspec.proof.report as report
+    import hypspec.site.build as site
     import hypspec.vectors.generate as generate
 
     with pytest.MonkeyPatch.context() as patch:
@@ -118,10 +119,11 @@ def _no_real_work() -> Iterator[None]:
         patch.setattr(induction, "prove_model", _refuse("the model's proof"))
         patch.setattr(induction, "prove_invariant", _refuse("an invariant's proof"))
         patch.setattr(noninterference, "prove_observation", _refuse("an observation's proof"))
-        patch.setattr(model_cli, "explore", _refuse("an exploration"))
+        patch.setattr(explorer, "explore", _refuse("an exploration"))
         patch.setattr(conform_module, "find_toolchain", _refuse("a conformance run"))
-        for category in generate.CATEGORIES:
-            patch.setitem(generate.CATEGORIES, category, _refuse(f"the search for {category} vectors"))
+        patch.setattr(generate, "generator", lambda category: _refuse(f"the search for {category} vectors"))
+        patch.setattr(site, "build", _refuse("a site build"))
+        patch.setattr(site, "serve", _refuse("a site server"))
         yield
 
 
@@ -368,6 +370,15 @@ def list_arguments() -> st.SearchStrategy[list[str]]:
     )
 
 
+def docs_arguments() -> st.SearchStrategy[list[str]]:
+    # nowhere to write the site, or no tree to build it from: refused before the tree is checked
+    out = st.sampled_from([A_FILE, f"{A_FILE}/site", ""])
+    root = st.one_of(missing_path(), st.sampled_from([A_FILE, EMPTY_DIR, ""]))
+    bad = [option("--out", out), option("--root", root), unknown_flag().map(lambda f: [f]),
+           argument_text().map(lambda a: [a])]
+    return command_line("docs", bad, [flag_alone("--serve")])
+
+
 ARGUMENTS: dict[str, Callable[[], st.SearchStrategy[list[str]]]] = {
     "check": check_arguments,
     "run": run_arguments,
@@ -377,6 +388,7 @@ ARGUMENTS: dict[str, Callable[[], st.SearchStrategy[list[str]]]] = {
     "vectors": vectors_arguments,
     "conform": conform_arguments,
     "list": list_arguments,
+    "docs": docs_arguments,
 }
 
 #: What the junk chapter, the junk vector file and the junk model's manifest hold.

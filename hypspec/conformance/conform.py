@@ -61,7 +61,6 @@ when the tools are missing or the harness itself failed, 130 when interrupted.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
@@ -73,13 +72,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypspec.arguments import job_count, path_argument, positive_count
+from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS
 from hypspec.conformance.errors import (
     ConformanceInputError,
     HarnessBuildError,
 )
 from hypspec.conformance.layout import RAM_END, SCRATCH_BASE, validate
-from hypspec.conformance.qemu import DEFAULT_BATCH, run_stage2
+from hypspec.conformance.qemu import run_stage2
 from hypspec.conformance.script_case import (
     ScriptCase,
     ScriptObservation,
@@ -112,7 +111,6 @@ from hypspec.interrupt import Interrupted
 from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json, steps_from_json
 from hypspec.vectors.store import read_vectors
 
-DEFAULT_DEVIATIONS = Path(__file__).with_name("known_deviations.toml")
 REPORT_FORMAT = "hypspec-conform/1"
 EXPECTED_FORMAT = "hypspec-conform-expected/1"
 
@@ -1371,54 +1369,9 @@ def conform(
     return ConformReport(files, categories, findings, known, images)
 
 
-# --- Command line --------------------------------------------------------------------------------
+# --- Progress ------------------------------------------------------------------------------------
 
 
-def _stderr(message: str) -> None:
+def progress_to_stderr(message: str) -> None:
+    """Progress of a conformance run, for a user watching the terminal."""
     print(message, file=sys.stderr, flush=True)
-
-
-def cmd_conform(args: argparse.Namespace) -> int:
-    """Handler of ``hypspec conform``: print the report, return the exit status. Errors go to
-    ``hypspec.cli``, which gives each kind its message and exit code."""
-    report = conform(
-        args.paths,
-        emit_elf=args.emit_elf,
-        jobs=args.jobs,
-        deviations=args.deviations,
-        batch=args.batch,
-        progress=None if args.json else _stderr,
-    )
-    if args.json:
-        print(json.dumps(report.as_json(), indent=2))
-    else:
-        print(report.render(), end="")
-    return report.exit_code
-
-
-def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register ``conform`` on an ``add_subparsers()`` object; the handler is ``args.run``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "conform",
-        help="run conformance vectors on QEMU and compare with the spec",
-        description=(
-            "Run every vector of the given *.jsonl files (or directories of them) on the "
-            "bare-metal harnesses under QEMU (stage2: one guest access under Stage 2; traps: one "
-            "guest instruction under a trap configuration; gic and timers: scripts of register "
-            "accesses from Hyp, SVC and User mode) and compare the results with the spec. "
-            "Exit 0 when every disagreement is a known deviation, 1 when one is not (the other "
-            "codes: `hypspec --help`)."
-        ),
-    )
-    parser.add_argument("paths", nargs="+", type=path_argument, metavar="DIR_OR_FILE",
-                        help="vector files or directories")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--emit-elf", type=path_argument, metavar="DIR",
-                        help="also write the images and manifests")
-    parser.add_argument("--jobs", type=job_count, default=2, metavar="N", help="QEMU runs at once")
-    parser.add_argument("--batch", type=positive_count, default=DEFAULT_BATCH, metavar="N",
-                        help="cases per image")
-    parser.add_argument("--deviations", type=path_argument, default=DEFAULT_DEVIATIONS, metavar="FILE",
-                        help="known-deviations file")
-    parser.set_defaults(run=cmd_conform)
-    return parser

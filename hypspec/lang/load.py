@@ -6,13 +6,18 @@ import hashlib
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypspec import cache
 from hypspec.lang import syntax as s
-from hypspec.lang.checker import Checker, Program
 from hypspec.lang.diagnostics import Diagnostic, Reporter, SourceMap, SpecError
 from hypspec.lang.literate import CodeBlock, extract_blocks, heading_names, read_manifest
-from hypspec.lang.parser import parse_block
+
+if TYPE_CHECKING:
+    from hypspec.lang.checker import Program
+
+# The parser (and the grammar it builds) and the checker are imported when a spec is parsed,
+# not when one comes from the cache: that is most of a short command's start-up.
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,8 @@ def _cached(entry: str) -> LoadedSpec | None:
 
 def _parse_and_check(chapters: list[tuple[Path, str, str]], files: list[Path], digest: str,
                      entry: str) -> LoadedSpec:
+    from hypspec.lang.checker import Checker
+
     sources = SourceMap()
     reporter = Reporter(sources)
     decls: list[s.Decl] = []
@@ -104,6 +111,8 @@ def _parse_and_check(chapters: list[tuple[Path, str, str]], files: list[Path], d
 
 def _block_decls(block: CodeBlock, reporter: Reporter) -> list[s.Decl]:
     """Parse a block and hold it to the one-definition-per-heading rule."""
+    from hypspec.lang.parser import parse_block
+
     decls = parse_block(block.code, block.file, block.first_line - 1, reporter)
     where = s.Loc(block.file, block.first_line, 1)
     if not decls:

@@ -9,15 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from hypspec.api import MODEL_DIR
 from hypspec.arguments import path_argument, positive_count, whole_number
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted
-from hypspec.model.explore import explore
-from hypspec.model.program import ModelError, load_model
-from hypspec.model.scenarios import read_scenarios
-from hypspec.model.table1 import table1_rows, unswitched_writable
-from hypspec.proof.mutants import patched_tree, variant
+
+# The model, the explorer (and Hypothesis behind it) are imported by the commands that run them:
+# registering the subcommands must cost nothing, since every `hypspec` command line does it.
 
 
 def _model_dir(text: str) -> Path:
@@ -37,7 +34,7 @@ def add_explore_parser(sub: argparse._SubParsersAction) -> None:
                    help="processing elements (at most 8 for KVM/ARM)")
     p.add_argument("--model", type=_model_dir, help="a model directory (default: models/kvm_arm)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    p.set_defaults(run=cmd_explore)
+    p.set_defaults(run=cmd_explore, solver=True)
 
 
 def add_table1_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,7 +44,7 @@ def add_table1_parser(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--variant", metavar="NAME",
                        help="a variant of the model (models/kvm_arm/variants.toml), e.g. linux-3.10")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
-    p.set_defaults(run=cmd_table1)
+    p.set_defaults(run=cmd_table1, solver=True)
 
 
 class _Progress:
@@ -74,6 +71,11 @@ class _Progress:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
+    from hypspec.api import MODEL_DIR
+    from hypspec.model.explore import explore
+    from hypspec.model.program import ModelError, load_model
+    from hypspec.model.scenarios import read_scenarios
+
     model = load_model(args.model)
     if args.pes > 1 << model.pe_type.width:
         raise ModelError(f"--pes: the model has at most {1 << model.pe_type.width} processing elements")
@@ -110,6 +112,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def cmd_table1(args: argparse.Namespace) -> int:
+    from hypspec.model.program import load_model
+    from hypspec.model.table1 import table1_rows, unswitched_writable
+    from hypspec.proof.mutants import patched_tree, variant
+
     if args.variant is not None:  # `--variant ""` names no variant, and is refused as unknown
         with patched_tree(*variant(args.variant)) as root:
             model = load_model(root=root)

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hypspec.api import ROOT
-from hypspec.lang.diagnostics import SpecError
-from hypspec.site.build import OutputError, build, serve, source_dir
-from hypspec.site.definitions import SiteError
+from hypspec.arguments import path_argument
+from hypspec.exitcodes import ExitCode, UsageError
+from hypspec.paths import ROOT
 
-# The exit codes every hypspec subcommand shares: 1 a failed check (here, a chapter the checker
-# rejects or a site MkDocs rejects), 2 bad usage or input (an output directory not ours).
-FAILED = 1
-USAGE = 2
+# The site's machinery (the spec loader, MkDocs) is imported when the command runs: every hypspec
+# command line registers this subcommand.
 
 
 def add_docs_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -29,35 +27,56 @@ def add_docs_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=ROOT / "build" / "site",
+    p.add_argument("--out", type=path_argument, default=ROOT / "build" / "site",
                    help="the HTML directory; the generated Markdown goes beside it, in DIR-src")
-    p.add_argument("--root", type=Path, default=ROOT,
+    p.add_argument("--root", type=path_argument, default=ROOT,
                    help="the repository whose spec/, models/kvm_arm/, proofs/ and docs/ to build")
     p.add_argument("--serve", action="store_true",
                    help="serve the site on http://127.0.0.1:8000 instead of only building it")
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    _check_arguments(args.root, args.out)
+    from hypspec.lang.diagnostics import SpecError
+    from hypspec.site.build import OutputError, build, serve, source_dir
+    from hypspec.site.definitions import SiteError
+
     try:
         if args.serve:
             serve(args.root, args.out)
-            return 0
+            return ExitCode.OK
         built = build(args.root, args.out)
     except SpecError as err:
         print(err, file=sys.stderr)
-        return FAILED
+        return ExitCode.FAILED
     except OutputError as err:
         print(f"hypspec docs: error: {err}", file=sys.stderr)
-        return USAGE
+        return ExitCode.USAGE
     except SiteError as err:
         print(f"hypspec docs: {err}", file=sys.stderr)
-        return FAILED
+        return ExitCode.FAILED
     print(f"site: {built.site / 'index.html'} ({built.pages} pages in {built.seconds:.1f} s; "
           f"sources in {source_dir(built.site)})")
-    return 0
+    return ExitCode.OK
+
+
+def _check_arguments(root: Path, out: Path) -> None:
+    """Refuse a tree without chapters and an output place that cannot be written, before the
+    tree is loaded and checked (a few seconds)."""
+    if not (root / "spec" / "manifest.toml").is_file():
+        raise UsageError(f"--root {root}: not a hypspec tree (no spec/manifest.toml)")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: not a directory")
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: {existing} cannot be written")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hypspec.site", description=__doc__)
     add_arguments(parser)
-    return cmd_docs(parser.parse_args(argv))
+    try:
+        return cmd_docs(parser.parse_args(argv))
+    except UsageError as err:
+        print(f"python -m hypspec.site: error: {err}", file=sys.stderr)
+        return ExitCode.USAGE

@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
 
 from hypspec.files import write_atomically
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 FORMAT = "hypspec-vectors/1"
@@ -47,7 +49,10 @@ def _fast(name: str) -> Callable[[Any], Any]:
 
 @cache
 def _precise(name: str) -> jsonschema.Draft202012Validator:
-    """The reference validator, which names the failing field."""
+    """The reference validator, which names the failing field: needed only once a record has
+    failed the fast one, so its import (a quarter of `conform`'s start-up) waits until then."""
+    import jsonschema
+
     return jsonschema.Draft202012Validator(_sub_schema(name))
 
 
