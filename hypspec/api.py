@@ -37,6 +37,7 @@ from hypspec.paths import proof_tree as proof_tree
 if TYPE_CHECKING:
     import z3
 
+    from hypspec.effects import Effects
     from hypspec.symbolic.evaluator import Evaluation, SymValue
 
 # The symbolic side (Z3 and the evaluator) is imported where it is used: a concrete run
@@ -167,16 +168,29 @@ class Spec:
     def call(self, name: str, *args: Any, state: State | None = None) -> Any:
         """Run a spec function concretely; arguments and result in API form."""
         func = self._function(name)
+        result = self.compiled.function(name)(state or self.state(), *self._arguments(name, args, state))
+        return self.decode(result, func.result_ty) if func.result_ty else None
+
+    def trace(self, name: str, *args: Any, state: State | None = None) -> Effects:
+        """As `call`, and say what the call did: the globals it read, those it changed (before and
+        after), the map entries it read or changed and the UNKNOWNs it chose (`hypspec.effects`)."""
+        from hypspec.effects import traced_call
+
+        encoded = self._arguments(name, args, state)
+        return traced_call(self, name, encoded, state or self.state())
+
+    def _arguments(self, name: str, args: Sequence[Any], state: State | None) -> list[Any]:
+        """A call's arguments in internal form, once the function, their number and the state are
+        known good."""
+        func = self._function(name)
         if state is not None:
             _check_state(state, f"{name}: state")
         if len(args) != len(func.params):
             raise StateError(f"{name} takes {len(func.params)} argument(s), {len(args)} given")
-        encoded = [
+        return [
             self.encode(a, p.ty, f"{name} argument {p.name}")  # type: ignore[arg-type]
             for a, p in zip(args, func.params, strict=True)
         ]
-        result = self.compiled.function(name)(state or self.state(), *encoded)
-        return self.decode(result, func.result_ty) if func.result_ty else None
 
     def _function(self, name: str):
         func = self.program.functions.get(name) if isinstance(name, str) else None

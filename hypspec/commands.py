@@ -18,6 +18,7 @@ from hypspec.exitcodes import ExitCode, UsageError
 from hypspec.vectors.generate import CATEGORIES
 
 if TYPE_CHECKING:
+    from hypspec.effects import Effects
     from hypspec.lang.syntax import FuncDecl
 
 # The engine (the spec loader, the compiler, Z3 for `prove`) is imported by the command that
@@ -209,20 +210,49 @@ def cmd_run(args: argparse.Namespace) -> int:
     if memory:
         registers["PhysMem"] = memory
     state = spec.state(**registers)
-    result = spec.call(args.function, *(_parse_value(a) for a in args.args), state=state)
-    reset = spec.state()
-    changed = {
-        name: getattr(state, name)
-        for name, info in spec.program.globals.items()
-        if info.is_register and getattr(state, name) != getattr(reset, name)
-    }
+    effects = spec.trace(args.function, *(_parse_value(a) for a in args.args), state=state)
     if args.json:
-        print(json.dumps({"result": result, "registers": changed}, indent=2, sort_keys=True))
+        print(json.dumps(_effects_json(effects), indent=2, sort_keys=True))
     else:
-        print(f"{args.function} = {_pretty(result)}")
-        for name, value in changed.items():
-            print(f"  {name} = {value:#x}")
+        returns = spec.program.functions[args.function].result_ty is not None
+        print(f"{args.function} = {_pretty(effects.result)}" if returns else f"{args.function}: done")
+        for line in _effects_lines(effects):
+            print(line)
     return ExitCode.OK
+
+
+#: The map that is physical memory, shown (as `--mem` takes it) by the byte address of each word.
+MEMORY = "PhysMem"
+
+
+def _entry(name: str, key: int) -> str:
+    return f"{name}[{key << 3 if name == MEMORY else key:#x}]"
+
+
+def _effects_lines(effects: Effects) -> list[str]:
+    """What the call did, one line a global, map entry or UNKNOWN, in four groups."""
+    lines: list[str] = []
+    read = [f"  {name} = {_pretty(value, 1)}" for name, value in effects.read.items()]
+    read += [f"  {_entry(name, key)} = {_pretty(value, 1)}"
+             for (name, key), value in effects.entries_read.items()]
+    changed = [f"  {name}: {_pretty(before, 1)} -> {_pretty(after, 1)}"
+               for name, (before, after) in effects.changed.items()]
+    changed += [f"  {_entry(name, key)}: {_pretty(before, 1)} -> {_pretty(after, 1)}"
+                for (name, key), (before, after) in effects.entries_changed.items()]
+    unknowns = [f"  {loc} = {value:#x}" for loc, value in effects.unknowns.items()]
+    for title, group in (("read", read), ("changed", changed), ("UNKNOWN chosen", unknowns)):
+        if group:
+            lines += [f"{title}:", *group]
+    return lines
+
+
+def _effects_json(effects: Effects) -> dict[str, object]:
+    found = effects.as_json()
+    for group in ("entries_read", "entries_changed"):
+        for entry in found[group]:  # type: ignore[attr-defined]
+            if entry["map"] == MEMORY:
+                entry["address"] = entry.pop("key") << 3
+    return found
 
 
 def _pretty(value: object, indent: int = 0) -> str:

@@ -32,6 +32,45 @@ def test_run_evaluates_a_spec_function_with_registers_and_memory(capsys) -> None
     assert output["result"]["paddress"] == 0x50612344
 
 
+def _run_json(capsys, *argv: str) -> dict:
+    assert main(["run", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_shows_what_the_walk_read(capsys) -> None:
+    """The walk reads the two configuration registers and one descriptor per level, the level 1
+    entry at 0x48000000 + 8 * 2 and the level 2 entry at 0x48001000 + 8 * 3, and writes nothing."""
+    output = _run_json(capsys, "AArch32.SecondStageTranslate", "0x80612344", "AccType_NORMAL", "FALSE",
+                       "--set", "VTCR.SL0=1", "--set", "VTTBR=0x48000000",
+                       "--mem", "0x48000010=0x48001003", "--mem", "0x48001018=0x50600441")
+    assert set(output["read"]) == {"VTCR", "VTTBR"}
+    assert output["read"]["VTTBR"] == 0x48000000
+    assert {e["address"]: e["value"] for e in output["entries_read"]} == {0x48000010: 0x48001003,
+                                                                          0x48001018: 0x50600441}
+    assert output["changed"] == {} and output["entries_changed"] == [] and output["unknowns"] == {}
+
+
+def test_run_shows_a_memory_word_before_and_after(capsys) -> None:
+    """A word store to the low half of a doubleword keeps its high half (little-endian)."""
+    output = _run_json(capsys, "MemWrite", "0x48000010", "4", "0x11223344",
+                       "--mem", "0x48000010=0xAAAABBBBCCCCDDDD")
+    assert output["entries_changed"] == [{"map": "PhysMem", "address": 0x48000010,
+                                          "before": 0xAAAABBBBCCCCDDDD, "after": 0xAAAABBBB11223344}]
+
+
+def test_run_shows_a_register_changed_to_an_unknown(capsys) -> None:
+    """An address translation operation writes an UNKNOWN value to PAR (spec/13)."""
+    output = _run_json(capsys, "Model.SysOpWrite", "SysReg_ATS1CPR", "0", "--set", "PAR=5")
+    (chosen,) = output["unknowns"].values()
+    assert output["changed"] == {"PAR": {"before": 5, "after": chosen}}
+
+
+def test_run_prints_reads_and_changes_as_text(capsys) -> None:
+    assert main(["run", "Model.SysRegWrite32", "SysReg_HCR", "0xFFFFFFFF"]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines() == ["Model.SysRegWrite32: done", "changed:", "  HCR: 0 -> 0xfffffff"]
+
+
 # `hypspec run` arguments that must be refused, and what the message must say.
 RUN_REJECTIONS = [
     (["CurrentPL", "--set", "NOPE=1"], ["unknown register or global 'NOPE'"]),
