@@ -52,7 +52,7 @@ def bench_walks() -> None:
     cases = []
     for world in worlds:
         state = spec.state(VTCR=world.vtcr, VTTBR=world.vttbr,
-                           PhysMem={a >> 3: w for a, w in world.memory.items()})
+                           PhysMem=dict(world.memory))
         fetch, write = world.access == "fetch", world.access == "write"
         cases.append((state, world, (world.ipa, int(fetch), write), (fetch, write)))
         fault, pa, attrs = translate(state, world.ipa, int(fetch), write)

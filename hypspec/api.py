@@ -8,7 +8,9 @@
 
 Values cross the boundary as plain Python: bit strings and integers as ints,
 booleans as bools, enumeration members by name, records as dicts by field
-name, arrays as lists, maps as dicts.
+name, arrays as lists, maps as dicts. Physical memory (`PhysMem`) is given
+and read back (`Spec.memory`) by the byte address of each 64-bit word, as on
+the command line; a `State` keeps it internally by word index.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ class StateError(ValueError):
 def _check_state(state: object, what: str) -> None:
     if not isinstance(state, State):
         raise StateError(f"{what}: expected a State (from Spec.state()), got {state!r}")
+
+
+#: Physical memory (spec/00): words of 64 bits, which the API and the command line address by byte.
+MEMORY = "PhysMem"
 
 
 def _key_text(key: object) -> str:
@@ -128,11 +134,27 @@ class Spec:
                                  f"to values (on the command line, physical memory is set with --mem), "
                                  f"not {value!r}")
             setattr(state, name, {
-                self.encode(k, ty.key, f"{name} key"): self.encode(v, ty.elem, f"{name}[{_key_text(k)}]")
+                self._map_key(name, k, ty): self.encode(v, ty.elem, f"{name}[{_key_text(k)}]")
                 for k, v in value.items()
             })
         else:
             setattr(state, name, self.encode(value, ty, name))
+
+    def _map_key(self, name: str, key: object, ty: Map) -> int:
+        """A map key as the user gives it: physical memory by the byte address of a 64-bit word
+        (as on the command line and in the ARM ARM), every other map by its own key."""
+        if name != MEMORY:
+            return self.encode(key, ty.key, f"{name} key")  # type: ignore[no-any-return]
+        address = self.encode(key, Bits(ty.key.width + 3), f"{name} address")
+        if address % 8:
+            raise StateError(f"{name} address {address:#x}: physical memory is given a 64-bit word at a "
+                             f"time, at a byte address that is a multiple of 8")
+        return address >> 3  # type: ignore[no-any-return]
+
+    def memory(self, state: State) -> dict[int, int]:
+        """Physical memory as the API takes it: the words written or given, by byte address."""
+        _check_state(state, "memory: state")
+        return {key << 3: word for key, word in getattr(state, MEMORY).items()}
 
     def _global(self, name: object) -> GlobalInfo:
         info = self.program.globals.get(name) if isinstance(name, str) else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hypspec.api import MEMORY
 from hypspec.concrete.runtime import RecordingMap
 from hypspec.lang.types import Map, zero_value
 
@@ -26,7 +27,8 @@ class Effects:
     result: Any
     read: dict[str, Any] = field(default_factory=dict)  # global -> its value when first read
     changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # global -> (before, after)
-    entries_read: dict[tuple[str, int], Any] = field(default_factory=dict)  # (map, key) -> value
+    # (map, key) -> value; physical memory keyed by byte address, as the API takes it
+    entries_read: dict[tuple[str, int], Any] = field(default_factory=dict)
     entries_changed: dict[tuple[str, int], tuple[Any, Any]] = field(default_factory=dict)
     unknowns: dict[str, int] = field(default_factory=dict)  # file:line:col -> the value chosen
 
@@ -91,12 +93,13 @@ def traced_call(spec: Spec, name: str, args: list[Any], state: State) -> Effects
     for n, copy in recorded.items():
         elem = program.globals[n].ty.elem  # type: ignore[attr-defined]
         empty = zero_value(elem)  # what a key no one wrote holds
+        shown = (lambda key: key << 3) if n == MEMORY else (lambda key: key)
         for key, value in sorted(copy.read.items()):
-            effects.entries_read[(n, key)] = spec.decode(value, elem)
+            effects.entries_read[(n, shown(key))] = spec.decode(value, elem)
         for key in sorted(copy.written):
             old, new = originals[n].get(key, empty), copy[key]
             if new != old:
-                effects.entries_changed[(n, key)] = (spec.decode(old, elem), spec.decode(new, elem))
+                effects.entries_changed[(n, shown(key))] = (spec.decode(old, elem), spec.decode(new, elem))
         setattr(state, n, dict(copy))
     effects.unknowns = chosen
     return effects

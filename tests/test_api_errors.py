@@ -45,14 +45,18 @@ WRONG_ARGUMENTS: list[tuple[str, Callable[[Spec], Any], list[str]]] = [
     # maps
     ("map given a number", lambda s: s.state(PhysMem=1), ["PhysMem is a map from bits(37) to bits(64)"]),
     ("map given a list", lambda s: s.state(PhysMem=[1, 2]), ["PhysMem is a map", "not [1, 2]"]),
-    ("map key not a number", lambda s: s.state(PhysMem={"0x10": 1}),
-     ["PhysMem key: expected an integer, got '0x10'"]),
-    ("map key too wide", lambda s: s.state(PhysMem={1 << 37: 1}),
-     ["PhysMem key: 0x2000000000 does not fit in 37 bits"]),
-    ("map value too wide", lambda s: s.state(PhysMem={2: 1 << 64}),
-     ["PhysMem[0x2]: 0x10000000000000000 does not fit in 64 bits"]),
-    ("map value not a number", lambda s: s.state(PhysMem={2: None}),
-     ["PhysMem[0x2]: expected an integer, got None"]),
+    ("memory address not a number", lambda s: s.state(PhysMem={"0x10": 1}),
+     ["PhysMem address: expected an integer, got '0x10'"]),
+    ("memory address past 40 bits", lambda s: s.state(PhysMem={1 << 40: 1}),
+     ["PhysMem address: 0x10000000000 does not fit in 40 bits"]),
+    ("memory address off a word", lambda s: s.state(PhysMem={0x14: 1}),
+     ["PhysMem address 0x14", "a multiple of 8"]),
+    ("map value too wide", lambda s: s.state(PhysMem={16: 1 << 64}),
+     ["PhysMem[0x10]: 0x10000000000000000 does not fit in 64 bits"]),
+    ("map value not a number", lambda s: s.state(PhysMem={16: None}),
+     ["PhysMem[0x10]: expected an integer, got None"]),
+    ("map key too wide", lambda s: s.state(TLB_S2={1 << 39: 1}),
+     ["TLB_S2 key: 0x8000000000 does not fit in 39 bits"]),
     # arrays
     ("array given a number", lambda s: s.state(PMEVCNTR=5),
      ["PMEVCNTR: expected a list of 6 bits(32) values, got 5"]),
@@ -107,8 +111,9 @@ def test_a_wrong_argument_is_a_state_error_naming_it(spec: Spec, what: str, call
 
 def test_the_same_calls_made_right_go_through(spec: Spec) -> None:
     """The checks refuse only what is wrong."""
-    state = spec.state(CPSR={"M": 0x13}, PMEVCNTR=[1, 2, 3, 4, 5, 6], PhysMem={2: 1 << 63})
+    state = spec.state(CPSR={"M": 0x13}, PMEVCNTR=[1, 2, 3, 4, 5, 6], PhysMem={0x10: 1 << 63})
     assert spec.field("CPSR", "M", state.CPSR) == 0x13
-    assert state.PMEVCNTR == (1, 2, 3, 4, 5, 6) and state.PhysMem == {2: 1 << 63}
+    assert state.PMEVCNTR == (1, 2, 3, 4, 5, 6) and spec.memory(state) == {0x10: 1 << 63}
+    assert state.PhysMem == {2: 1 << 63}  # the state keeps words by index: the byte address over 8
     assert spec.call("CurrentPL", state=state) == 1  # Supervisor mode is PL1
     assert spec.symbolic("CurrentPL", globals_in={}).function == "CurrentPL"

@@ -45,8 +45,8 @@ def test_run_shows_what_the_walk_read(capsys) -> None:
                        "--mem", "0x48000010=0x48001003", "--mem", "0x48001018=0x50600441")
     assert set(output["read"]) == {"VTCR", "VTTBR"}
     assert output["read"]["VTTBR"] == 0x48000000
-    assert {e["address"]: e["value"] for e in output["entries_read"]} == {0x48000010: 0x48001003,
-                                                                          0x48001018: 0x50600441}
+    words = {e["key"]: e["value"] for e in output["entries_read"]}  # physical memory by byte address
+    assert words == {0x48000010: 0x48001003, 0x48001018: 0x50600441}
     assert output["changed"] == {} and output["entries_changed"] == [] and output["unknowns"] == {}
 
 
@@ -54,7 +54,7 @@ def test_run_shows_a_memory_word_before_and_after(capsys) -> None:
     """A word store to the low half of a doubleword keeps its high half (little-endian)."""
     output = _run_json(capsys, "MemWrite", "0x48000010", "4", "0x11223344",
                        "--mem", "0x48000010=0xAAAABBBBCCCCDDDD")
-    assert output["entries_changed"] == [{"map": "PhysMem", "address": 0x48000010,
+    assert output["entries_changed"] == [{"map": "PhysMem", "key": 0x48000010,
                                           "before": 0xAAAABBBBCCCCDDDD, "after": 0xAAAABBBB11223344}]
 
 
@@ -85,6 +85,8 @@ RUN_REJECTIONS = [
     (["CurrentPL", "--mem", "0x10"], ["--mem takes ADDRESS=WORD, not '0x10'"]),
     (["CurrentPL", "--mem", "0x14=1"], ["a multiple of 8"]),
     (["CurrentPL", "--set", "PhysMem=1"], ["PhysMem is a map"]),
+    (["CurrentPL", "--set", "CPSR=0x13", "--set", "CPSR.M=0x10"], ["CPSR is set both whole and by field"]),
+    (["CurrentPL", "--set", "CPSR.M=0x10", "--set", "CPSR=0x13"], ["CPSR is set both whole and by field"]),
     # Rmode asserts its register number is at most 14
     (["Rmode", "15", "0x10"], ["the spec's assert does not hold", "spec/02-processor-state.md:"]),
 ]

@@ -154,7 +154,7 @@ def witness_world(spec: Spec, call, model: z3.ModelRef) -> tuple[World, dict[str
 
 def _state(spec: Spec, world: World, oracle: Oracle) -> State:
     state = spec.state(VTCR=world.vtcr, VTTBR=world.vttbr, HCR={"VM": 1},
-                       PhysMem={a >> 3: w for a, w in world.memory.items()})
+                       PhysMem=dict(world.memory))
     state.oracle = oracle
     return state
 

@@ -25,11 +25,11 @@ def world(spec: Spec, memory: dict[int, int]):
     """IPA 0x4000_0000..: a 1GB RW block at PA 0x5000_0000's 1GB base;
     IPA 0x8000_0000..: a level-2 table whose index 3 is a read-only 2MB block."""
     words = {
-        (TABLE + 8) >> 3: 0x4000_0000 | (0xF << 2) | (0b11 << 6) | (1 << 10) | 1,
-        (TABLE + 16) >> 3: NEXT | 3,
-        (NEXT + 24) >> 3: 0x5060_0000 | (0xF << 2) | (0b01 << 6) | (1 << 10) | 1,
+        TABLE + 8: 0x4000_0000 | (0xF << 2) | (0b11 << 6) | (1 << 10) | 1,
+        TABLE + 16: NEXT | 3,
+        NEXT + 24: 0x5060_0000 | (0xF << 2) | (0b01 << 6) | (1 << 10) | 1,
     }
-    words.update({a >> 3: w for a, w in memory.items()})
+    words.update(memory)
     return spec.state(VTCR={"SL0": 1}, VTTBR=TABLE, HCR={"VM": 1}, PhysMem=words)
 
 
@@ -113,7 +113,7 @@ def test_load_returns_little_endian_bytes(spec: Spec) -> None:
 def test_store_changes_only_its_bytes(spec: Spec) -> None:
     state = world(spec, {0x4000_0008: 0x8899AABB_CCDDEEFF})
     access(spec, state, 0x4000_000A, "write", size=2, value=0x12345678)
-    assert state.PhysMem[0x4000_0008 >> 3] == 0x8899AABB_5678EEFF
+    assert spec.memory(state)[0x4000_0008] == 0x8899AABB_5678EEFF
 
 
 def test_stage2_off_uses_the_ipa_as_the_pa(spec: Spec) -> None:

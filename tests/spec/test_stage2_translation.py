@@ -25,7 +25,8 @@ def leaf(oa: int, kind: int = VALID, hap: int = RW, af: int = 1, memattr: int = 
 
 
 def entry(table: int, index: int) -> int:
-    return (table + 8 * index) >> 3
+    """The byte address of a table's entry, as physical memory is given to the API."""
+    return table + 8 * index
 
 
 def translate(spec: Spec, ipa: int, memory: dict[int, int], *, write: bool = False,

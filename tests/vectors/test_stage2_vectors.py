@@ -47,7 +47,7 @@ def test_expected_outcomes_replay_in_the_concrete_semantics(spec: Spec, vector_f
         state = vector["state"]
         op = vector["operation"]
         world = spec.state(**{k: int(v, 16) for k, v in state["registers"].items()},
-                           PhysMem={int(a, 16) >> 3: int(w, 16) for a, w in state["memory"].items()})
+                           PhysMem={int(a, 16): int(w, 16) for a, w in state["memory"].items()})
         args = [int(op["va"], 16), "AccType_IFETCH" if op["access"] == "fetch" else "AccType_NORMAL",
                 op["access"] == "write", op["size"], op["signed"], op["rt"], int(op["value"], 16)]
         outcome = spec.call("Model.Stage2GuestAccess", *args, state=world)
