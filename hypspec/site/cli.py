@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hypspec.arguments import path_argument
 from hypspec.exitcodes import ExitCode, UsageError
-from hypspec.paths import ROOT
+from hypspec.paths import BUILD_DIR, ROOT
 
 # The site's machinery (the spec loader, MkDocs) is imported when the command runs: every hypspec
 # command line registers this subcommand.
@@ -27,7 +27,7 @@ def add_docs_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=path_argument, default=ROOT / "build" / "site",
+    p.add_argument("--out", type=path_argument, default=BUILD_DIR / "site",
                    help="the HTML directory; the generated Markdown goes beside it, in DIR-src")
     p.add_argument("--root", type=path_argument, default=ROOT,
                    help="the repository whose spec/, models/kvm_arm/, proofs/ and docs/ to build")
