@@ -136,6 +136,7 @@ def test_installed_wheel_runs_without_the_checkout(tmp_path: Path) -> None:
     check_version(installed)
     check_check(installed)
     check_prove(installed)
+    check_explore(installed)
     check_what_was_read(installed)
 
 
@@ -165,6 +166,14 @@ def check_prove(installed: Installed) -> None:
         assert [PROPERTY, "proved"] in [row[:2] for row in rows], done.stdout
         assert "1/1 properties proved" in done.stdout, done.stdout
     assert f"model variant: {VARIANT}" in done.stdout, done.stdout
+
+
+def check_explore(installed: Installed) -> None:
+    """A short campaign on the installed model: `explore` needs Hypothesis, a dependency of the
+    package itself, not only of its tests."""
+    done = installed.hypspec("explore", "--steps", "5", "--examples", "3", "--seed", "1", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["violation"] is None, done.stdout
 
 
 def check_what_was_read(installed: Installed) -> None:
