@@ -80,3 +80,11 @@ def one_of(kind: str, names: Iterable[str]) -> Callable[[str], str]:
     parse.__name__ = kind
     return parse
 
+
+def output_file(text: str) -> Path:
+    """A file a command writes when it is done (`--junit`): refused now if it names a directory,
+    rather than after minutes of proofs or QEMU runs."""
+    path = path_argument(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a directory: name the file to write")
+    return path

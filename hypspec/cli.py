@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="hypspec", description=__doc__, epilog=epilog())
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    # before the subcommand, with one meaning for every one of them (`hypspec.output`)
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true",
+                          help="no progress or informational lines on stderr (results and errors still show)")
+    loudness.add_argument("-v", "--verbose", action="store_true",
+                          help="more detail where the command has more to say (conform, prove; docs/cli.md)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_check_parser(sub)
     add_run_parser(sub)

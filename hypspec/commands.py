@@ -11,9 +11,9 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from hypspec.arguments import job_count, one_of, path_argument, positive_seconds
+from hypspec.arguments import job_count, one_of, output_file, path_argument, positive_seconds
 from hypspec.exitcodes import ExitCode, UsageError
 from hypspec.vectors.generate import CATEGORIES
 
@@ -30,6 +30,8 @@ def add_check_parser(sub: argparse._SubParsersAction) -> None:
     check.add_argument("paths", nargs="*", type=path_argument,
                        help="chapters, or directories with a manifest.toml "
                             "(default: spec/, the KVM/ARM model and proofs/)")
+    check.add_argument("--json", action="store_true",
+                       help="print what was checked, or every error with its file, line and column, as JSON")
     check.set_defaults(run=cmd_check)
 
 
@@ -53,6 +55,9 @@ def add_prove_parser(sub: argparse._SubParsersAction) -> None:
                        help="properties, invariants or observations "
                             "(`hypspec list properties`; default: all)")
     prove.add_argument("--json", action="store_true", help="print the results as JSON")
+    prove.add_argument("--junit", type=output_file, metavar="FILE",
+                       help="also write the results as JUnit XML: a test per property, invariant or "
+                            "observation (and per mutant with --mutants)")
     prove.add_argument("--timeout", type=positive_seconds, default=20.0, help="seconds per obligation")
     prove.add_argument("--mutants", action="store_true",
                        help="also check that each mutant of the spec and of the model is caught")
@@ -94,8 +99,17 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from hypspec.api import Spec, proof_tree
+    from hypspec.lang.diagnostics import SpecError
 
-    spec = Spec.load(*existing_paths(args.paths, proof_tree()))
+    paths = existing_paths(args.paths, proof_tree())
+    if args.json:
+        try:
+            print(json.dumps(_checked_json(Spec.load(*paths)), indent=2))
+        except SpecError as err:  # still a failed check (1), told as JSON on standard output
+            print(json.dumps(_diagnostics_json(err), indent=2))
+            return ExitCode.FAILED
+        return ExitCode.OK
+    spec = Spec.load(*paths)
     program = spec.program
     print(
         f"ok: {len(spec.loaded.files)} chapter(s), {len(program.functions)} function(s) "
@@ -104,6 +118,28 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"spec hash {spec.digest[:16]}"
     )
     return ExitCode.OK
+
+
+def _checked_json(spec: Any) -> dict[str, Any]:
+    """`check --json` of a spec that checks: what it holds, by name."""
+    from hypspec.lang.load import display_name
+
+    program = spec.program
+    return {
+        "ok": True,
+        "spec_hash": spec.digest,
+        "chapters": [display_name(path) for path in spec.loaded.files],
+        "functions": sorted(program.functions),
+        "properties": sorted(program.properties),
+        "registers": sorted(n for n, g in program.globals.items() if g.is_register),
+    }
+
+
+def _diagnostics_json(err: Any) -> dict[str, Any]:
+    """`check --json` of a spec with errors: each one where the text output puts it."""
+    found = [{"file": d.loc.file, "line": d.loc.line, "col": d.loc.col, "message": d.message}
+             for d in err.diagnostics]
+    return {"ok": False, "errors": len(found), "diagnostics": found}
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -7,14 +7,16 @@ import argparse
 import json
 from typing import Any
 
-from hypspec.arguments import job_count, path_argument, positive_count
+from hypspec.arguments import job_count, output_file, path_argument, positive_count
 from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS
+from hypspec.output import progress, verbose
 
 
 def cmd_conform(args: argparse.Namespace) -> int:
     """Handler of ``hypspec conform``: print the report, return the exit status. Errors go to
     ``hypspec.cli``, which gives each kind its message and exit code."""
-    from hypspec.conformance.conform import conform, progress_to_stderr
+    from hypspec.conformance.conform import conform, junit_suites
+    from hypspec.junit import write_junit
 
     report = conform(
         args.paths,
@@ -22,12 +24,14 @@ def cmd_conform(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         deviations=args.deviations,
         batch=args.batch,
-        progress=None if args.json else progress_to_stderr,
+        progress=progress(args),
     )
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:
-        print(report.render(), end="")
+        print(report.render(verbose(args)), end="")
+    if args.junit is not None:
+        write_junit(args.junit, "hypspec conform", junit_suites(report))
     return report.exit_code
 
 
@@ -48,6 +52,9 @@ def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", type=path_argument, metavar="DIR_OR_FILE",
                         help="vector files or directories")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--junit", type=output_file, metavar="FILE",
+                        help="also write the report as JUnit XML: a test per vector file, failed by "
+                             "a disagreement no known deviation explains")
     parser.add_argument("--emit-elf", type=path_argument, metavar="DIR",
                         help="also write the images and manifests")
     parser.add_argument("--jobs", type=job_count, default=2, metavar="N", help="QEMU runs at once")

@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
 import tomllib
 from collections import Counter
@@ -108,6 +107,7 @@ from hypspec.conformance.trap_qemu import run_traps
 from hypspec.exitcodes import ExitCode
 from hypspec.files import staged_directory
 from hypspec.interrupt import Interrupted
+from hypspec.junit import Case, Suite
 from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json, steps_from_json
 from hypspec.vectors.store import read_vectors
 
@@ -1213,8 +1213,9 @@ class ConformReport:
             "exit_code": self.exit_code,
         }
 
-    def render(self) -> str:
-        return "\n".join(_render(self)) + "\n"
+    def render(self, verbose: bool = False) -> str:
+        """The report as text; `verbose` lists each known disagreement, not only their count."""
+        return "\n".join(_render(self, verbose)) + "\n"
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
@@ -1259,7 +1260,7 @@ def _finding_line(finding: Finding) -> str:
     return line
 
 
-def _render(report: ConformReport) -> list[str]:
+def _render(report: ConformReport, verbose: bool) -> list[str]:
     vectors = sum(s.count for s in report.files)
     hashes = sorted({s.spec_hash[:16] for s in report.files})
     lines = [
@@ -1274,10 +1275,14 @@ def _render(report: ConformReport) -> list[str]:
         lines += ["", "disagreements by field:"]
         rows = [[c, n, str(k + u), str(k), str(u)] for c, n, k, u in fields]
         lines += _table(["category", "field", "disagreements", "known", "unknown"], rows, text_columns=2)
-    for title, group in (("unknown", report.unknown), ("known", report.known)):
-        if group:
-            lines += ["", f"{title} disagreements ({len(group)}):"]
-            lines += [_finding_line(f) for f in group]
+    if report.unknown:  # each one is a finding to act on: always listed
+        lines += ["", f"unknown disagreements ({len(report.unknown)}):"]
+        lines += [_finding_line(f) for f in report.unknown]
+    if report.known and verbose:
+        lines += ["", f"known disagreements ({len(report.known)}):"]
+        lines += [_finding_line(f) for f in report.known]
+    elif report.known:  # explained by a deviation: counted, listed on request
+        lines += ["", f"known disagreements: {len(report.known)} (`hypspec -v conform` lists each one)"]
     if report.unused_deviations:
         lines += ["", f"deviations that matched nothing: {', '.join(report.unused_deviations)}"]
     if report.images:
@@ -1290,6 +1295,20 @@ def _render(report: ConformReport) -> list[str]:
         else "OK: all vectors agree"
     )
     return [*lines, "", verdict]
+
+
+def junit_suites(report: ConformReport) -> list[Suite]:
+    """`--junit`: a test per vector file, failed when one of its vectors disagrees with the spec
+    in a way no deviation explains; the failure's text lists each such disagreement."""
+    cases = []
+    for summary in report.files:
+        unknown = [f for f in report.unknown if f.file == summary.path]
+        vectors = len({f.disagreement.vector_id for f in unknown})
+        message = f"{len(unknown)} unknown disagreement(s) in {vectors} of {summary.count} vector(s)"
+        cases.append(Case(str(summary.path), f"conform.{summary.category}",
+                          failure=message if unknown else None,
+                          details="\n".join([message, *(_finding_line(f) for f in unknown)])))
+    return [Suite("conform", cases)]
 
 
 Observation = Stage2Observation | TrapObservation | ScriptObservation
@@ -1367,11 +1386,3 @@ def conform(
         categories[item.category].add(found)
         findings += found
     return ConformReport(files, categories, findings, known, images)
-
-
-# --- Progress ------------------------------------------------------------------------------------
-
-
-def progress_to_stderr(message: str) -> None:
-    """Progress of a conformance run, for a user watching the terminal."""
-    print(message, file=sys.stderr, flush=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from hypspec.arguments import path_argument, positive_count, whole_number
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted
+from hypspec.output import inform, informing
 
 # The model, the explorer (and Hypothesis behind it) are imported by the commands that run them:
 # registering the subcommands must cost nothing, since every `hypspec` command line does it.
@@ -80,10 +81,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     if args.pes > 1 << model.pe_type.width:
         raise ModelError(f"--pes: the model has at most {1 << model.pe_type.width} processing elements")
     scenarios = read_scenarios(model, args.model or MODEL_DIR)
-    progress = _Progress(args.examples * args.steps, enabled=not args.json and sys.stderr.isatty())
-    if not args.json:
-        print(f"exploring: {args.examples} runs of up to {args.steps} transitions, seed {args.seed} ...",
-              file=sys.stderr, flush=True)
+    # the bar redraws its line with a carriage return: only a terminal shows that as one line
+    progress = _Progress(args.examples * args.steps, enabled=informing(args) and sys.stderr.isatty())
+    inform(args, f"exploring: {args.examples} runs of up to {args.steps} transitions, seed {args.seed} ...")
     try:
         campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
                                     pes=args.pes, on_step=progress.step, scenarios=scenarios)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,7 +18,9 @@ from typing import Any, Protocol
 from hypspec.api import Spec, proof_tree
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted
+from hypspec.junit import Case, Suite, write_junit
 from hypspec.names import UnknownNameError, unknown_name
+from hypspec.output import inform, verbose
 from hypspec.proof.mutants import MutantResult, check_mutant, patched_tree, read_all_mutants, variant
 from hypspec.proof.prover import prove
 
@@ -66,9 +67,11 @@ def run_proofs(args: argparse.Namespace) -> int:
         raise _interrupted(args, run) from interrupt
     assert run.spec is not None
     if args.json:
-        print(json.dumps(_as_json(run.results, run.mutants, run.explored, run.spec, args.variant), indent=2))
+        print(json.dumps(_as_json(run, args.variant, verbose(args)), indent=2))
     else:
-        _print_table(run.results, run.mutants, run.explored, run.spec, args.variant)
+        _print_table(run, args.variant, verbose(args))
+    if args.junit is not None:
+        write_junit(args.junit, "hypspec prove", junit_suites(run))
     return ExitCode.OK if run.ok else ExitCode.FAILED
 
 
@@ -93,18 +96,18 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
         model_level = {*spec.program.invariants, *spec.program.observations}
         for name in names:
             if name not in model_level:
-                _progress(args, f"proving {name} ...")
+                inform(args, f"proving {name} ...")
                 run.results.append(prove(spec, name, args.timeout))
         if args.properties:
             for name in names:
                 if name in spec.program.invariants:
-                    _progress(args, f"proving {name} ...")
+                    inform(args, f"proving {name} ...")
                     run.results.append(prove_invariant(model, name, args.timeout))
                 elif name in spec.program.observations:
-                    _progress(args, f"proving that {name} does not depend on the secret ...")
+                    inform(args, f"proving that {name} does not depend on the secret ...")
                     run.results.append(prove_observation(model, name, args.timeout))
         else:
-            _progress(args, f"proving the model's invariants and safety, "
+            inform(args, f"proving the model's invariants and safety, "
                             f"{len(model.transitions)} transitions on {args.jobs} process(es) ...")
             invariants, safety = prove_model(model, args.timeout, jobs=args.jobs)
             run.results += invariants + safety
@@ -112,7 +115,7 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
 
 def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
     for mutant in read_all_mutants():
-        _progress(args, f"checking mutant {mutant.name} ...")
+        inform(args, f"checking mutant {mutant.name} ...")
         run.mutants.append(check_mutant(mutant, args.timeout))
         if mutant.file.startswith("models/"):
             run.explored[mutant.name] = _explore_mutant(mutant)
@@ -122,17 +125,12 @@ def _interrupted(args: argparse.Namespace, run: _Run) -> Interrupted:
     """Ctrl-C: the table of what was finished (not in JSON, where a partial report would read as a
     whole one), and what the message says; the proof that was running is not recorded."""
     if run.spec is not None and run.results and not args.json:
-        _print_table(run.results, run.mutants, run.explored, run.spec, args.variant)
+        _print_table(run, args.variant, verbose(args))
     proved = sum(r.ok for r in run.results)
     done = f"{len(run.results)} proof(s) finished ({proved} proved)"
     if run.mutants:
         done += f", {len(run.mutants)} mutant(s) checked"
     return Interrupted(f"{done}; the one in progress is not recorded")
-
-
-def _progress(args: argparse.Namespace, text: str) -> None:
-    if not args.json:
-        print(text, file=sys.stderr, flush=True)
 
 
 def _explore_mutant(mutant: Any) -> str:
@@ -145,14 +143,27 @@ def _explore_mutant(mutant: Any) -> str:
     return f"caught after {len(finding.trace)} steps"
 
 
-def _print_table(results: list[Any], mutants: list[MutantResult], explored: dict[str, str], spec: Spec,
-                 chosen: str | None) -> None:
+def _obligations(result: Any) -> list[Any]:
+    """The obligations a model-level result is made of (an invariant's initial state and
+    transitions, an observation's transitions); a property of `proofs/` is one query, and has
+    none to show."""
+    return list(getattr(result, "obligations", []))
+
+
+def _print_table(run: _Run, chosen: str | None, detailed: bool = False) -> None:
+    """The table of results and mutants, then a summary; `detailed` (`-v`) adds a line for each
+    obligation of a model-level result."""
+    results, mutants, explored, spec = run.results, run.mutants, run.explored, run.spec
+    assert spec is not None
     if chosen:
         print(f"model variant: {chosen}")
     width = max([len(r.name) for r in results] + [len("property")])
     print(f"{'property':<{width}}  {'status':<8}  time")
     for result in results:
         print(f"{result.name:<{width}}  {result.status:<8}  {result.seconds:6.2f} s  {result.detail}")
+        if detailed:
+            for ob in _obligations(result):
+                print(f"  {ob.name}: {ob.status}, {ob.seconds:.2f} s{'  ' + ob.detail if ob.detail else ''}")
         if result.counterexample is not None:
             print(f"  counterexample for {result.name}:")
             print(result.counterexample.render(spec))
@@ -176,8 +187,10 @@ def _print_table(results: list[Any], mutants: list[MutantResult], explored: dict
     print(summary)
 
 
-def _as_json(results: list[Any], mutants: list[MutantResult], explored: dict[str, str], spec: Spec,
-             chosen: str | None) -> dict[str, Any]:
+def _as_json(run: _Run, chosen: str | None, detailed: bool = False) -> dict[str, Any]:
+    mutants, explored, spec = run.mutants, run.explored, run.spec
+    assert spec is not None
+
     def one(result: Any) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": result.name,
@@ -188,12 +201,15 @@ def _as_json(results: list[Any], mutants: list[MutantResult], explored: dict[str
         cex = result.counterexample
         if cex is not None:
             entry["counterexample"] = {"text": cex.render(spec), "replayed": cex.replayed}
+        if detailed and _obligations(result):
+            entry["obligations"] = [{"name": ob.name, "status": ob.status, "seconds": round(ob.seconds, 4),
+                                     "detail": ob.detail} for ob in _obligations(result)]
         return entry
 
     return {
         "spec_hash": spec.digest,
         "variant": chosen,
-        "properties": [one(r) for r in results],
+        "properties": [one(r) for r in run.results],
         "mutants": [
             {
                 "name": m.mutant.name,
@@ -206,3 +222,36 @@ def _as_json(results: list[Any], mutants: list[MutantResult], explored: dict[str
         ],
     }
 
+
+
+def junit_suites(run: _Run) -> list[Suite]:
+    """`--junit`: a test for each row of the table (a property, or a model-level invariant,
+    observation or safety obligation group), and one for each mutant, failed unless caught."""
+    assert run.spec is not None
+    spec = run.spec
+
+    def case(result: Any, classname: str) -> Case:
+        if result.ok:
+            return Case(result.name, classname, result.seconds)
+        details = f"{result.status} {result.detail}".strip()
+        if result.counterexample is not None:
+            details += "\n" + result.counterexample.render(spec)
+        message = f"{result.status}: {result.detail}" if result.detail else result.status
+        return Case(result.name, classname, result.seconds, message, details)
+
+    suites = [Suite("properties", [case(r, "prove") for r in run.results])]
+    if run.mutants:
+        suites.append(Suite("mutants", [_mutant_case(m, run.explored) for m in run.mutants]))
+    return suites
+
+
+def _mutant_case(mutant: MutantResult, explored: dict[str, str]) -> Case:
+    name = mutant.mutant.name
+    seconds = sum(r.seconds for r in mutant.results)
+    stateful = explored.get(name, "caught")
+    if mutant.caught and stateful.startswith("caught"):
+        return Case(name, "mutants", seconds)
+    by = "; ".join(f"{r.name}: {r.status}" for r in mutant.results) or "no proof refuted it"
+    message = ("SURVIVED the proofs" if not mutant.caught
+               else f"SURVIVED the stateful exploration ({stateful})")
+    return Case(name, "mutants", seconds, message, f"{message}\n{by}")

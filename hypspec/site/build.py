@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hypspec.api import Spec, proof_tree
+from hypspec.output import colour_allowed, shown
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.config import mkdocs_config, write_config
 from hypspec.site.definitions import SiteError
@@ -70,11 +71,23 @@ def build(root: Path, site: Path) -> Built:
     return Built(site, source_dir(site), len(catalog.pages) + 1, time.perf_counter() - start)
 
 
-def serve(root: Path, site: Path) -> None:
+def serve(root: Path, site: Path, quiet: bool = False) -> None:
     """Generate once and let MkDocs serve it (it rebuilds when the generated pages change;
-    run `hypspec docs` again after editing a chapter)."""
+    run `hypspec docs` again after editing a chapter). `quiet` (`-q`) keeps MkDocs's log to its
+    errors."""
     _, config = generate(root, site)
-    subprocess.run([sys.executable, "-m", "mkdocs", "serve", "-f", str(config)], check=False)
+    command = [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), *(["-q"] if quiet else [])]
+    if colour_allowed(sys.stderr):
+        subprocess.run(command, check=False)
+        return
+    # MkDocs colours its log's level names even on a pipe: pass its log on without them
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as server:
+        try:
+            for line in server.stderr or []:
+                sys.stderr.write(shown(line, sys.stderr))
+        except BaseException:
+            server.terminate()  # a Ctrl-C sent to hypspec alone must not leave the server running
+            raise
 
 
 def _claim(directory: Path) -> None:
@@ -100,4 +113,4 @@ def _mkdocs(command: str, config: Path) -> None:
         if "No module named mkdocs" in output:
             raise SiteError("MkDocs is not installed: run `make docs` or "
                             "`.venv/bin/pip install -e '.[test]'`")
-        raise SiteError(f"MkDocs failed on the generated site ({config}):\n{output}")
+        raise SiteError(f"MkDocs failed on the generated site ({config}):\n{shown(output, sys.stderr)}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hypspec.arguments import path_argument
 from hypspec.exitcodes import ExitCode, UsageError
+from hypspec.output import quiet
 from hypspec.paths import BUILD_DIR, ROOT
 
 # The site's machinery (the spec loader, MkDocs) is imported when the command runs: every hypspec
@@ -43,7 +44,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     try:
         if args.serve:
-            serve(args.root, args.out)
+            serve(args.root, args.out, quiet=quiet(args))
             return ExitCode.OK
         built = build(args.root, args.out)
     except SpecError as err:

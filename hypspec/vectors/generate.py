@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from hypspec.arguments import one_of, path_argument, whole_number
 from hypspec.exitcodes import ExitCode
 from hypspec.files import output_directory
 from hypspec.interrupt import Interrupted
+from hypspec.output import inform
 
 if TYPE_CHECKING:
     from hypspec.api import Spec
@@ -74,8 +74,7 @@ def run_vectors(args: argparse.Namespace) -> int:
 
 def _progress(args: argparse.Namespace) -> Callable[[str], None]:
     def progress(message: str) -> None:
-        if not args.json:
-            print(f"{args.category}: {message}", file=sys.stderr)
+        inform(args, f"{args.category}: {message}")
 
     return progress
 

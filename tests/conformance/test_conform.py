@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -262,9 +263,10 @@ def write_file(
     return path
 
 
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """`hypspec conform ARGV` as the command line runs it, errors turned into exit codes included."""
-    code = main(["conform", *argv])
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str], *options: str) -> tuple[int, str, str]:
+    """`hypspec OPTIONS conform ARGV` as the command line runs it, errors turned into exit codes
+    included; OPTIONS are the global ones (-q, -v)."""
+    code = main([*options, "conform", *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -332,12 +334,19 @@ def test_known_deviation_turns_it_into_known(
 ) -> None:
     path = write_file(tmp_path / "v.jsonl", [*correct_vectors(), wrong_hsr_vector()], spec_hash)
     known = deviations_file(tmp_path / "known.toml", DEVIATION_WRONG_HSR)
-    code, out, _ = run_cli([str(path), "--deviations", str(known)], capsys)
+    code, out, _ = run_cli([str(path), "--deviations", str(known)], capsys, "-v")
     assert code == 0, out
     assert "[deviation test-wrong-hsr]" in out and "known disagreements (1):" in out
     assert "unknown disagreements" not in out
     count = len(correct_vectors()) + 1
     assert re.search(rf"^stage2\s+{count}\s+{count - 1}\s+0\s+1\s+", out, re.M), out
+
+    # Without -v a known disagreement is counted, not listed: the same report less its line.
+    code, brief, _ = run_cli([str(path), "--deviations", str(known)], capsys)
+    assert code == 0
+    assert "known disagreements: 1 (`hypspec -v conform` lists each one)" in brief
+    assert "[deviation test-wrong-hsr]" not in brief and "known disagreements (1):" not in brief
+    assert re.search(rf"^stage2\s+{count}\s+{count - 1}\s+0\s+1\s+", brief, re.M), brief
 
     # The entry needs the vector's flag: without it on the vector, the disagreement stays unknown.
     unflagged = wrong_hsr_vector() | {"flags": []}
@@ -413,6 +422,49 @@ def test_json_output_carries_the_counts(
     assert entry["vector_id"] == "str-read-only-block-wrong-hsr" and entry["known"] is False
     assert entry["file"] == str(tmp_path / "b.jsonl") and entry["category"] == "other"
     assert (report["unknown"], report["known"], report["exit_code"]) == (1, 0, 1)
+
+
+def test_quiet_drops_the_progress_and_keeps_the_report(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "v.jsonl", [*correct_vectors(), wrong_hsr_vector()], spec_hash)
+    code, out, err = run_cli([str(path)], capsys)
+    assert code == 1 and "vectors run" in err
+    quiet_code, quiet_out, quiet_err = run_cli([str(path)], capsys, "-q")
+    assert (quiet_code, quiet_out) == (code, out)
+    assert quiet_err == ""
+
+
+def test_junit_has_a_test_per_file_failed_by_an_unknown_disagreement(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_file(tmp_path / "good.jsonl", correct_vectors(), spec_hash)
+    bad = write_file(tmp_path / "bad.jsonl", [wrong_hsr_vector()], spec_hash, category="other")
+    junit = tmp_path / "reports" / "conform.xml"
+    code, _, _ = run_cli([str(tmp_path), "--junit", str(junit)], capsys)
+    assert code == 1
+    root = ET.parse(junit).getroot()
+    assert (root.tag, root.get("tests"), root.get("failures")) == ("testsuites", "2", "1")
+    [suite] = root.findall("testsuite")
+    cases = {case.get("name"): case for case in suite.findall("testcase")}
+    assert set(cases) == {str(good), str(bad)}
+    assert cases[str(good)].get("classname") == "conform.stage2"
+    assert cases[str(good)].find("failure") is None
+    failure = cases[str(bad)].find("failure")
+    assert failure is not None and cases[str(bad)].get("classname") == "conform.other"
+    assert failure.get("message") == "1 unknown disagreement(s) in 1 of 1 vector(s)"
+    listed = "str-read-only-block-wrong-hsr  HSR: expected 0x9381004f, observed 0x9381004e"
+    assert listed in (failure.text or "")
+    assert [p.name for p in junit.parent.iterdir()] == ["conform.xml"]  # no temporary left beside it
+
+
+def test_junit_is_not_written_when_the_run_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\n", encoding="utf-8")
+    code, _, _ = run_cli([str(junk), "--junit", str(tmp_path / "conform.xml")], capsys)
+    assert code == 2 and not (tmp_path / "conform.xml").exists()
 
 
 def _r_lines(stdout: str) -> dict[int, list[int]]:
