@@ -1116,7 +1116,8 @@ class CategoryCounts:
     """Vectors of a category: ``agree`` + ``disagree`` + ``known`` == ``vectors``.
 
     ``disagree`` counts vectors with at least one unknown disagreement, ``known`` vectors whose
-    disagreements are all known; ``agreement`` is the percentage that agree outright.
+    disagreements are all known; ``agreement`` is the percentage that agree outright, and
+    ``judged`` the percentage left once the judged deviations are set apart (agree or known).
     """
 
     vectors: int = 0
@@ -1127,6 +1128,10 @@ class CategoryCounts:
     @property
     def agreement(self) -> float:
         return 100.0 * self.agree / self.vectors if self.vectors else 100.0
+
+    @property
+    def judged(self) -> float:
+        return 100.0 * (self.agree + self.known) / self.vectors if self.vectors else 100.0
 
     def add(self, findings: Sequence[Finding]) -> None:
         self.vectors += 1
@@ -1144,6 +1149,7 @@ class CategoryCounts:
             "disagree": self.disagree,
             "known": self.known,
             "agreement_percent": round(self.agreement, 2),
+            "judged_agreement_percent": round(self.judged, 2),
         }
 
 
@@ -1154,6 +1160,7 @@ class ConformReport:
     findings: list[Finding]
     deviations: list[Deviation]
     images: list[Path] = field(default_factory=list)
+    spec_hash: str = ""  # the hash of the spec's chapters now (`Spec.digest` of spec/)
 
     @property
     def unknown(self) -> list[Finding]:
@@ -1187,10 +1194,23 @@ class ConformReport:
         keys = sorted(set(known) | set(unknown))
         return [(cat, name, known[(cat, name)], unknown[(cat, name)]) for cat, name in keys]
 
+    def by_deviation(self) -> list[tuple[str, int]]:
+        """(deviation, the disagreements it explains), for every deviation of a category that ran,
+        in the deviations file's order."""
+        explained = Counter(f.deviation.id for f in self.known if f.deviation is not None)
+        return [(d.id, explained[d.id]) for d in self.deviations if d.category in self.categories]
+
     @property
     def unused_deviations(self) -> list[str]:
-        used = {f.deviation.id for f in self.known if f.deviation is not None}
-        return [d.id for d in self.deviations if d.id not in used]
+        """The deviations of the categories that ran that explained nothing: a category that did
+        not run cannot have used its deviations."""
+        return [name for name, count in self.by_deviation() if count == 0]
+
+    @property
+    def stale_files(self) -> list[FileSummary]:
+        """The vector files made from another text of the spec than the one loaded now: their
+        expected values may no longer be the spec's."""
+        return [s for s in self.files if self.spec_hash and s.spec_hash != self.spec_hash]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -1208,7 +1228,10 @@ class ConformReport:
             "disagreements": [_finding_json(f) for f in self.findings],
             "unknown": len(self.unknown),
             "known": len(self.known),
+            "deviations": [{"id": name, "disagreements": count} for name, count in self.by_deviation()],
             "unused_deviations": self.unused_deviations,
+            "spec_hash": self.spec_hash,
+            "stale_files": [str(s.path) for s in self.stale_files],
             "images": [str(p) for p in self.images],
             "exit_code": self.exit_code,
         }
@@ -1248,7 +1271,8 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], text_columns: i
 
 
 def _count_row(name: str, c: CategoryCounts) -> list[str]:
-    return [name, str(c.vectors), str(c.agree), str(c.disagree), str(c.known), f"{c.agreement:.1f}%"]
+    return [name, str(c.vectors), str(c.agree), str(c.disagree), str(c.known), f"{c.agreement:.1f}%",
+            f"{c.judged:.1f}%"]
 
 
 def _finding_line(finding: Finding) -> str:
@@ -1263,11 +1287,12 @@ def _finding_line(finding: Finding) -> str:
 def _render(report: ConformReport, verbose: bool) -> list[str]:
     vectors = sum(s.count for s in report.files)
     hashes = sorted({s.spec_hash[:16] for s in report.files})
-    lines = [
-        f"{vectors} vector(s) from {len(report.files)} file(s); spec hash {', '.join(hashes) or '-'}",
-        "",
-    ]
-    header = ["category", "vectors", "agree", "disagree", "known", "agreement%"]
+    lines = [f"{vectors} vector(s) from {len(report.files)} file(s); spec hash {', '.join(hashes) or '-'}"]
+    lines += [f"warning: {s.path} was generated from another text of the spec (hash {s.spec_hash[:16]}, "
+              f"the spec's is {report.spec_hash[:16]}): generate it again to test the spec as it is"
+              for s in report.stale_files]
+    lines.append("")
+    header = ["category", "vectors", "agree", "disagree", "known", "agreement%", "judged%"]
     rows = [_count_row(name, c) for name, c in sorted(report.categories.items())]
     lines += _table(header, [*rows, _count_row("total", report.total)])
     fields = report.by_field()
@@ -1283,6 +1308,10 @@ def _render(report: ConformReport, verbose: bool) -> list[str]:
         lines += [_finding_line(f) for f in report.known]
     elif report.known:  # explained by a deviation: counted, listed on request
         lines += ["", f"known disagreements: {len(report.known)} (`hypspec -v conform` lists each one)"]
+    used = [(name, count) for name, count in report.by_deviation() if count]
+    if used:
+        lines += ["", "known disagreements by deviation:"]
+        lines += _table(["deviation", "disagreements"], [[name, str(count)] for name, count in used])
     if report.unused_deviations:
         lines += ["", f"deviations that matched nothing: {', '.join(report.unused_deviations)}"]
     if report.images:
@@ -1385,4 +1414,6 @@ def conform(
         found = [Finding(d, item.file, match_deviation(d, known)) for d in disagreements]
         categories[item.category].add(found)
         findings += found
-    return ConformReport(files, categories, findings, known, images)
+    from hypspec.api import SPEC_DIR, Spec
+
+    return ConformReport(files, categories, findings, known, images, Spec.load(SPEC_DIR).digest)

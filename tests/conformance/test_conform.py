@@ -297,7 +297,7 @@ def test_correct_vectors_all_agree(
     code, out, err = run_cli([str(path)], capsys)
     assert code == 0, out + err
     count = len(correct_vectors())
-    assert re.search(rf"^stage2\s+{count}\s+{count}\s+0\s+0\s+100\.0%$", out, re.M), out
+    assert re.search(rf"^stage2\s+{count}\s+{count}\s+0\s+0\s+100\.0%\s+100\.0%$", out, re.M), out
     assert out.rstrip().endswith("OK: all vectors agree")
     assert f"conform: {count}/{count} vectors run" in err  # progress goes to stderr
 
@@ -340,6 +340,10 @@ def test_known_deviation_turns_it_into_known(
     assert "unknown disagreements" not in out
     count = len(correct_vectors()) + 1
     assert re.search(rf"^stage2\s+{count}\s+{count - 1}\s+0\s+1\s+", out, re.M), out
+    # raw agreement counts the known disagreement against the implementation; judged sets it apart
+    raw = 100 * (count - 1) / count
+    assert re.search(rf"^stage2(\s+\d+){{4}}\s+{raw:.1f}%\s+100\.0%$", out, re.M), out
+    assert re.search(r"^known disagreements by deviation:\n.*\ntest-wrong-hsr\s+1$", out, re.M), out
 
     # Without -v a known disagreement is counted, not listed: the same report less its line.
     code, brief, _ = run_cli([str(path), "--deviations", str(known)], capsys)
@@ -410,7 +414,9 @@ def test_json_output_carries_the_counts(
         "disagree": 0,
         "known": 0,
         "agreement_percent": 100.0,
+        "judged_agreement_percent": 100.0,
     }
+    assert report["spec_hash"] == spec_hash and report["stale_files"] == []
     other = len(vectors) - 5
     assert report["categories"]["other"]["vectors"] == other
     assert report["categories"]["other"]["disagree"] == 1
@@ -726,3 +732,27 @@ def test_write_without_read_back_is_a_disagreement() -> None:
     v = vector("w", "write", 0x8040_0000, outcome="ok", value=1, after={0x5080_0000: 1})
     [d] = compare(v, Stage2Observation("w", "ok", hsr=0x4A00_0000, detail="word_after unknown: x"))
     assert d.field == "memory[0x50800000]" and d.observed == "none (word_after unknown: x)"
+
+
+def test_a_deviation_of_a_category_that_did_not_run_is_not_called_unused(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_file(tmp_path / "v.jsonl", correct_vectors(), spec_hash)
+    other = DEVIATION_WRONG_HSR.replace('category = "stage2"', 'category = "traps"')
+    known = deviations_file(tmp_path / "known.toml", other)
+    code, out, _ = run_cli([str(path), "--deviations", str(known)], capsys)
+    assert code == 0, out
+    assert "matched nothing" not in out
+
+
+def test_vectors_of_another_spec_text_are_flagged(
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = "0" * 64
+    path = write_file(tmp_path / "v.jsonl", correct_vectors(), older)
+    code, out, _ = run_cli([str(path)], capsys)
+    assert code == 0, out
+    assert f"warning: {path} was generated from another text of the spec (hash {older[:16]}, " \
+           f"the spec's is {spec_hash[:16]})" in out
+    code, out, _ = run_cli([str(path), "--json"], capsys)
+    assert json.loads(out)["stale_files"] == [str(path)]
