@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.concrete.runtime import Oracle
 from hypspec.lang.checker import GlobalInfo, Program, mask, to_signed
-from hypspec.lang.load import LoadedSpec, load
+from hypspec.lang.load import LoadedSpec, load, text_hash
 from hypspec.lang.types import Array, Bits, Bool, Enum, Int, Map, Record, Type, zero_value
 from hypspec.names import did_you_mean, quoted, unknown_name
 
@@ -45,6 +45,13 @@ if TYPE_CHECKING:
 # The symbolic side (Z3 and the evaluator) is imported where it is used: a concrete run
 # (`hypspec run`, a conformance check) never needs it, and it is a tenth of the start-up time.
 
+
+
+def spec_hash(root: Path = ROOT) -> str:
+    """The spec hash: of the architecture's chapters (spec/ in manifest order), with one meaning
+    everywhere: what a vector file records, and what `check`, `prove` and `conform` print. (The
+    hash of every chapter a command loaded, models and proofs included, is its tree hash.)"""
+    return text_hash([root / "spec"])
 
 
 class StateError(ValueError):

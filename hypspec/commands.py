@@ -98,7 +98,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from hypspec.api import Spec, proof_tree
+    from hypspec.api import Spec, proof_tree, spec_hash
     from hypspec.lang.diagnostics import SpecError
 
     paths = existing_paths(args.paths, proof_tree())
@@ -115,19 +115,21 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"ok: {len(spec.loaded.files)} chapter(s), {len(program.functions)} function(s) "
         f"({len(program.properties)} propert{'y' if len(program.properties) == 1 else 'ies'}), "
         f"{sum(1 for g in program.globals.values() if g.is_register)} register(s); "
-        f"spec hash {spec.digest[:16]}"
+        f"spec hash {spec_hash()[:16]}, tree hash {spec.digest[:16]}"
     )
     return ExitCode.OK
 
 
 def _checked_json(spec: Any) -> dict[str, Any]:
     """`check --json` of a spec that checks: what it holds, by name."""
+    from hypspec.api import spec_hash
     from hypspec.lang.load import display_name
 
     program = spec.program
     return {
         "ok": True,
-        "spec_hash": spec.digest,
+        "spec_hash": spec_hash(),
+        "tree_hash": spec.digest,
         "chapters": [display_name(path) for path in spec.loaded.files],
         "functions": sorted(program.functions),
         "properties": sorted(program.properties),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hypspec.api import ROOT, Spec, proof_tree
+from hypspec.api import ROOT, SPEC_DIR, Spec, proof_tree
 from hypspec.cli import main
 from hypspec.exitcodes import ExitCode
 from hypspec.model.induction import INITIAL, STEP, InvariantResult, Obligation, ObligationResult
@@ -147,7 +147,8 @@ def test_check_json_names_what_it_checked(capsys: pytest.CaptureFixture[str]) ->
     assert code == ExitCode.OK and err == ""
     checked = json.loads(out)
     spec = Spec.load(*proof_tree())
-    assert checked["ok"] is True and checked["spec_hash"] == spec.digest
+    assert checked["ok"] is True and checked["tree_hash"] == spec.digest
+    assert checked["spec_hash"] == Spec.load(SPEC_DIR).digest  # spec/ alone, as vector files record
     assert len(checked["chapters"]) == len(spec.loaded.files)
     # named as diagnostics name them, relative to the working directory
     assert any(c.endswith("spec/05-stage2-translation.md") for c in checked["chapters"])

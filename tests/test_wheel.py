@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypspec.api import MODEL_DIR, Spec, proof_tree
+from hypspec.api import MODEL_DIR, Spec, proof_tree, spec_hash
 from hypspec.paths import BUILD_DIR, CHECKOUT_ROOT, IN_CHECKOUT, ROOT, is_checkout
 
 # What the build must not see: version control, environments, earlier builds (a stale build/lib
@@ -148,12 +148,13 @@ def check_version(installed: Installed) -> None:
 
 
 def check_check(installed: Installed) -> None:
-    """The installed tree is the checkout's: as many chapters, the same spec hash."""
+    """The installed tree is the checkout's: as many chapters, the same spec and tree hashes."""
     spec = Spec.load(*proof_tree())
     done = installed.hypspec("check")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"ok: {len(spec.loaded.files)} chapter(s), "), done.stdout
-    assert done.stdout.endswith(f"; spec hash {spec.digest[:16]}\n"), done.stdout
+    hashes = f"; spec hash {spec_hash()[:16]}, tree hash {spec.digest[:16]}\n"
+    assert done.stdout.endswith(hashes), done.stdout
 
 
 def check_prove(installed: Installed) -> None:

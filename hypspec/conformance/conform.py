@@ -112,6 +112,8 @@ from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json,
 from hypspec.vectors.store import read_vectors
 
 REPORT_FORMAT = "hypspec-conform/1"
+#: The JSON Schema of `hypspec conform --json` (docs/cli.md, "JSON reports").
+REPORT_SCHEMA = Path(__file__).with_name("conform-report.schema.json")
 EXPECTED_FORMAT = "hypspec-conform-expected/1"
 
 HVC_2 = 0xE140_0072  # ``hvc #2``: what the spec places at the PA of a successful fetch
@@ -1160,7 +1162,7 @@ class ConformReport:
     findings: list[Finding]
     deviations: list[Deviation]
     images: list[Path] = field(default_factory=list)
-    spec_hash: str = ""  # the hash of the spec's chapters now (`Spec.digest` of spec/)
+    spec_hash: str = ""  # the hash of the spec's chapters now (`hypspec.api.spec_hash`)
 
     @property
     def unknown(self) -> list[Finding]:
@@ -1414,6 +1416,6 @@ def conform(
         found = [Finding(d, item.file, match_deviation(d, known)) for d in disagreements]
         categories[item.category].add(found)
         findings += found
-    from hypspec.api import SPEC_DIR, Spec
+    from hypspec.api import spec_hash
 
-    return ConformReport(files, categories, findings, known, images, Spec.load(SPEC_DIR).digest)
+    return ConformReport(files, categories, findings, known, images, spec_hash())

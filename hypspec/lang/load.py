@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,15 +59,27 @@ def load(paths: list[Path]) -> LoadedSpec:
     (`hypspec.cache`); a spec with errors is never stored, so its errors are always reported."""
     files = chapter_files(paths)
     chapters = [(path, display_name(path), _read(path)) for path in files]
-    digest = hashlib.sha256()
-    for path, _, text in chapters:
-        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
-    entry = cache.key("spec", digest.hexdigest(), *(f"{path}\0{name}" for path, name, _ in chapters))
+    digest = _digest((path, text) for path, _, text in chapters)
+    entry = cache.key("spec", digest, *(f"{path}\0{name}" for path, name, _ in chapters))
     loaded = _cached(entry)
     if loaded is None:
-        loaded = _parse_and_check(chapters, files, digest.hexdigest(), entry)
+        loaded = _parse_and_check(chapters, files, digest, entry)
         cache.write(entry, pickle.dumps(loaded, pickle.HIGHEST_PROTOCOL))
     return loaded
+
+
+def text_hash(paths: list[Path]) -> str:
+    """The hash of the chapters `paths` name, from their text alone (nothing is parsed): what
+    `LoadedSpec.digest` is once they load."""
+    return _digest((path, _read(path)) for path in chapter_files(paths))
+
+
+def _digest(chapters: Iterable[tuple[Path, str]]) -> str:
+    """SHA-256 over each chapter's file name and text, in order."""
+    digest = hashlib.sha256()
+    for path, text in chapters:
+        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
+    return digest.hexdigest()
 
 
 def _read(path: Path) -> str:

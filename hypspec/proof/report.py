@@ -13,9 +13,10 @@ import argparse
 import json
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from hypspec.api import Spec, proof_tree
+from hypspec.api import Spec, proof_tree, spec_hash
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted
 from hypspec.junit import Case, Suite, write_junit
@@ -47,6 +48,7 @@ class _Run:
     """What a `hypspec prove` run has finished so far: on Ctrl-C, what it reports."""
 
     spec: Spec | None = None
+    spec_hash: str = ""  # of the architecture's chapters proved against (`hypspec.api.spec_hash`)
     results: list[Any] = field(default_factory=list)
     mutants: list[MutantResult] = field(default_factory=list)
     explored: dict[str, str] = field(default_factory=dict)
@@ -86,6 +88,7 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
     chosen = variant(args.variant) if args.variant is not None else None
     with patched_tree(*chosen) if chosen else nullcontext(None) as root:
         spec = run.spec = Spec.load(*proof_tree(root)) if root else Spec.load(*proof_tree())
+        run.spec_hash = spec_hash(root) if root else spec_hash()
         model = Model(spec)
         known = proof_names(spec)
         names = args.properties or known
@@ -187,6 +190,11 @@ def _print_table(run: _Run, chosen: str | None, detailed: bool = False) -> None:
     print(summary)
 
 
+#: The format of `hypspec prove --json`, and its JSON Schema (docs/cli.md, "JSON reports").
+FORMAT = "hypspec-prove/1"
+SCHEMA = Path(__file__).with_name("prove-report.schema.json")
+
+
 def _as_json(run: _Run, chosen: str | None, detailed: bool = False) -> dict[str, Any]:
     mutants, explored, spec = run.mutants, run.explored, run.spec
     assert spec is not None
@@ -207,7 +215,9 @@ def _as_json(run: _Run, chosen: str | None, detailed: bool = False) -> dict[str,
         return entry
 
     return {
-        "spec_hash": spec.digest,
+        "format": FORMAT,
+        "spec_hash": run.spec_hash,
+        "tree_hash": spec.digest,
         "variant": chosen,
         "properties": [one(r) for r in run.results],
         "mutants": [

@@ -25,6 +25,7 @@ from hypspec.api import Spec
 from hypspec.cli import main
 from hypspec.conformance.conform import (
     DEFAULT_DEVIATIONS,
+    REPORT_SCHEMA,
     Disagreement,
     compare,
     conform,
@@ -36,6 +37,7 @@ from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
 from hypspec.conformance.toolchain import INSTALL_HINT
 from hypspec.exitcodes import ExitCode
 from hypspec.vectors.store import write_vectors
+from tests.helpers.schemas import assert_matches_schema, schema_errors
 
 # --- Architecture (ARM DDI 0406C.d) --------------------------------------------------------------
 
@@ -417,6 +419,10 @@ def test_json_output_carries_the_counts(
         "judged_agreement_percent": 100.0,
     }
     assert report["spec_hash"] == spec_hash and report["stale_files"] == []
+    assert_matches_schema(report, REPORT_SCHEMA)
+    damaged = json.loads(out)
+    del damaged["categories"]["stage2"]["judged_agreement_percent"]
+    assert schema_errors(damaged, REPORT_SCHEMA)  # the schema holds a report to every field
     other = len(vectors) - 5
     assert report["categories"]["other"]["vectors"] == other
     assert report["categories"]["other"]["disagree"] == 1
@@ -756,3 +762,4 @@ def test_vectors_of_another_spec_text_are_flagged(
            f"the spec's is {spec_hash[:16]})" in out
     code, out, _ = run_cli([str(path), "--json"], capsys)
     assert json.loads(out)["stale_files"] == [str(path)]
+    assert_matches_schema(json.loads(out), REPORT_SCHEMA)
