@@ -15,6 +15,7 @@ an ``F <index> <vector:1> <hsr> <hdfar> <hifar> <elr> <spsr>`` line and nothing 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -167,15 +168,25 @@ def run_image(
     """Assemble ``source`` (an image running the cases ``ids`` in order), run it once for at most
     ``limit`` seconds and parse its output.
 
-    Raises :class:`HarnessRunError` if the harness faulted in Hyp mode, or if QEMU ended (rather
-    than being stopped at ``limit``) without a clean exit after DONE.  A run stopped at ``limit``
-    returns the reports it printed; the caller reports the rest as not run.
+    Raises :class:`HarnessRunError` if the harness faulted in Hyp mode, if QEMU ended without a
+    clean exit after DONE, or if it did not end within ``limit`` seconds. A run that hangs is the
+    harness's failure, not a verdict on its cases: its image is kept, and the error names it and
+    the case it was on, so that it can be run again under a debugger.
     """
     with tempfile.TemporaryDirectory(prefix=f"hypspec-{name}-") as tmp:
         elf = build_elf(source, Path(tmp), name=name, toolchain=toolchain)
         out, err, returncode = run_qemu(qemu_command(toolchain, elf), limit)
-    killed = returncode is None
-    parsed = parse_output(out, len(ids), harness, truncated=killed)
+        killed = returncode is None
+        parsed = parse_output(out, len(ids), harness, truncated=killed)
+        if killed and parsed.fault is None:
+            kept = Path(tempfile.mkdtemp(prefix=f"hypspec-hung-{name}-")) / elf.name
+            shutil.copyfile(elf, kept)
+            index = len(parsed.reports)
+            culprit = ids[index] if index < len(ids) else "<after the last case>"
+            raise HarnessRunError(
+                f"QEMU did not finish {harness.name} image {name!r} within {limit:g} s: it stopped "
+                f"after {index} of {len(ids)} reports, in case {culprit!r}; the image is kept at {kept}"
+            )
     if parsed.fault is not None:
         index = len(parsed.reports)
         culprit = ids[index] if index < len(ids) else "<after the last case>"
@@ -191,11 +202,6 @@ def run_image(
     return parsed
 
 
-def stopped_detail(limit: float) -> str:
-    """The detail of a case the image watchdog kept from reporting."""
-    return f"QEMU was stopped by the image watchdog after {limit:g} s"
-
-
 def run_and_decode(
     cases: Sequence[C],
     source: str,
@@ -205,24 +211,12 @@ def run_and_decode(
     limit: float,
     name: str,
     decode: Callable[[C, R], O],
-    unreported: Callable[[C], O],
 ) -> list[O]:
-    """:func:`run_image` for ``cases`` (their ids in order), then :func:`decode_all`."""
+    """:func:`run_image` for ``cases`` (their ids in order), then each case's report decoded (a run
+    that returns has reported every case)."""
     ids = [case.id for case in cases]  # type: ignore[attr-defined]
     parsed = run_image(source, ids, harness, toolchain=toolchain, limit=limit, name=name)
-    return decode_all(cases, parsed.reports, decode, unreported)
-
-
-def decode_all(
-    cases: Sequence[C],
-    reports: Sequence[R],
-    decode: Callable[[C, R], O],
-    unreported: Callable[[C], O],
-) -> list[O]:
-    """One observation per case: decoded from its report, or ``unreported(case)`` for the cases
-    after the last report (QEMU was stopped by the image watchdog)."""
-    observations = [decode(case, report) for case, report in zip(cases, reports, strict=False)]
-    return observations + [unreported(case) for case in cases[len(reports) :]]
+    return [decode(case, report) for case, report in zip(cases, parsed.reports, strict=True)]
 
 
 def check_unique(cases: Sequence[C], validate: Callable[[C], None], what: str) -> None:

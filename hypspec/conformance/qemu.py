@@ -46,7 +46,6 @@ from hypspec.conformance.image_runner import (
     ImageOutput,
     run_and_decode,
     run_batches,
-    stopped_detail,
 )
 from hypspec.conformance.layout import GUEST_STUB_IPA, RAM_END, SCRATCH_BASE, validate
 from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
@@ -233,7 +232,7 @@ def decode_report(case: Stage2Case, report: RawReport) -> Stage2Observation:
 
 
 def image_timeout(count: int, watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT) -> float:
-    """Seconds after which a QEMU run is killed and its unreported cases become no_report."""
+    """Seconds after which a QEMU run is killed, and the run is a harness failure."""
     return BOOT_SECONDS + count * (1.0 / (1 << watchdog_shift) + PER_CASE_MARGIN_SECONDS)
 
 
@@ -255,7 +254,6 @@ def run_image(
         limit=limit,
         name="stage2",
         decode=decode_report,
-        unreported=lambda case: Stage2Observation(case.id, "no_report", detail=stopped_detail(limit)),
     )
 
 def run_stage2(

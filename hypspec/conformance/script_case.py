@@ -21,9 +21,9 @@ ERET from Hyp mode or an exception back to it:
 * every other run of consecutive steps with one ``el`` is one segment.
 
 A :class:`ScriptObservation` gives, per read step that ran, the value read, and per timed read
-the two counts around it; and whether the vector ran to its end (``ok``), stopped at a step
-because an exception was taken (``exception``: the step index and what was taken), or never
-reported (``no_report``: QEMU was stopped by the image watchdog).
+the two counts around it; and whether the vector ran to its end (``ok``) or stopped at a step
+because an exception was taken (``exception``: the step index and what was taken). An image
+that stops reporting is a harness failure (`image_runner.run_image`), never an observation.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from hypspec.vectors.script import (
     sysreg_encodings,
 )
 
-Outcome = Literal["ok", "exception", "no_report"]
+Outcome = Literal["ok", "exception"]
 
 #: Segment flags as the harness reads them: bits [1:0] the mode, bit 8 "timed".
 SEG_MODES = {"hyp": 0, "svc": 1, "usr": 2}

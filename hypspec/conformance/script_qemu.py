@@ -48,7 +48,6 @@ from hypspec.conformance.image_runner import (
     ImageOutput,
     run_and_decode,
     run_batches,
-    stopped_detail,
 )
 from hypspec.conformance.script_case import (
     PRELUDE_FIRST,
@@ -242,7 +241,7 @@ def decode_report(case: ScriptCase, report: RawReport) -> ScriptObservation:
 
 
 def image_timeout(count: int) -> float:
-    """Seconds after which a QEMU run is killed and its unreported vectors become no_report."""
+    """Seconds after which a QEMU run is killed, and the run is a harness failure."""
     return BOOT_SECONDS + count * PER_CASE_SECONDS
 
 
@@ -259,7 +258,6 @@ def run_image(
         limit=limit,
         name="script",
         decode=decode_report,
-        unreported=lambda case: ScriptObservation(case.id, "no_report", detail=stopped_detail(limit)),
     )
 
 

@@ -38,8 +38,8 @@ instruction; see :mod:`hypspec.conformance.trap_image`):
 * ``undefined``: code 1 from the Undefined vector with LR_und = A + 4; ``elr`` = LR_und.
 * ``hyp_trap``: any other code 0; ``hsr``, ``elr`` = ELR_hyp.
 * ``other``: any other guest vector (an SVC, BKPT, abort or virtual interrupt taken at PL1).
-* ``no_report``: code 2 elsewhere, a case the image never reported (QEMU killed at the image
-  timeout).
+* ``no_report``: code 2 elsewhere (the in-guest watchdog fired away from a WFI). An image that
+  never reports at all is killed at the image timeout, which is a harness failure, not a case.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ from hypspec.conformance.image_runner import (
     Throughput,
     run_and_decode,
     run_batches,
-    stopped_detail,
 )
 from hypspec.conformance.toolchain import Toolchain
 from hypspec.conformance.trap_case import (
@@ -225,7 +224,7 @@ def decode_report(case: TrapCase, report: RawReport, address: int) -> TrapObserv
 
 
 def image_timeout(count: int, watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT) -> float:
-    """Seconds after which a QEMU run is killed and its unreported cases become no_report.
+    """Seconds after which a QEMU run is killed, and the run is a harness failure.
 
     Every case may use one full watchdog period (a genuine ``no_report``); a few may also be
     rerun MAX_RETRIES times with doubling budgets.
@@ -257,7 +256,6 @@ def run_image(
         limit=limit,
         name="trap",
         decode=lambda case, report: decode_report(case, report, addresses[case.id]),
-        unreported=lambda case: TrapObservation(case.id, "no_report", detail=stopped_detail(limit)),
     )
 
 

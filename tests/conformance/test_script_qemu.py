@@ -67,6 +67,7 @@ from hypspec.vectors.script import (
     sysreg_write,
 )
 from hypspec.vectors.store import VectorFileError, write_vectors
+from tests.helpers.hung import assert_hung_image_kept
 
 GICD, GICC, GICH, GICV = script.GICD_BASE, script.GICC_BASE, script.GICH_BASE, script.GICV_BASE
 WORD = 0xFFFF_FFFF
@@ -440,9 +441,10 @@ def test_parse_output_is_strict(text: str) -> None:
         parse_output(text, 1)
 
 
-def test_image_watchdog_reports_no_report() -> None:
-    got = run_scripts([case(f"w{n}", [mmio_read(GICH)]) for n in range(2)], timeout=0.001)
-    assert [o.outcome for o in got] == ["no_report"] * 2 and "image watchdog" in got[0].detail
+def test_an_image_past_its_watchdog_is_a_harness_failure_with_its_image_kept() -> None:
+    with pytest.raises(HarnessRunError) as failed:
+        run_scripts([case(f"w{n}", [mmio_read(GICH)]) for n in range(2)], timeout=0.001)
+    assert_hung_image_kept(str(failed.value), "w0")
 
 
 def test_emit_script_elf_writes_image_and_manifest(tmp_path: Path) -> None:

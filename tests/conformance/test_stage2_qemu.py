@@ -30,6 +30,7 @@ from hypspec.conformance.qemu import parse_output, run_stage2
 from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
 from hypspec.conformance.stage2_synthetic import synthetic_cases
 from hypspec.conformance.toolchain import INSTALL_HINT, emit_elf, find_toolchain
+from tests.helpers.hung import assert_hung_image_kept
 
 # --- Architecture: descriptor and syndrome encodings ---------------------------------------------
 
@@ -711,12 +712,12 @@ def test_parse_output_drops_the_line_a_kill_cut() -> None:
     assert len(parsed.reports) == 1 and not parsed.done
 
 
-def test_image_watchdog_reports_no_report() -> None:
-    # A limit far below QEMU's start-up time: every case of the image becomes no_report.
+def test_an_image_past_its_watchdog_is_a_harness_failure_with_its_image_kept() -> None:
+    # A limit far below QEMU's start-up time: the image reports nothing before it is stopped.
     cases = synthetic_cases(3)
-    results = run_stage2(cases, timeout=0.001)
-    assert [r.outcome for r in results] == ["no_report"] * 3
-    assert all("image watchdog" in r.detail for r in results)
+    with pytest.raises(HarnessRunError) as failed:
+        run_stage2(cases, timeout=0.001)
+    assert_hung_image_kept(str(failed.value), cases[0].id)
 
 
 def test_udf_in_a_fetch_case_without_the_stub_is_explained() -> None:

@@ -46,6 +46,7 @@ from hypspec.conformance.trap_case import (
 )
 from hypspec.conformance.trap_image import GUEST_VECTORS, assign_snippets, emit_trap_elf
 from hypspec.conformance.trap_qemu import bench_traps, parse_output, run_traps
+from tests.helpers.hung import assert_hung_image_kept
 
 # --- Encodings (ARM DDI 0406C.d, A8.8) -----------------------------------------------------------
 
@@ -896,11 +897,11 @@ def test_parse_output_drops_the_line_a_kill_cut() -> None:
     assert len(parsed.reports) == 1 and not parsed.done
 
 
-def test_image_watchdog_reports_no_report() -> None:
+def test_an_image_past_its_watchdog_is_a_harness_failure_with_its_image_kept() -> None:
     cases = [_case(id=f"c{n}") for n in range(3)]
-    results = run_traps(cases, timeout=0.001)
-    assert [r.outcome for r in results] == ["no_report"] * 3
-    assert all("image watchdog" in r.detail for r in results)
+    with pytest.raises(HarnessRunError) as failed:
+        run_traps(cases, timeout=0.001)
+    assert_hung_image_kept(str(failed.value), "c0")
 
 
 def test_effective_registers_force_imo() -> None:
