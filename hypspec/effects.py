@@ -82,6 +82,8 @@ def traced_call(spec: Spec, name: str, args: list[Any], state: State) -> Effects
     finally:
         chosen = dict(state.oracle.chosen)
         state.oracle.chosen.update(earlier | chosen)
+        for n, copy in recorded.items():  # the state keeps plain maps, even if the call stopped
+            setattr(state, n, dict(copy))
     effects = Effects(spec.decode(raw, func.result_ty) if func.result_ty else None)
     for n, value in watched.read.items():
         effects.read[n] = spec.decode(value, program.globals[n].ty)
@@ -100,6 +102,5 @@ def traced_call(spec: Spec, name: str, args: list[Any], state: State) -> Effects
             old, new = originals[n].get(key, empty), copy[key]
             if new != old:
                 effects.entries_changed[(n, shown(key))] = (spec.decode(old, elem), spec.decode(new, elem))
-        setattr(state, n, dict(copy))
     effects.unknowns = chosen
     return effects

@@ -15,6 +15,7 @@ import pytest
 
 from hypspec.api import ROOT
 from hypspec.cli import build_parser, main
+from hypspec.concrete.runtime import SpecAssertionError
 from hypspec.exitcodes import ExitCode
 from hypspec.names import did_you_mean
 
@@ -63,6 +64,14 @@ def test_run_shows_a_register_changed_to_an_unknown(capsys) -> None:
     output = _run_json(capsys, "Model.SysOpWrite", "SysReg_ATS1CPR", "0", "--set", "PAR=5")
     (chosen,) = output["unknowns"].values()
     assert output["changed"] == {"PAR": {"before": 5, "after": chosen}}
+
+
+def test_a_traced_call_that_stops_leaves_plain_maps(spec) -> None:
+    """Rmode asserts its register number is at most 14: the call stops, the state stays usable."""
+    state = spec.state(PhysMem={0x10: 5})
+    with pytest.raises(SpecAssertionError):
+        spec.trace("Rmode", 15, 0x10, state=state)
+    assert type(state.PhysMem) is dict and spec.memory(state) == {0x10: 5}
 
 
 def test_run_prints_reads_and_changes_as_text(capsys) -> None:
