@@ -230,3 +230,22 @@ def test_no_junit_is_written_when_the_call_is_refused(capsys: pytest.CaptureFixt
     assert code == ExitCode.USAGE and not junit.exists()
     code, _, err = _run(capsys, "prove", FAST[0], "--junit", str(tmp_path))
     assert code == ExitCode.USAGE and "is a directory" in err
+
+
+# --- determinism ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    ["explore", "--steps", "8", "--examples", "4", "--seed", "7", "--json"],
+    ["vectors", "stage2", "--seed", "7", "--random", "5", "--out", "{out}", "--json"],
+], ids=["explore", "vectors"])
+def test_the_same_seed_gives_the_same_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                   argv: list[str]) -> None:
+    reports = []
+    for run in ("first", "second"):
+        out = tmp_path / run
+        code, report, _ = _run(capsys, *(a.replace("{out}", str(out)) for a in argv))
+        assert code == ExitCode.OK
+        reports.append(report.replace(str(out), "OUT"))
+    assert reports[0] == reports[1]
+    assert "seconds" not in json.loads(reports[0])

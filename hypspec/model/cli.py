@@ -94,7 +94,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
     progress.close()
     rate = campaign.steps / campaign.seconds if campaign.seconds else 0.0
     if args.json:
-        print(json.dumps({"steps": campaign.steps, "seconds": round(campaign.seconds, 3),
+        # no time in it: the same seed gives the same report, byte for byte (time is the text's)
+        print(json.dumps({"steps": campaign.steps, "seed": args.seed, "pes": args.pes,
                           "violation": None if finding is None else
                           {"message": finding.message, "trace": finding.trace}}, indent=2))
     else:
