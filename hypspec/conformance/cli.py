@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from hypspec.arguments import job_count, output_file, path_argument, positive_count
-from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS
+from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS, DEFAULT_JOBS
 from hypspec.output import progress, verbose
 
 
@@ -57,7 +57,7 @@ def add_conform_parser(subparsers: Any) -> argparse.ArgumentParser:
                              "a disagreement no known deviation explains")
     parser.add_argument("--emit-elf", type=path_argument, metavar="DIR",
                         help="also write the images and manifests")
-    parser.add_argument("--jobs", type=job_count, default=2, metavar="N", help="QEMU runs at once")
+    parser.add_argument("--jobs", type=job_count, default=DEFAULT_JOBS, metavar="N", help="QEMU runs at once")
     parser.add_argument("--batch", type=positive_count, default=DEFAULT_BATCH, metavar="N",
                         help="cases per image")
     parser.add_argument("--deviations", type=path_argument, default=DEFAULT_DEVIATIONS, metavar="FILE",

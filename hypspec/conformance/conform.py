@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS
+from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS, DEFAULT_JOBS
 from hypspec.conformance.errors import (
     ConformanceInputError,
     HarnessBuildError,
@@ -1373,7 +1373,7 @@ def conform(
     paths: Sequence[Path],
     *,
     emit_elf: Path | None = None,
-    jobs: int = 2,
+    jobs: int = DEFAULT_JOBS,
     deviations: Path = DEFAULT_DEVIATIONS,
     batch: int = DEFAULT_BATCH,
     progress: Callable[[str], None] | None = None,

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from hypspec.conformance import image_runner
 from hypspec.conformance.assembly import GUEST_VECTOR_HVC, GUEST_VECTOR_NAMES
-from hypspec.conformance.defaults import DEFAULT_BATCH
+from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_JOBS
 from hypspec.conformance.errors import HarnessRunError
 from hypspec.conformance.image_runner import (
     Harness,
@@ -62,7 +62,6 @@ from hypspec.conformance.stage2_image import (
 )
 from hypspec.conformance.toolchain import Toolchain
 
-DEFAULT_JOBS = 2  # the machines this runs on have two cores
 #: Image watchdog: QEMU start-up allowance plus, per case, the in-guest watchdog period and a
 #: margin.  Only reached if the harness itself wedges; a wandering guest is stopped in-guest.
 BOOT_SECONDS = 20.0

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from hypspec.conformance import image_runner
 from hypspec.conformance.assembly import GUEST_VECTOR_NAMES
-from hypspec.conformance.defaults import DEFAULT_BATCH
+from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_JOBS
 from hypspec.conformance.errors import HarnessRunError
 from hypspec.conformance.image_runner import (
     Harness,
@@ -67,7 +67,6 @@ from hypspec.conformance.script_image import (
 )
 from hypspec.conformance.toolchain import Toolchain
 
-DEFAULT_JOBS = 2
 #: Image watchdog: QEMU start-up plus a generous allowance per vector (a vector takes well
 #: under a millisecond); only reached if the harness itself wedges.
 BOOT_SECONDS = 20.0

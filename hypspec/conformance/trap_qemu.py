@@ -51,7 +51,7 @@ from dataclasses import dataclass
 
 from hypspec.conformance import image_runner
 from hypspec.conformance.assembly import GUEST_VECTOR_NAMES
-from hypspec.conformance.defaults import DEFAULT_BATCH
+from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_JOBS
 from hypspec.conformance.errors import HarnessRunError
 from hypspec.conformance.image_runner import (
     Harness,
@@ -79,7 +79,6 @@ from hypspec.conformance.trap_image import (
     lower_traps,
 )
 
-DEFAULT_JOBS = 2
 #: Image watchdog: QEMU start-up plus, per case, the worst in-guest watchdog (all retries).
 BOOT_SECONDS = 20.0
 PER_CASE_MARGIN_SECONDS = 0.05

@@ -15,6 +15,7 @@ from lark.exceptions import (
     VisitError,
 )
 from lark.indenter import Indenter
+from lark.lexer import PatternStr
 
 from hypspec.lang import syntax as s
 from hypspec.lang.diagnostics import Reporter, split_lines
@@ -40,6 +41,13 @@ def _lark() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
     )
+
+
+def keywords() -> frozenset[str]:
+    """The words the grammar spells out (`if`, `clear`, `bits`, ...): read from the grammar, so a
+    keyword added there is known everywhere at once."""
+    return frozenset(t.pattern.value for t in _lark().terminals
+                     if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier())
 
 
 _READABLE = {

@@ -12,15 +12,13 @@ import html
 import re
 from collections.abc import Callable
 
+from hypspec.lang.parser import keywords
 from hypspec.site.uses import Use
 
-# The language's keywords (docs/language.md, "Lexical rules") and its type words, for colour.
-KEYWORDS = frozenset({"enumeration", "type", "is", "register", "var", "shared", "constant",
-    "property", "invariant", "transition", "observation", "declassified", "secret", "return",
-    "assert", "if", "then", "elsif", "else", "case", "when", "otherwise", "for", "to", "downto",
-    "clear", "where", "forall", "UNKNOWN", "TRUE", "FALSE", "IN", "AND", "OR", "EOR", "NOT", "DIV",
-    "MOD", "of", "array", "map"})
+# The language's type words, coloured as types; every other word the grammar spells out is a
+# keyword (`hypspec.lang.parser.keywords`).
 TYPE_WORDS = frozenset({"bits", "boolean", "integer"})
+KEYWORDS = keywords() - TYPE_WORDS
 _LEXEME = re.compile(r"(?P<comment>//.*)|(?P<bits>'[01x ]*')|(?P<number>0[xX][0-9A-Fa-f_]+|\d[\d_]*)"
                      r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>.)")
 _CLASS = {"comment": "c1", "bits": "s", "number": "mi"}
