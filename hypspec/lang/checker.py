@@ -85,6 +85,10 @@ class Program:
         return {n: f for n, f in self.functions.items() if f.role == "declassified"}
 
     @property
+    def witnesses(self) -> dict[str, s.FuncDecl]:
+        return {n: f for n, f in self.functions.items() if f.role == "witness"}
+
+    @property
     def secrets(self) -> dict[str, s.FuncDecl]:
         return {n: f for n, f in self.functions.items() if f.role == "secret"}
 
@@ -92,7 +96,8 @@ class Program:
 # What a model's declarations of these roles are, for the error a call to one gets: each is a
 # statement about states, read by the prover, not a function of the specification.
 _UNCALLABLE = {"invariant": "an invariant", "observation": "an observation",
-               "declassified": "a declassified observation", "secret": "a secret's step predicate"}
+               "declassified": "a declassified observation", "secret": "a secret's step predicate",
+               "witness": "a witness"}
 
 
 def mask(width: int) -> int:

@@ -194,6 +194,11 @@ class _Builder(Transformer):
         return s.FuncDecl(self._loc(name), str(name), self._params(params), result, body, role="declassified")
 
     @v_args(meta=True)
+    def witness_decl(self, meta, items):
+        result, name, *params, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), result, body, role="witness")
+
+    @v_args(meta=True)
     def secret_decl(self, meta, items):
         name, *params, body = items
         return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="secret")

@@ -345,7 +345,8 @@ class FuncDecl(Decl):
     # "invariant" (a boolean predicate over the state that a model's transitions preserve),
     # "transition" (a procedure that is one atomic step of a model), "observation" (what an
     # observer may see of a state, which must not depend on a secret), "declassified" (what
-    # every observer may learn by design) or "secret" (whether the step a PE takes is the
-    # secret's own); "" for everything else
+    # every observer may learn by design), "secret" (whether the step a PE takes is the
+    # secret's own) or "witness" (an id, computed from the state, at which the prover also
+    # assumes the invariants); "" for everything else
     role: str = ""
     result_ty: Type | None = field(default=None, compare=False)

@@ -36,7 +36,7 @@ from hypspec.interrupt import ignore_interrupts_in_worker, stop_pool
 from hypspec.lang import syntax as s
 from hypspec.lang.types import Bool, Enum, Map, Type
 from hypspec.model.machine import Machine
-from hypspec.model.program import Model, Step
+from hypspec.model.program import PE_NUMBER, Model, Step
 from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS, unknown_lines
 from hypspec.symbolic.evaluator import (
     MemoryAccess,
@@ -321,6 +321,13 @@ class _World:
         self.shared = {n: (zero(self._ty(n)) if initial else fresh(n, self._ty(n))) for n in model.shared}
         self.banks = [{n: fresh(f"{n}@pe{k}", self._ty(n)) for n in model.banked}
                       for k in range(len(self.pes))]
+        # Every bank holds its own PE's number (`PE_NUMBER`).
+        self.pe_numbers: list[z3.BoolRef] = []
+        if PE_NUMBER in model.banked:
+            width = model.pe_type.width
+            self.pe_numbers = [z3.Extract(width - 1, 0, bank[PE_NUMBER]) == pe  # type: ignore[arg-type]
+                               for bank, pe in zip(self.banks, self.pes, strict=True)]
+        self.constraints += self.pe_numbers
         self.hypotheses = [] if initial else self._hypotheses()
         self.invariant_hypotheses = list(self.hypotheses)  # without the step's guard
         self.guard: list[z3.BoolRef] = []
@@ -389,8 +396,15 @@ class _World:
 
     def _instances(self, step: Step, own: bool = False) -> list[list[SymValue]]:
         """The hypothesis instances of an invariant: every PE of the case, and every value of the
-        same type among T's arguments and the invariants' canonical ones (with `own`, T's PE and
-        arguments only)."""
+        same type among T's arguments, the invariants' canonical ones and the witnesses' (with
+        `own`, T's PE and arguments, and the witnesses of those, only)."""
+        pool = self._pool(own)
+        for key, value in self._witnessed(pool, own):
+            if not any(k == key and str(v) == str(value) for k, v in pool):
+                pool.append((key, value))
+        return self._choices(step, pool, own)
+
+    def _pool(self, own: bool) -> list[tuple[str, SymValue]]:
         pool: list[tuple[str, SymValue]] = []
         if self.transition is not None:
             pairs = enumerate(zip(self.transition.params, self.t_args, strict=True))
@@ -399,6 +413,9 @@ class _World:
         if not own:
             for key, values in self.canonical.items():
                 pool += [(key, v) for v in values]
+        return pool
+
+    def _choices(self, step: Step, pool: list[tuple[str, SymValue]], own: bool) -> list[list[SymValue]]:
         pes = [self.t_pe] if own and self.t_pe is not None else self.pes
         choices = []
         for index, param in enumerate(step.params):
@@ -407,6 +424,23 @@ class _World:
             else:
                 choices.append([a for key, a in pool if key == str(param.ty)])
         return [list(c) for c in product(*choices)]
+
+    def _witnessed(self, pool: list[tuple[str, SymValue]], own: bool) -> list[tuple[str, SymValue]]:
+        """Each witness's value in the state before the step, at every instance of its
+        parameters among the ids of `pool` and the case's PEs (`witness` in docs/language.md)."""
+        found = []
+        cache = self.model.witness_cache
+        for witness in self.model.witnesses:
+            for args in self._choices(witness, pool, own):
+                index = self._bank_of(args[witness.pe_index]) if witness.pe_index is not None else 0
+                key = (witness.name, tuple(str(a) for a in args), index)
+                if key not in cache:
+                    evaluation = self._evaluate(witness.name, args, self.shared, self.banks[index])
+                    cache[key] = (evaluation.result, evaluation.unknowns)
+                value, unknowns = cache[key]
+                self.unknowns.extend(unknowns)
+                found.append((str(witness.decl.result_ty), value))
+        return found
 
     def _hypotheses(self, own: bool = False) -> list[z3.BoolRef]:
         held = []

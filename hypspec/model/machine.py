@@ -23,7 +23,7 @@ from hypspec.api import State
 from hypspec.concrete.runtime import Oracle
 from hypspec.lang import syntax as s
 from hypspec.lang.types import Bits, Bool, Enum, Type
-from hypspec.model.program import Model, ModelError, Step
+from hypspec.model.program import PE_NUMBER, Model, ModelError, Step
 
 # Bit strings this narrow are checked at every value.
 ENUMERATED_BITS = 5
@@ -54,6 +54,9 @@ class Machine:
         self.state: State = self.model.spec.state(self.seed)
         reset = {name: getattr(self.state, name) for name in self.model.banked}
         self.banks = [copy.deepcopy(reset) for _ in range(self.pes)]
+        if PE_NUMBER in reset:
+            for pe, bank in enumerate(self.banks):
+                bank[PE_NUMBER] = (bank[PE_NUMBER] & ~0xFF) | pe
         self.loaded = 0
         self._compiled = self.model.spec.compiled
 
@@ -145,7 +148,10 @@ class Machine:
     def instances(self, step: Step) -> list[tuple[Any, ...]]:
         return list(product(*(self.values(step, i, p) for i, p in enumerate(step.params))))
 
-    def values(self, step: Step, index: int, param: s.Param) -> list[Any]:
+    def values(self, step: Step, index: int, param: s.Param, witnesses: bool = True) -> list[Any]:
+        """The values an instance takes for one parameter: every one of a small type; otherwise
+        0, those the steps so far were given, and (with `witnesses`) those the model's witnesses
+        hold now, as the prover assumes the invariants at them."""
         ty = param.ty
         if index == step.pe_index:
             return list(range(self.pes))
@@ -155,7 +161,24 @@ class Machine:
             return list(range(len(ty.members)))
         if isinstance(ty, Bits) and ty.width <= ENUMERATED_BITS:
             return list(range(1 << ty.width))
-        return sorted(self.seen.get(_type_key(ty), set()) | {0})
+        found = self.seen.get(_type_key(ty), set()) | {0}
+        if witnesses:
+            found |= self._witnessed(_type_key(ty))
+        return sorted(found)
+
+    def _witnessed(self, key: str) -> set[int]:
+        """Every value of type `key` a witness holds now, at every instance of its parameters
+        among the values given so far."""
+        found: set[int] = set()
+        for witness in self.model.witnesses:
+            if _type_key(witness.decl.result_ty) != key:
+                continue
+            func = self._compiled.function(witness.name)
+            choices = [self.values(witness, i, p, witnesses=False) for i, p in enumerate(witness.params)]
+            for args in product(*choices):
+                pe = witness.pe_index
+                found.add(func(self.on(args[pe]) if pe is not None else self.state, *args))
+        return found
 
     def _note(self, step: Step, args: tuple[Any, ...]) -> None:
         for index, (param, arg) in enumerate(zip(step.params, args, strict=True)):

@@ -212,6 +212,7 @@ def _pair(world: _World) -> _Pair:
               for k, bank in enumerate(world.banks)]
     one = _Copy(world.shared, world.banks, world.invariant_hypotheses, world.guard)
     pair = _Pair(world, secret, one, one, renaming, constraints)
+    pair.constraints += [pair.rename(c) for c in world.pe_numbers]  # type: ignore[misc]
     pair.two = _Copy(shared2, banks2,
                      [pair.rename(h) for h in world.invariant_hypotheses],  # type: ignore[misc]
                      [pair.rename(g) for g in world.guard])  # type: ignore[misc]

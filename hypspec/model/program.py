@@ -16,9 +16,14 @@ from hypspec.lang.types import Bits, Bool, Type
 
 if TYPE_CHECKING:
     from hypspec.model.induction import EvaluatedStep
+    from hypspec.symbolic.evaluator import SymValue
 
 # The type of a parameter that names a processing element (declared in spec/00).
 PE_TYPE = "PE"
+# Where a PE finds its own number: MPIDR.Aff0, which the `PE` type's numbering follows (spec/00)
+# and which `TLB.ThisPE()` reads. The machine gives each bank its number there, and the prover
+# assumes it of every bank; the register is read-only, so no step changes it.
+PE_NUMBER = "MPIDR"
 
 
 class ModelError(ValueError):
@@ -71,6 +76,7 @@ class Model:
         self.observations = [self._step(f) for f in program.observations.values()]
         self.declassified = [self._step(f) for f in program.declassified.values()]
         self.secrets = [self._step(f) for f in program.secrets.values()]
+        self.witnesses = [self._step(f) for f in program.witnesses.values()]
         self._check_secret()
         if not self.transitions:
             raise ModelError("the model declares no transition")
@@ -78,6 +84,8 @@ class Model:
         # Invariant instances over the pre-state, as Z3 terms: the same in every transition's
         # query (see `induction._World`), so evaluated once.
         self.hypothesis_cache: dict[tuple, tuple[list, list]] = {}
+        # Witness values over the pre-state, by witness and instance (see `induction._World`).
+        self.witness_cache: dict[tuple, tuple[SymValue, list]] = {}
         # Each transition evaluated symbolically, once for all its obligations' cases.
         self.step_cache: dict[str, EvaluatedStep] = {}
 

@@ -21,6 +21,14 @@ A step may instead be a pair, `["KVM.GuestWriteVFP(0, 3, 0x5555)", "KVM.GuestWri
 the secret's step as the first run takes it and as the second run of the noninterference check
 takes it (`Twin`), the same transition on the same PE with other arguments, so that the secret
 holds different values in the two runs from the start.
+
+A step may also be a loop, for states that take many alike steps to reach (hundreds of VMs):
+
+    { for = "i", from = 1, to = 254, steps = ["KVM.CreateVM(0, {i}, 0x{i:x}00, 0)"] }
+
+runs its steps once for each value of `i` from `from` to `to`, with `{i}` replaced by the value
+in decimal and `{i:x}` in hexadecimal (no other placeholder). The invariants are checked once the
+loop has run, not after each of its steps.
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ class Scenario:
     steps: tuple[tuple[Step, tuple[Any, ...]], ...]
     # The second run's arguments for each step (the same as the first's but for the secret's).
     others: tuple[tuple[Any, ...], ...]
+    # Whether the invariants are checked after each step: after every step but those inside a
+    # loop, which are checked once the loop has run (a loop is hundreds of steps alike).
+    checked: tuple[bool, ...] = ()
 
 
 def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:
@@ -70,11 +81,17 @@ def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:
         if not isinstance(entry, dict) or set(entry) != {"name", "about", "steps"}:
             raise ModelError(f"{where}: a scenario has exactly the keys name, about and steps")
         calls = entry["steps"]
-        if not isinstance(calls, list) or not all(_is_step(call) for call in calls):
-            raise ModelError(f"{where}: steps is a list of strings such as \"KVM.BootPE(0)\", or of pairs of "
-                             "them (the first run's step, the second run's)")
-        pairs = [(call, call) if isinstance(call, str) else tuple(call) for call in calls]
-        places = [(_where(text, path, one), _where(text, path, two)) for one, two in pairs]
+        if not isinstance(calls, list) or not all(_is_step(call) or isinstance(call, dict) for call in calls):
+            raise ModelError(f"{where}: steps is a list of strings such as \"KVM.BootPE(0)\", of pairs of "
+                             "them (the first run's step, the second run's), or of loops over them")
+        expanded, checked = [], []
+        for call in calls:
+            steps_of_call = _expand(where, call)
+            expanded += steps_of_call
+            checked += [False] * (len(steps_of_call) - 1) + [True]
+        pairs = [(one, two) for one, two, _ in expanded]
+        places = [(_where(text, path, first), _where(text, path, second))
+                  for _, _, (first, second) in expanded]
         steps, others = [], []
         for (one, two), (here, there) in zip(pairs, places, strict=True):
             step, args = _step(model, here, one)
@@ -84,7 +101,8 @@ def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:
                 raise ModelError(f"{there}: the second run's step must be {step.name} on the same PE")
             steps.append((step, args))
             others.append(other_args)
-        scenario = Scenario(str(entry["name"]), str(entry["about"]), tuple(steps), tuple(others))
+        scenario = Scenario(str(entry["name"]), str(entry["about"]), tuple(steps), tuple(others),
+                            tuple(checked))
         _replay(model, scenario, [here for here, _ in places])
         scenarios.append(scenario)
     names = [s.name for s in scenarios]
@@ -97,6 +115,44 @@ def pes_needed(scenarios: list[Scenario]) -> int:
     """The number of PEs a machine needs to run every scenario."""
     return max((args[step.pe_index] + 1 for s in scenarios for step, args in s.steps
                 if step.pe_index is not None), default=1)
+
+
+_LOOP_KEYS = {"for", "from", "to", "steps"}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def _expand(where: str, call: object) -> list[tuple[str, str, tuple[str, str]]]:
+    """A step of a scenario as the steps it stands for: (the first run's call, the second run's,
+    and the text each came from, to point at in errors)."""
+    if isinstance(call, str):
+        return [(call, call, (call, call))]
+    if isinstance(call, list):
+        return [(call[0], call[1], (call[0], call[1]))]
+    assert isinstance(call, dict)
+    if set(call) != _LOOP_KEYS:
+        raise ModelError(f"{where}: a loop has exactly the keys for, from, to and steps")
+    name, first, last, body = call["for"], call["from"], call["to"], call["steps"]
+    if name != "i" or not isinstance(first, int) or not isinstance(last, int) or first > last:
+        raise ModelError(f"{where}: a loop is {{ for = \"i\", from = M, to = N, steps = [...] }} with M <= N")
+    if not isinstance(body, list) or not all(_is_step(step) for step in body):
+        raise ModelError(f"{where}: a loop's steps are strings, or pairs of them")
+    found = []
+    for value in range(first, last + 1):
+        for step in body:
+            one, two = (step, step) if isinstance(step, str) else step
+            found.append((_fill(where, one, value), _fill(where, two, value), (one, two)))
+    return found
+
+
+def _fill(where: str, template: str, value: int) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1) == "i":
+            return str(value)
+        if match.group(1) == "i:x":
+            return f"{value:x}"
+        raise ModelError(f"{where}: '{{{match.group(1)}}}' in '{template}': a loop's steps may use only "
+                         "{i} and {i:x}")
+    return _PLACEHOLDER.sub(replace, template)
 
 
 def _is_step(call: object) -> bool:

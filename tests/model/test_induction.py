@@ -9,6 +9,7 @@ import pytest
 import z3
 
 from hypspec.api import Spec
+from hypspec.lang.diagnostics import SpecError
 from hypspec.model.induction import (
     INITIAL,
     SAFETY,
@@ -251,3 +252,77 @@ def _subterms(term: z3.ExprRef) -> list[z3.ExprRef]:
         found.append(t)
         pending.extend(t.children())
     return found
+
+
+LINKED = """# Values copied along links
+
+### `PE`
+*Source:* test.
+```spec
+type PE is bits(3) { 2:0 Aff0 };
+```
+
+### `Val`
+*Source:* test.
+```spec
+shared var map bits(4) of bits(8) Val;
+```
+
+### `Next`
+*Source:* test.
+```spec
+shared var map bits(4) of bits(4) Next;
+```
+
+### `Pull()`
+*Source:* test.
+```spec
+transition Pull(PE pe, bits(4) x)
+    Val[x] = Val[Next[x]];
+```
+
+### `Even()`
+*Source:* test.
+```spec
+invariant Even(bits(4) x)
+    return Val[x]<0> == '0';
+```
+"""
+
+LINK_WITNESS = """
+### `Linked()`
+*Source:* test.
+```spec
+witness bits(4) Linked(bits(4) x)
+    return Next[x];
+```
+"""
+
+
+def test_a_witness_adds_the_instance_a_step_needs(tmp_path: Path) -> None:
+    """`Pull(x)` copies the value at `Next[x]`, an id the state holds, not one the step names:
+    without a witness the obligation has no hypothesis there and fails with a counterexample to
+    induction; the witness `Linked(x)` adds the instance and the obligation is proved."""
+    chapter = tmp_path / "linked.md"
+    chapter.write_text(LINKED, encoding="utf-8")
+    without = discharge(Model(Spec.load(chapter)), Obligation(STEP, "Even", "Pull"))
+    assert without.status == REFUTED
+    chapter.write_text(LINKED + LINK_WITNESS, encoding="utf-8")
+    model = Model(Spec.load(chapter))
+    assert [w.name for w in model.witnesses] == ["Linked"]
+    assert discharge(model, Obligation(STEP, "Even", "Pull")).status == PROVED
+
+
+def test_a_witness_cannot_be_called(tmp_path: Path) -> None:
+    caller = """
+### `Peek()`
+*Source:* test.
+```spec
+bits(4) Peek()
+    return Linked(0);
+```
+"""
+    chapter = tmp_path / "linked.md"
+    chapter.write_text(LINKED + LINK_WITNESS + caller, encoding="utf-8")
+    with pytest.raises(SpecError, match="Linked is a witness and cannot be called"):
+        Spec.load(chapter)
