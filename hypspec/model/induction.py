@@ -321,11 +321,12 @@ class _World:
         self.shared = {n: (zero(self._ty(n)) if initial else fresh(n, self._ty(n))) for n in model.shared}
         self.banks = [{n: fresh(f"{n}@pe{k}", self._ty(n)) for n in model.banked}
                       for k in range(len(self.pes))]
-        # Every bank holds its own PE's number (`PE_NUMBER`).
+        # Every bank holds its own PE's number in the low byte of `PE_NUMBER` (Aff0), as the
+        # machine gives it.
         self.pe_numbers: list[z3.BoolRef] = []
         if PE_NUMBER in model.banked:
             width = model.pe_type.width
-            self.pe_numbers = [z3.Extract(width - 1, 0, bank[PE_NUMBER]) == pe  # type: ignore[arg-type]
+            self.pe_numbers = [z3.Extract(7, 0, bank[PE_NUMBER]) == z3.ZeroExt(8 - width, pe)  # type: ignore[arg-type]
                                for bank, pe in zip(self.banks, self.pes, strict=True)]
         self.constraints += self.pe_numbers
         self.hypotheses = [] if initial else self._hypotheses()

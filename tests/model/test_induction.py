@@ -326,3 +326,52 @@ bits(4) Peek()
     chapter.write_text(LINKED + LINK_WITNESS + caller, encoding="utf-8")
     with pytest.raises(SpecError, match="Linked is a witness and cannot be called"):
         Spec.load(chapter)
+
+
+NUMBERED = """# Processors that know their numbers
+
+### `PE`
+*Source:* test.
+```spec
+type PE is bits(3) { 2:0 Aff0 };
+```
+
+### `MPIDR`
+*Source:* test.
+```spec
+register bits(32) MPIDR { 7:0 Aff0 } = 0x80000000;
+```
+
+### `Seen`
+*Source:* test.
+```spec
+shared var map bits(3) of bits(8) Seen;
+```
+
+### `Look()`
+*Source:* test.
+```spec
+transition Look(PE pe)
+    Seen[pe] = MPIDR.Aff0;
+```
+
+### `SeesItself()`
+*Source:* test.
+```spec
+invariant SeesItself(PE pe)
+    return Seen[pe] == Zeros(8) || Seen[pe] == ZeroExtend(pe, 8);
+```
+"""
+
+
+def test_every_pe_bank_holds_its_own_number(tmp_path: Path) -> None:
+    """MPIDR.Aff0 numbers the PEs: the machine gives each bank its number, and the prover assumes
+    it of every bank, so a step that records the number it reads records its own PE's."""
+    chapter = tmp_path / "numbered.md"
+    chapter.write_text(NUMBERED, encoding="utf-8")
+    model = Model(Spec.load(chapter))
+    machine = Machine(model, 4)
+    assert [machine.bank(pe)["MPIDR"] for pe in range(4)] == [0x80000000 | pe for pe in range(4)]
+    machine.run("Look", 3)
+    assert machine.violations() == []
+    assert discharge(model, Obligation(STEP, "SeesItself", "Look")).status == PROVED
