@@ -256,13 +256,14 @@ def observation_instances(machine: Machine, step: Step, secret: int) -> list[tup
     """An observation's instances on a machine: the secret, then what `Machine.instances` gives,
     except that a word index is used at every value."""
     choices: list[list[Any]] = [[secret]]
+    witnessed = machine.witnessed()
     for index, param in enumerate(step.params):
         if index == 0:
             continue
         if isinstance(param.ty, Bits) and index != step.pe_index and param.ty.width <= ENUMERATED_WIDTH:
             choices.append(list(range(1 << param.ty.width)))
         else:
-            choices.append(machine.values(step, index, param))
+            choices.append(machine.values(step, index, param, witnessed))
     return list(product(*choices))
 
 

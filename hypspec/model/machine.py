@@ -124,7 +124,8 @@ class Machine:
         """Every instance of every invariant (or of those named) that does not hold now."""
         chosen = [step for step in self.model.invariants if names is None or step.name in names]
         found = []
-        for _, state, group in self.by_pe([(step, self.instances(step)) for step in chosen]):
+        witnessed = self.witnessed()
+        for _, state, group in self.by_pe([(step, self.instances(step, witnessed)) for step in chosen]):
             for step, instances in group:
                 holds = self._compiled.function(step.name)
                 found += [Violation(step.name, args) for args in instances if not holds(state, *args)]
@@ -145,13 +146,14 @@ class Machine:
         for pe, group in groups.items():
             yield pe, (self.state if pe is None else self.on(pe)), list(group.values())
 
-    def instances(self, step: Step) -> list[tuple[Any, ...]]:
-        return list(product(*(self.values(step, i, p) for i, p in enumerate(step.params))))
+    def instances(self, step: Step, witnessed: dict[str, set[int]] | None = None) -> list[tuple[Any, ...]]:
+        return list(product(*(self.values(step, i, p, witnessed) for i, p in enumerate(step.params))))
 
-    def values(self, step: Step, index: int, param: s.Param, witnesses: bool = True) -> list[Any]:
+    def values(self, step: Step, index: int, param: s.Param,
+               witnessed: dict[str, set[int]] | None = None) -> list[Any]:
         """The values an instance takes for one parameter: every one of a small type; otherwise
-        0, those the steps so far were given, and (with `witnesses`) those the model's witnesses
-        hold now, as the prover assumes the invariants at them."""
+        0, those the steps so far were given, and those the model's witnesses hold now
+        (`witnessed`, from `Machine.witnessed`), as the prover assumes the invariants at them."""
         ty = param.ty
         if index == step.pe_index:
             return list(range(self.pes))
@@ -161,23 +163,20 @@ class Machine:
             return list(range(len(ty.members)))
         if isinstance(ty, Bits) and ty.width <= ENUMERATED_BITS:
             return list(range(1 << ty.width))
-        found = self.seen.get(_type_key(ty), set()) | {0}
-        if witnesses:
-            found |= self._witnessed(_type_key(ty))
-        return sorted(found)
+        key = _type_key(ty)
+        return sorted(self.seen.get(key, set()) | {0} | (witnessed or {}).get(key, set()))
 
-    def _witnessed(self, key: str) -> set[int]:
-        """Every value of type `key` a witness holds now, at every instance of its parameters
-        among the values given so far."""
-        found: set[int] = set()
+    def witnessed(self) -> dict[str, set[int]]:
+        """Every value each witness holds now, by its type, at every instance of its parameters
+        among the values given so far: computed once for all the instances of a check."""
+        found: dict[str, set[int]] = {}
         for witness in self.model.witnesses:
-            if _type_key(witness.decl.result_ty) != key:
-                continue
             func = self._compiled.function(witness.name)
-            choices = [self.values(witness, i, p, witnesses=False) for i, p in enumerate(witness.params)]
+            values = found.setdefault(_type_key(witness.decl.result_ty), set())
+            choices = [self.values(witness, i, p) for i, p in enumerate(witness.params)]
             for args in product(*choices):
                 pe = witness.pe_index
-                found.add(func(self.on(args[pe]) if pe is not None else self.state, *args))
+                values.add(func(self.on(args[pe]) if pe is not None else self.state, *args))
         return found
 
     def _note(self, step: Step, args: tuple[Any, ...]) -> None:

@@ -57,7 +57,7 @@ class Scenario:
     others: tuple[tuple[Any, ...], ...]
     # Whether the invariants are checked after each step: after every step but those inside a
     # loop, which are checked once the loop has run (a loop is hundreds of steps alike).
-    checked: tuple[bool, ...] = ()
+    checked: tuple[bool, ...]
 
 
 def read_scenarios(model: Model, model_dir: Path) -> list[Scenario]:

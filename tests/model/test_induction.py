@@ -24,14 +24,17 @@ from hypspec.model.machine import Machine
 from hypspec.model.program import Model, ModelError
 from hypspec.proof.prover import PROVED, REFUTED, VACUOUS
 
-HEADER = """# A counter per PE
-
+# The PE type every small model here declares.
+PE_DECL = """
 ### `PE`
 *Source:* test.
 ```spec
 type PE is bits(3) { 2:0 Aff0 };
 ```
+"""
 
+HEADER = """# A counter per PE
+""" + PE_DECL + """
 ### `Count`
 *Source:* test.
 ```spec
@@ -255,13 +258,7 @@ def _subterms(term: z3.ExprRef) -> list[z3.ExprRef]:
 
 
 LINKED = """# Values copied along links
-
-### `PE`
-*Source:* test.
-```spec
-type PE is bits(3) { 2:0 Aff0 };
-```
-
+""" + PE_DECL + """
 ### `Val`
 *Source:* test.
 ```spec
@@ -329,13 +326,7 @@ bits(4) Peek()
 
 
 NUMBERED = """# Processors that know their numbers
-
-### `PE`
-*Source:* test.
-```spec
-type PE is bits(3) { 2:0 Aff0 };
-```
-
+""" + PE_DECL + """
 ### `MPIDR`
 *Source:* test.
 ```spec
