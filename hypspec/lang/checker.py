@@ -168,6 +168,7 @@ class Checker:
             self._signature(func)
         for func in functions:
             self._body(func)
+            self._assumptions(func)
         self._reject_recursion()
         return self.p
 
@@ -374,6 +375,20 @@ class Checker:
         except _Abort:
             func.result_ty = None
         self.p.functions[func.name] = func
+
+    def _assumptions(self, func: s.FuncDecl) -> None:
+        """An invariant's `assuming` list names other invariants, each once."""
+        named: set[str] = set()
+        for loc, name in func.assuming or []:
+            other = self.decls.get(name)
+            if not isinstance(other, s.FuncDecl) or other.role != "invariant":
+                self.r.error(loc, f"{func.name} assumes '{name}', which is not an invariant")
+            elif name == func.name:
+                self.r.error(loc, f"{func.name} names itself in its assuming list; every invariant assumes "
+                                  "itself already")
+            elif name in named:
+                self.r.error(loc, f"{func.name} assumes '{name}' twice")
+            named.add(name)
 
     def _body(self, func: s.FuncDecl) -> None:
         if any(p.ty is None for p in func.params):

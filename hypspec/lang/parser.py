@@ -175,8 +175,12 @@ class _Builder(Transformer):
 
     @v_args(meta=True)
     def invariant_decl(self, meta, items):
-        name, *params, body = items
-        return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="invariant")
+        name, *params, assuming, body = items
+        return s.FuncDecl(self._loc(name), str(name), self._params(params), None, body, role="invariant",
+                          assuming=assuming)
+
+    def assuming(self, items):
+        return [(self._loc(name), str(name)) for name in items]
 
     @v_args(meta=True)
     def transition_decl(self, meta, items):

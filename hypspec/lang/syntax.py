@@ -349,4 +349,7 @@ class FuncDecl(Decl):
     # secret's own) or "witness" (an id, computed from the state, at which the prover also
     # assumes the invariants); "" for everything else
     role: str = ""
+    # An invariant's `assuming (A, B)`: the other invariants its obligations assume, besides
+    # itself (None: every invariant of the model).
+    assuming: list[tuple[Loc, str]] | None = None
     result_ty: Type | None = field(default=None, compare=False)

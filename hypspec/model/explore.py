@@ -29,7 +29,7 @@ from hypspec.model.machine import Machine, Violation
 from hypspec.model.noninterference import ENUMERATED_WIDTH
 from hypspec.model.program import Model, ModelError, Step, load_model
 from hypspec.model.scenarios import Scenario, pes_needed, read_scenarios
-from hypspec.model.strategies import for_param, preferred_members
+from hypspec.model.strategies import for_param, preferred_members, reuse
 from hypspec.proof.mutants import Mutant, patched_tree
 
 
@@ -154,7 +154,9 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
             drawn = []
             for _ in range(TRIES):
                 transition = rng.choice(self.transitions)
-                drawn.append((transition, tuple(draw(rng) for draw in self.samplers[transition.name])))
+                args = (reuse(rng, p, draw(rng), self.machine.seen)
+                        for p, draw in zip(transition.params, self.samplers[transition.name], strict=True))
+                drawn.append((transition, tuple(args)))
             candidates = self.machine.can_act(drawn)[:CHOICES]
             if not candidates:
                 return

@@ -13,7 +13,13 @@ of their parameters. Each is discharged as separate obligations, each one Z3 que
 Instances, not quantifiers: the hypothesis "J holds everywhere" is used at the instances whose
 arguments are drawn from T's and I's own arguments of the same type (fresh ones where there are
 none). Using fewer instances than all is sound; what it costs is completeness, and a step the
-hypotheses are too weak for fails with a counterexample to induction, not silently.
+hypotheses are too weak for fails with a counterexample to induction, not silently. For the
+same reason an invariant may name, with `assuming (J, K)`, the only other invariants its step
+obligations assume: the whole set is still inductive (each obligation assumes a part of it), and a
+query that need not carry every invariant's instances stays small. A counterexample found under
+such a list names the invariants it left out that the state before the step breaks. Such an
+obligation also assumes the step's asserts, which its safety obligation proves from every
+invariant, and the invariants at the step's own ids that its evaluation used to rule out a path.
 
 Processing elements: a transition runs on one PE `c` and an invariant may speak of a PE `d`.
 When both exist the obligation has two cases, `d = c` (one bank) and `d != c` (two banks, `d`'s
@@ -286,6 +292,7 @@ class EvaluatedStep:
     assertions: list[z3.BoolRef]  # its asserts, each under the path that reaches it
     written_ids: list[z3.ExprRef]  # the symbolic parts of the map keys it writes under
     unknowns: list[tuple[str, z3.ExprRef]]  # its UNKNOWN values
+    pruned_by: frozenset[str]  # the invariants whose instances at T's own ids ruled a path out
 
 
 class _World:
@@ -329,9 +336,11 @@ class _World:
             self.pe_numbers = [z3.Extract(7, 0, bank[PE_NUMBER]) == z3.ZeroExt(8 - width, pe)  # type: ignore[arg-type]
                                for bank, pe in zip(self.banks, self.pes, strict=True)]
         self.constraints += self.pe_numbers
-        self.hypotheses = [] if initial else self._hypotheses()
-        self.invariant_hypotheses = list(self.hypotheses)  # without the step's guard
+        # Each invariant's hypothesis instances, by its name; all of them, without the step's guard.
+        self.held: dict[str, list[z3.BoolRef]] = {} if initial else self._hypotheses()
+        self.invariant_hypotheses = [h for terms in self.held.values() for h in terms]
         self.guard: list[z3.BoolRef] = []
+        self.own: list[z3.BoolRef] = []
         self.written_ids: list[z3.ExprRef] = []
         self.after_shared, self.after_banks, self.assertions = self._step()
 
@@ -443,10 +452,11 @@ class _World:
                 found.append((str(witness.decl.result_ty), value))
         return found
 
-    def _hypotheses(self, own: bool = False) -> list[z3.BoolRef]:
-        held = []
+    def _hypotheses(self, own: bool = False) -> dict[str, list[z3.BoolRef]]:
+        held: dict[str, list[z3.BoolRef]] = {}
         cache = self.model.hypothesis_cache
         for step in self.model.invariants:
+            terms_of_step = held.setdefault(step.name, [])
             for args in self._instances(step, own):
                 index = self._bank_of(args[step.pe_index]) if step.pe_index is not None else 0
                 key = (step.name, tuple(str(a) for a in args), index)
@@ -455,7 +465,7 @@ class _World:
                     cache[key] = ([to_z3(evaluation.result, Bool()), *(c for _, c in evaluation.assertions)],
                                   evaluation.unknowns)
                 terms, unknowns = cache[key]
-                held += terms
+                terms_of_step += terms
                 self.unknowns.extend(unknowns)
         return held
 
@@ -468,8 +478,9 @@ class _World:
             cache[self.transition.name] = self._evaluate_step(index)
         step: EvaluatedStep = cache[self.transition.name]
         # A disabled step changes nothing, so it keeps every invariant: assume the guard passes.
-        self.hypotheses += step.enabled
         self.guard = step.enabled
+        own = self._hypotheses(own=True)
+        self.own = [h for name in sorted(step.pruned_by) for h in own[name]]
         self.unknowns += step.unknowns
         self.written_ids = step.written_ids
         banks = list(self.banks)
@@ -486,19 +497,27 @@ class _World:
         guard = [to_z3(enabled.result, Bool()), *(c for _, c in enabled.assertions)]
         domains = [c for p, a in zip(self.transition.params, self.t_args, strict=True)
                    for c in domain(a, p.ty)]  # type: ignore[arg-type]
-        oracle = _PathOracle([*domains, *self._hypotheses(own=True), *guard])
+        oracle = _PathOracle([*domains, *guard], self._hypotheses(own=True))
         step = self._evaluate(self.transition.body_name, self.t_args, self.shared, self.banks[index], oracle)
         unknowns = self.unknowns[start:]
         del self.unknowns[start:]
         return EvaluatedStep(guard, step.globals, [c for _, c in step.assertions],
-                             _written_ids(step.accesses), unknowns)
+                             _written_ids(step.accesses), unknowns, frozenset(oracle.used))
 
     # ---- the queries ------------------------------------------------------------------
 
-    def _solver(self, timeout_s: float) -> z3.Solver:
-        solver = _tactic().solver()
+    def _solver(self, timeout_s: float, assumed: frozenset[str] | None = None, seed: int = 0) -> z3.Solver:
+        """A solver holding the case's constraints, the step's guard and the hypotheses of the
+        invariants `assumed` (all of them when None)."""
+        solver = _tactic(seed).solver()
         solver.set("timeout", int(timeout_s * 1000))
-        solver.add(*self.constraints, *self.hypotheses)
+        solver.add(*self.constraints)
+        for name, terms in self.held.items():
+            if assumed is None or name in assumed:
+                solver.add(*terms)
+        if assumed is not None:
+            solver.add(*self.own)
+        solver.add(*self.guard)
         return solver
 
     def premise(self, timeout_s: float) -> tuple[str, str, Counterexample | None]:
@@ -560,12 +579,18 @@ class _World:
         goals, args = self.goals(name)
         if not goals:
             return PROVED, "", None
+        assumed = self.model.invariant(name).assumed if name is not None else None
         undecided = None
         for case in self.alias_cases(name, args):
-            solver = self._solver(timeout_s)
-            solver.add(*_same_location(self.unknowns), *case)
-            solver.add(z3.Not(z3.And(*goals)))
-            answer = solver.check()
+            for seed, share in enumerate(ATTEMPTS):
+                solver = self._solver(timeout_s * share, assumed, seed)
+                solver.add(*_same_location(self.unknowns), *case)
+                if assumed is not None:
+                    solver.add(*self.assertions)
+                solver.add(z3.Not(z3.And(*goals)))
+                answer = solver.check()
+                if answer != z3.unknown:
+                    break
             if answer == z3.unsat:
                 continue
             if answer == z3.unknown:
@@ -575,8 +600,20 @@ class _World:
             if not cex.replayed:
                 undecided = (UNKNOWN, "the concrete replay did not confirm the solver's counterexample", cex)
                 continue
-            return REFUTED, "", cex
+            return REFUTED, self._unassumed_broken(assumed, solver.model()), cex
         return undecided or (PROVED, "", None)
+
+    def _unassumed_broken(self, assumed: frozenset[str] | None, model: z3.ModelRef) -> str:
+        """For a counterexample found under an `assuming` list: the invariants left out of it that
+        the state before the step breaks, which, if that state is unreachable, are the ones to
+        add."""
+        if assumed is None:
+            return ""
+        broken = [name for name, terms in self.held.items() if name not in assumed
+                  and not all(z3.is_true(model.eval(t, model_completion=True)) for t in terms)]
+        if not broken:
+            return "(the state before the step keeps every invariant at the ids of the query)"
+        return f"(the state before the step breaks {', '.join(broken)}, which the assuming list leaves out)"
 
 
 class _PathOracle:
@@ -586,14 +623,26 @@ class _PathOracle:
     ones the proof is about (the HVC that enters the lowvisor from the host, say, without the
     guest-exit path the vector would take if VTTBR held a guest's VMID). A query the solver does
     not answer quickly keeps the path. A path one of the last few satisfying states already
-    takes is kept without asking (the solver is asked about half the paths)."""
+    takes is kept without asking (the solver is asked about half the paths).
+
+    The invariants' hypotheses are tracked by invariant, and `used` gathers those a ruled-out
+    path needed (from the solver's unsat cores): an obligation that assumes only some invariants
+    (`assuming`) must still assume these, or its counterexample could take a path the evaluated
+    step does not have."""
 
     MODELS = 8
 
-    def __init__(self, assumptions: list[z3.BoolRef], timeout_ms: int = 2000) -> None:
+    def __init__(self, assumptions: list[z3.BoolRef], tracked: dict[str, list[z3.BoolRef]],
+                 timeout_ms: int = 2000) -> None:
         self.solver = z3.Solver()
         self.solver.set("timeout", timeout_ms)
         self.solver.add(*assumptions)
+        self.labels: dict[str, str] = {}
+        for name, terms in tracked.items():
+            label = z3.Bool(f"oracle:{name}")
+            self.solver.add(z3.Implies(label, z3.And(*terms)))
+            self.labels[str(label)] = name
+        self.used: set[str] = set()
         # By node id, holding the node: an id is only unique while its node is alive.
         self.cache: dict[int, tuple[z3.BoolRef, bool]] = {}
         self.models: list[z3.ModelRef] = []
@@ -607,10 +656,22 @@ class _PathOracle:
     def _ruled_out(self, guard: z3.BoolRef) -> bool:
         if any(z3.is_true(m.eval(guard, model_completion=True)) for m in self.models):
             return False
-        answer = self.solver.check(guard)
+        self.solver.push()
+        self.solver.add(guard)
+        answer = self.solver.check(*(z3.Bool(label) for label in self.labels))
         if answer == z3.sat:
             self.models = [self.solver.model(), *self.models[: self.MODELS - 1]]
+        elif answer == z3.unsat:
+            self.used |= {self.labels[str(label)] for label in self.solver.unsat_core()}
+        self.solver.pop()
         return answer == z3.unsat
+
+
+# The shares of an obligation's time its query gets, one try per share, each with the next random
+# seed: the solver's time on the memory queries is heavy-tailed (one obligation took 10 s with one
+# seed and no answer in 120 s with another), and a few shorter tries with other seeds settle what
+# one long try may not. An answer, proved or refuted, is final; only `unknown` is tried again.
+ATTEMPTS = (0.5, 0.25, 0.25)
 
 
 def _written_ids(accesses: list[MemoryAccess]) -> list[z3.ExprRef]:
@@ -626,12 +687,13 @@ def _written_ids(accesses: list[MemoryAccess]) -> list[z3.ExprRef]:
     return found
 
 
-def _tactic() -> z3.Tactic:
+def _tactic(seed: int = 0) -> z3.Tactic:
     """How a model obligation is solved. Most of a query is equations between the state before a
     step and after it (and between a saved context and its ghost): substituting them away first
     (`solve-eqs`, after constant propagation) leaves the SMT core a far smaller problem; without
-    it Z3 times out on the world switch."""
-    return z3.Then("simplify", "propagate-values", "solve-eqs", "elim-uncnstr", "smt")
+    it Z3 times out on the world switch. `seed` is the SMT core's random seed (see `ATTEMPTS`)."""
+    core = z3.With("smt", random_seed=seed)
+    return z3.Then("simplify", "propagate-values", "solve-eqs", "elim-uncnstr", core)
 
 
 def _same_location(unknowns: list[tuple[str, z3.ExprRef]]) -> list[z3.BoolRef]:

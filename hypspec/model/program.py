@@ -64,6 +64,14 @@ class Step:
     def params(self) -> list[s.Param]:
         return self.decl.params
 
+    @property
+    def assumed(self) -> frozenset[str] | None:
+        """The invariants an invariant's obligations assume: itself and those of its `assuming`
+        list, or None (every invariant of the model) when it has none."""
+        if self.decl.assuming is None:
+            return None
+        return frozenset([self.name, *(name for _, name in self.decl.assuming)])
+
 
 class Model:
     def __init__(self, spec: Spec) -> None:

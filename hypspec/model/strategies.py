@@ -2,8 +2,8 @@
 
 One place for them: the stateful test, `hypspec explore` and the mutant matrix all draw from
 here. Values are drawn from where the behaviour lives: a few ids (so that steps meet the same
-VMs and vCPUs again), real modes, every system register, and register values that are either
-small, all-ones or arbitrary.
+VMs and vCPUs again), pages and guest frames the run has named before, real modes, every system
+register, and register values that are either small, all-ones or arbitrary.
 
 A sampler draws from a `random.Random` that Hypothesis seeds once per run, not from Hypothesis
 itself: a step tries a few dozen candidates before enough of them can act, and Hypothesis's
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 from hypspec.api import Spec
 from hypspec.lang import syntax as s
@@ -23,6 +24,17 @@ from hypspec.lang.types import Bits, Bool, Enum, Type
 # How many VMs and vCPUs a run names: enough for two VMs with two vCPUs each, few enough
 # that steps keep meeting the same ones.
 IDS = 4
+# Physical pages a run names: enough for two VMs' level 1 tables (two pages each), a few tables
+# below them and a few pages of memory, few enough that pages are reused and contended for.
+FRAMES = 32
+# Guest frames a run names: neighbours under one level 3 table, one under the next level 3
+# table of the same level 2 table, and one under another level 1 entry, so that a run both
+# shares and builds tables.
+GUEST_FRAMES = (0, 1, 2, 0x200, 0x40000)
+# How often a page or guest frame argument is one the run has named before instead of a fresh
+# draw: then a release meets the page a slot holds, an unmap the frame a map made, a store the
+# frame a fault left unmapped.
+REUSE = 0.5
 # The processor modes, by their CPSR.M encodings (ARM DDI 0406C.d §B1.3.1), one of them bad.
 MODES = [0b10000, 0b10001, 0b10010, 0b10011, 0b10111, 0b11011, 0b11111, 0b11010, 0b10110, 0b00000]
 
@@ -59,12 +71,28 @@ def for_param(param: s.Param, pes: int, pe_index: bool,
     assert isinstance(ty, Bits)
     if ty.layout is not None and ty.layout.name.endswith("Id"):
         return lambda rng: rng.randrange(IDS)
+    if ty.layout is not None and ty.layout.name.endswith("GuestFrame"):
+        return lambda rng: rng.choice(GUEST_FRAMES)
+    if ty.layout is not None and ty.layout.name.endswith("Frame"):
+        return lambda rng: rng.randrange(FRAMES)
     if param.name == "mode" and ty.width == 5:
         return lambda rng: rng.choice(MODES)
     if ty.width <= 5:
         width = ty.width
         return lambda rng: rng.getrandbits(width)
     return values(ty.width)
+
+
+def reuse(rng: random.Random, param: s.Param, drawn: Any, seen: dict[str, set[int]]) -> Any:
+    """`drawn`, or, REUSE of the time, a page or guest frame of the type the run has named before
+    (`seen`, by type, as `Machine.seen` keeps them)."""
+    ty = param.ty
+    if not (isinstance(ty, Bits) and ty.layout is not None and ty.layout.name.endswith("Frame")):
+        return drawn
+    named = seen.get(str(ty))
+    if named and rng.random() < REUSE:
+        return rng.choice(sorted(named))
+    return drawn
 
 
 def preferred_members(spec: Spec) -> dict[str, list[int]]:

@@ -52,7 +52,8 @@ def switched_words(model: Model) -> tuple[set[int], set[int]]:
     exit writes the word."""
     m = Machine(model, 1)
     m.run("KVM.BootPE", 0)
-    m.run("KVM.CreateVM", 0, 1, 0x80000000, 0)
+    m.run("KVM.CreateVM", 0, 1, 0x80000, 0)
+    m.run("KVM.UpdateVTTBR", 0, 1)
     m.run("KVM.CreateVcpu", 0, 1, 1, 0)
     planted = dict(m.state.KVM_VcpuCtx)
     for i in range(_WORDS):
@@ -108,7 +109,8 @@ def unswitched_writable(model: Model) -> list[str]:
     """System registers a running guest can write without a trap that the switch does not move."""
     m = Machine(model, 1)
     m.run("KVM.BootPE", 0)
-    m.run("KVM.CreateVM", 0, 1, 0x80000000, 0)
+    m.run("KVM.CreateVM", 0, 1, 0x80000, 0)
+    m.run("KVM.UpdateVTTBR", 0, 1)
     m.run("KVM.CreateVcpu", 0, 1, 1, 0)
     m.run("KVM.RunVcpu", 0, 1)
     state = m.on(0)

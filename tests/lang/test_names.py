@@ -1,5 +1,6 @@
 """Names: declarations [DUP-DECL] [GLOBAL-DOT], resolution [UNKNOWN-NAME] [UNKNOWN-TYPE] [UNKNOWN-FUNC],
-calls [ARITY] [PROC-VALUE] [PROPERTY-CALL], scoping [NO-SHADOW] [LOCAL-REDECL]."""
+calls [ARITY] [PROC-VALUE] [PROPERTY-CALL], scoping [NO-SHADOW] [LOCAL-REDECL], an invariant's
+assumptions [ASSUMING]."""
 
 from __future__ import annotations
 
@@ -149,3 +150,25 @@ def test_assignment_declares_a_local(workdir: Path) -> None:
     """
     loaded = loads(spec_file(workdir, ("F", code)))
     assert str(loaded.program.locals["F"]["x"]) == "bits(8)"
+
+
+# Two invariants, for an invariant's assuming list to name.
+INVARIANTS = [("I", "invariant I()\n    return TRUE;"), ("J", "invariant J()\n    return TRUE;")]
+
+
+def assuming(names: str) -> tuple[str, str]:
+    return ("K", f"invariant K() assuming ({names})\n    return TRUE;")
+
+
+def test_assuming_names_only_invariants(workdir: Path) -> None:
+    """[ASSUMING] each name in the list is an invariant; reported at the name."""
+    expect_error(workdir, [*INVARIANTS, assuming("I, Nothing")], "Nothing)",
+                 "K assumes 'Nothing', which is not an invariant")
+    expect_error(workdir, [*INVARIANTS, PROC_P, assuming("P")], "P)",
+                 "K assumes 'P', which is not an invariant")
+
+
+def test_assuming_names_each_invariant_once(workdir: Path) -> None:
+    """[ASSUMING] not the invariant itself, which every obligation assumes anyway, nor one name twice."""
+    expect_error(workdir, [*INVARIANTS, assuming("K")], "K)", "K names itself in its assuming list")
+    expect_error(workdir, [*INVARIANTS, assuming("J, I, J")], "J)", "K assumes 'J' twice")

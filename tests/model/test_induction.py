@@ -183,6 +183,43 @@ def test_a_path_the_hypotheses_allow_is_kept(tmp_path: Path) -> None:
     assert result.counterexample.replayed
 
 
+CLAMPED = """
+### `Clamp()`
+*Source:* test.
+```spec
+transition Clamp(PE pe)
+    if UInt(Count[pe]) > 0x10 then
+        Last = 0x01;
+        return;
+    Last = Count[pe];
+```
+
+### `Trivial()`
+*Source:* test.
+```spec
+invariant Trivial(PE pe)
+    return TRUE;
+```
+
+### `Low()`
+*Source:* test.
+```spec
+invariant Low(PE pe) assuming (Trivial)
+    return UInt(Last) <= 0x10;
+```
+"""
+
+
+def test_an_assuming_list_keeps_the_invariants_the_step_was_evaluated_under(tmp_path: Path) -> None:
+    """`Low` assumes only a trivial invariant, but `Clamp` was evaluated with its first path ruled
+    out by `Bounded` at its own PE. Without that instance the solver would take a count above
+    0x10 down the path left, a state the compiled model runs down the other path, and the
+    obligation would be undecided; with it, as the oracle reports it used, it is proved."""
+    model = model_of(tmp_path, CLAMPED, BOUNDED)
+    assert discharge(model, Obligation(STEP, "Low", "Clamp")).status == PROVED
+    assert model.step_cache["Clamp"].pruned_by == {"Bounded"}
+
+
 IDS = """
 ### `Id`
 *Source:* test.
@@ -366,3 +403,77 @@ def test_every_pe_bank_holds_its_own_number(tmp_path: Path) -> None:
     machine.run("Look", 3)
     assert machine.violations() == []
     assert discharge(model, Obligation(STEP, "SeesItself", "Look")).status == PROVED
+
+
+LEVELLED = """# A level that rises over counts that stay small
+""" + PE_DECL + """
+### `Count`
+*Source:* test.
+```spec
+shared var map bits(3) of bits(8) Count;
+```
+
+### `Level`
+*Source:* test.
+```spec
+shared var bits(8) Level;
+```
+
+### `Raise()`
+*Source:* test.
+```spec
+transition Raise(PE pe)
+    if Level == 0x10 then
+        return;
+    Level = Level + 1;
+```
+
+### `LevelSmall()`
+*Source:* test.
+```spec
+invariant LevelSmall()
+    return UInt(Level) <= 0x10;
+```
+
+### `Small()`
+*Source:* test.
+```spec
+invariant Small(bits(3) c)
+    return UInt(Count[c]) <= 0x10;
+```
+
+### `Fits()`
+*Source:* test.
+```spec
+invariant Fits(bits(3) c) assuming (ASSUMED)
+    return UInt(Count[c]) + UInt(Level) <= 0x20;
+```
+"""
+
+
+def levelled(tmp_path: Path, assumed: str) -> Model:
+    chapter = tmp_path / "levelled.md"
+    chapter.write_text(LEVELLED.replace("ASSUMED", assumed), encoding="utf-8")
+    return Model(Spec.load(chapter))
+
+
+def test_an_assuming_list_is_all_an_obligation_assumes(tmp_path: Path) -> None:
+    """`Fits(c)` after `Raise` needs `Small(c)` at the invariant's own id, which the step does not
+    name: left out of the assuming list, the obligation is refuted, and the result names the
+    invariant the counterexample's state breaks; named, the obligation is proved."""
+    model = levelled(tmp_path, "LevelSmall")
+    assert model.invariant("Fits").assumed == {"Fits", "LevelSmall"}
+    without = discharge(model, Obligation(STEP, "Fits", "Raise"))
+    assert without.status == REFUTED
+    assert without.detail == "(the state before the step breaks Small, which the assuming list leaves out)"
+    proved = discharge(levelled(tmp_path, "LevelSmall, Small"), Obligation(STEP, "Fits", "Raise"))
+    assert proved.status == PROVED
+
+
+def test_an_invariant_without_an_assuming_list_assumes_every_invariant(tmp_path: Path) -> None:
+    chapter = tmp_path / "levelled.md"
+    chapter.write_text(LEVELLED.replace(" assuming (ASSUMED)", ""), encoding="utf-8")
+    model = Model(Spec.load(chapter))
+    assert model.invariant("Fits").assumed is None
+    assert discharge(model, Obligation(STEP, "Fits", "Raise")).status == PROVED
+
