@@ -902,11 +902,14 @@ def load_run(
         for vector in contents.vectors:
             vector_id = vector["id"]
             if vector_id in first_file:
-                problems.append(
-                    f"{path}: vector {vector_id!r}: id already used in {first_file[vector_id]}; "
-                    "ids must be unique across the files of one run"
-                )
-                continue
+                # Two files of one category (two seeds, each a CATEGORY.jsonl in its own directory)
+                # share ids such as random-0001; the run tells the second one apart by its file.
+                vector = {**vector, "id": f"{vector_id}@{path}"}
+                if vector["id"] in first_file:
+                    problems.append(f"{path}: vector {vector_id!r}: the run would name it "
+                                    f"{vector['id']!r}, which another vector is called")
+                    continue
+                vector_id = vector["id"]
             first_file[vector_id] = path
             try:
                 loaded.append(_load_vector(path, meta["category"], vector, bounds, prelude))

@@ -586,13 +586,20 @@ def test_ok_read_without_data_is_refused(tmp_path: Path, spec_hash: str) -> None
         conform([path])
 
 
-def test_duplicate_ids_across_files(
-    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    write_file(tmp_path / "a.jsonl", correct_vectors()[:1], spec_hash)
-    write_file(tmp_path / "b.jsonl", correct_vectors()[:1], spec_hash)
-    code, _, err = run_cli([str(tmp_path)], capsys)
-    assert code == 2 and "id already used in" in err and str(tmp_path / "b.jsonl") in err
+def test_two_files_of_one_category_run_together(tmp_path: Path, spec_hash: str) -> None:
+    """Two seeds of one category, each CATEGORY.jsonl in its own directory, share vector ids: both
+    files run, and a finding in the second names its vector by that file."""
+    (tmp_path / "seed1").mkdir()
+    (tmp_path / "seed2").mkdir()
+    first = write_file(tmp_path / "seed1" / "stage2.jsonl", [*correct_vectors()[:1], wrong_hsr_vector()],
+                       spec_hash)
+    second = write_file(tmp_path / "seed2" / "stage2.jsonl", [*correct_vectors()[:1], wrong_hsr_vector()],
+                        spec_hash)
+    report = conform([first, second])
+    assert (report.total.vectors, report.total.agree) == (4, 2)
+    wrong = wrong_hsr_vector()["id"]
+    assert sorted(f.disagreement.vector_id for f in report.findings) == [wrong, f"{wrong}@{second}"]
+    assert [f.file for f in report.findings if f.disagreement.vector_id == wrong] == [first]
 
 
 def test_missing_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
