@@ -26,7 +26,7 @@ from hypspec.model.program import load_model
 from hypspec.model.scenarios import read_scenarios
 from hypspec.proof.prover import prove
 from hypspec.vectors import gic, stage2, timers
-from hypspec.vectors.generated import Generated
+from hypspec.vectors.generated import Generated, VectorList
 from hypspec.vectors.stage2_stimulus import random_world
 from hypspec.vectors.store import FORMAT, write_vectors
 
@@ -164,7 +164,7 @@ def bench_vectors(count: int = 5000) -> None:
     spec = Spec.load(SPEC_DIR)
     spec.compiled, spec.traced  # noqa: B018 - build both once, outside the timings
     start = time.perf_counter()
-    generated = stage2.generate(spec, seed=1, random_count=0)
+    generated = stage2.generate(spec, seed=1, random_count=0, out=VectorList())
     witness_s = time.perf_counter() - start
     rng = random.Random(1)
     start = time.perf_counter()
@@ -184,7 +184,7 @@ def bench_vectors(count: int = 5000) -> None:
         conform_s = time.perf_counter() - start
     rate = count / (make_s + write_s)
     print("vectors (stage2)")
-    print(f"  witnesses: {len(generated.vectors)} feasible paths searched with Z3 in {witness_s:.1f} s")
+    print(f"  witnesses: {generated.out.count} feasible paths searched with Z3 in {witness_s:.1f} s")
     print(f"  random vectors: {rate:,.0f} vectors/s generated and written   (goal >= 5,000)")
     print(f"  QEMU conformance: {count / conform_s:,.0f} vectors/s end to end "
           f"(read, lower, assemble, run, compare)   (goal >= 1,000); "
@@ -193,7 +193,7 @@ def bench_vectors(count: int = 5000) -> None:
 
 def _script_meta(spec: Spec, category: str, generated: Generated) -> dict[str, object]:
     meta: dict[str, object] = {"format": FORMAT, "category": category, "spec_hash": spec.digest,
-                               "generator": "bench", "seed": 1, "count": len(generated.vectors),
+                               "generator": "bench", "seed": 1, "count": generated.out.count,
                                "coverage": {"feasible_paths": 0, "paths_hit": 0, "by_function": {}}}
     meta.update(generated.meta)  # the prelude (and the timers' count window)
     return meta
@@ -210,18 +210,19 @@ def bench_script_vectors(count: int = 5000) -> None:
     lemma_s = time.perf_counter() - start
     for category, module in (("gic", gic), ("timers", timers)):
         generate: Callable[..., Generated] = module.generate
-        generate(spec, 1, 20)  # warm the caches a run builds once (quiesced states, path keys)
+        generate(spec, 1, 20, VectorList())  # warm the caches a run builds once (quiesced states, path keys)
         start = time.perf_counter()
-        base = generate(spec, 1, 0)
+        base = generate(spec, 1, 0, VectorList())
         fixed_s = time.perf_counter() - start
         start = time.perf_counter()
-        generated = generate(spec, 1, count)
+        made = VectorList()
+        generated = generate(spec, 1, count, made)
         random_s = time.perf_counter() - start - fixed_s
-        total = len(generated.vectors)
+        total = made.count
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{category}.jsonl"
             start = time.perf_counter()
-            write_vectors(path, _script_meta(spec, category, generated), generated.vectors)
+            write_vectors(path, _script_meta(spec, category, generated), made.vectors)
             write_s = time.perf_counter() - start
             size = path.stat().st_size
             start = time.perf_counter()
@@ -230,7 +231,7 @@ def bench_script_vectors(count: int = 5000) -> None:
         written_s = random_s + write_s * count / total  # the random vectors' share of the write
         print(f"vectors ({category}, {count} random, one core)")
         extra = f"; template lemmas: {len(lemmas)} proved in {lemma_s:.1f} s" if module is timers else ""
-        print(f"  one-off: {len(base.vectors)} witness/scenario/catalogue vectors in {fixed_s:.1f} s{extra}")
+        print(f"  one-off: {base.out.count} witness/scenario/catalogue vectors in {fixed_s:.1f} s{extra}")
         print(f"  random vectors: {count / random_s:,.0f} vectors/s generated, {count / written_s:,.0f} "
               f"vectors/s generated and written   (goal >= 5,000)")
         print(f"  file: {total} vectors, {size / 1e6:.1f} MB ({size / total / 1e3:.1f} kB a vector); "

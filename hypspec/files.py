@@ -14,17 +14,20 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from hypspec.interrupt import interrupt_after
 
 
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Write `path` in one rename: it holds either its old content or all of `data`."""
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """A binary file written under a temporary name beside `path` and renamed over it when the
+    block completes: `path` holds either its old content or everything the block wrote."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+            yield out
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; an output is not
@@ -32,6 +35,12 @@ def write_atomically(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write `path` in one rename: it holds either its old content or all of `data`."""
+    with atomic_file(path) as out:
+        out.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 @contextmanager

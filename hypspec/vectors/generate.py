@@ -51,21 +51,23 @@ def run_vectors(args: argparse.Namespace) -> int:
     path = args.out / f"{args.category}.jsonl"
     # the directory is made before the search, so that a bad --out fails now rather than after it
     from hypspec.api import SPEC_DIR, Spec
-    from hypspec.vectors.store import write_vectors
+    from hypspec.vectors.store import vector_writer
 
     with output_directory(args.out):
         try:
             spec = Spec.load(SPEC_DIR)
             start = time.perf_counter()
-            generated = generator(args.category)(spec, args.seed, args.random, _progress(args))
-            seconds = time.perf_counter() - start
-            coverage = _coverage(generated)
-            write_vectors(path, _meta(args, spec, generated, coverage), generated.vectors)
+            # each vector goes to disk as it is made: --random N never holds N vectors
+            with vector_writer(path) as writer:
+                generated = generator(args.category)(spec, args.seed, args.random, writer, _progress(args))
+                seconds = time.perf_counter() - start
+                coverage = _coverage(generated)
+                writer.finish(_meta(args, spec, generated, coverage))
         except KeyboardInterrupt as interrupt:
             raise Interrupted(f"no vectors written; {path} is as it was") from interrupt
     if args.json:
         # no time in it: the same seed gives the same report, byte for byte (time is the text's)
-        summary = {"file": str(path), "vectors": len(generated.vectors), "coverage": coverage}
+        summary = {"file": str(path), "vectors": generated.out.count, "coverage": coverage}
         print(json.dumps(summary, indent=2))
     else:
         _print_summary(path, generated, seconds)
@@ -104,7 +106,7 @@ def _meta(args: argparse.Namespace, spec: Spec, generated: Generated,
         "spec_hash": spec.digest,
         "generator": f"hypspec {__version__}",
         "seed": args.seed,
-        "count": len(generated.vectors),
+        "count": generated.out.count,
         "coverage": coverage,
     }
     meta.update(generated.meta)  # category-specific fields (a prelude, the timers' count window)
@@ -114,7 +116,7 @@ def _meta(args: argparse.Namespace, spec: Spec, generated: Generated,
 def _print_summary(path: Path, generated: Generated, seconds: float) -> None:
     feasible = Counter(p.function for p in generated.feasible)
     hit = Counter(p.function for p in generated.hit)
-    print(f"wrote {len(generated.vectors)} vectors to {path} in {seconds:.2f} s")
+    print(f"wrote {generated.out.count} vectors to {path} in {seconds:.2f} s")
     print(f"coverage: {len(generated.hit)}/{len(generated.feasible)} feasible paths hit")
     width = max(len(name) for name in feasible)
     for name in sorted(feasible):

@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hypspec.vectors.paths import Path
 
 
+class VectorSink(Protocol):
+    """Where a generator puts each vector as it makes it: a file being written
+    (`store.VectorWriter`), so that a run of many random vectors never holds them all, or a list."""
+
+    @property
+    def count(self) -> int: ...
+
+    def add(self, vector: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class VectorList:
+    """The vectors kept in memory, in order (the benchmarks; anyone who wants them as a list)."""
+
+    vectors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.vectors)
+
+    def add(self, vector: dict[str, Any]) -> None:
+        self.vectors.append(vector)
+
+
 @dataclass
 class Generated:
-    """The vectors, the feasible paths and those the vectors hit, the feasible paths the harness
-    cannot run (with the names of the rules that exclude each), and the fields the category adds
-    to the file's meta record (a script category's prelude, the timers' count window)."""
+    """Where the vectors went (`out`), the feasible paths and those the vectors hit, the feasible
+    paths the harness cannot run (with the names of the rules that exclude each), and the fields
+    the category adds to the file's meta record (a script category's prelude, the timers' count
+    window)."""
 
-    vectors: list[dict[str, Any]]
+    out: VectorSink
     feasible: set[Path]
     hit: set[Path]
     not_runnable: dict[Path, list[str]] = field(default_factory=dict)

@@ -62,7 +62,7 @@ from hypspec.concrete.runtime import FilledOracle, Oracle
 from hypspec.lang.types import Bits, Map
 from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, to_z3, zero
 from hypspec.vectors import gic_flags
-from hypspec.vectors.generated import Generated
+from hypspec.vectors.generated import Generated, VectorSink
 from hypspec.vectors.paths import Path, Rule, decided, excluding_rules, guard_term, path_solver
 from hypspec.vectors.script import (
     GICC_BASE,
@@ -1126,14 +1126,13 @@ def random_steps(rng: random.Random) -> tuple[list[Step], str]:
 # ---- the category ---------------------------------------------------------------------------
 
 
-def generate(spec: Spec, seed: int, random_count: int,
+def generate(spec: Spec, seed: int, random_count: int, out: VectorSink,
              progress: Callable[[str], None] = lambda _: None) -> Generated:
     machine_base = Machine(spec, seed).base()
     progress("enumerating the paths of every guest operation on GICV with Z3")
     found = search(spec, machine_base, progress)
     covered = {path.function for path in found.feasible} | {path.function for path in found.not_runnable}
     maker = Maker(spec, seed, covered)
-    vectors: list[dict[str, Any]] = []
     hit: set[Path] = set()
     for number, witness in enumerate(found.witnesses, start=1):
         check_witness_state(spec, witness, seed)
@@ -1148,19 +1147,19 @@ def generate(spec: Spec, seed: int, random_count: int,
             raise AssertionError(f"the concrete run of the witness for {witness.path.key} "
                                  f"({witness.operation.name}) took another path")
         maker.check(made)
-        vectors.append(made.record)
+        out.add(made.record)
         hit.update(made.paths)
     progress(f"{len(found.witnesses)} witnesses; {len(scenarios())} scenarios; {random_count} random vectors")
     for scenario in scenarios():
         made = maker.make(f"gic-s-{scenario.name}", scenario.name, list(scenario.steps),
                           description=scenario.description)
         maker.check(made)
-        vectors.append(made.record)
+        out.add(made.record)
         hit.update(made.paths)
     rng = random.Random(seed)
     for number in range(1, random_count + 1):
         steps, flag = random_steps(rng)
         made = maker.make(f"gic-r{number:05d}", "random", steps, flags=[flag])
-        vectors.append(made.record)
+        out.add(made.record)
         hit.update(made.paths)
-    return Generated(vectors, found.feasible, hit & found.feasible, found.not_runnable, prelude_meta())
+    return Generated(out, found.feasible, hit & found.feasible, found.not_runnable, prelude_meta())

@@ -28,7 +28,7 @@ from hypspec.concrete.runtime import FilledOracle, Oracle, RecordingMap
 from hypspec.lang.types import BOOL, Bits
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
-from hypspec.vectors.generated import Generated
+from hypspec.vectors.generated import Generated, VectorSink
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.stage2_stimulus import HVC_2, Layout, World, random_world
 
@@ -227,7 +227,7 @@ def _start_level_valid(vtcr: int) -> bool:
 
 # ---- the category --------------------------------------------------------------------
 
-def generate(spec: Spec, seed: int, random_count: int,
+def generate(spec: Spec, seed: int, random_count: int, out: VectorSink,
              progress: Callable[[str], None] = lambda _: None) -> Generated:
     call = spec.symbolic(OPERATION)
     constraints = [*call.constraints, *(c for _, c in call.evaluation.assertions)]
@@ -235,19 +235,19 @@ def generate(spec: Spec, seed: int, random_count: int,
     progress("enumerating feasible paths with Z3")
     witnesses = feasible_paths(call, {i.function for i in call.evaluation.invocations}, constraints)
     feasible = set(witnesses)
-    vectors, hit = [], set()
+    hit: set[Path] = set()
     for number, path in enumerate(sorted(witnesses), start=1):
         world, overrides = witness_world(spec, call, witnesses[path])
         record, paths = make_vector(spec, f"stage2-w{number:04d}", "witness", world, seed, overrides)
         if path not in paths:
             raise AssertionError(f"the concrete run of the witness for {path.key} took another path")
-        vectors.append(record)
+        out.add(record)
         hit.update(paths)
     progress(f"{len(witnesses)} witnesses; {random_count} random vectors")
     rng = random.Random(seed)
     for number in range(1, random_count + 1):
         world = random_world(rng, HARNESS)
         record, paths = make_vector(spec, f"stage2-r{number:05d}", "random", world, seed)
-        vectors.append(record)
+        out.add(record)
         hit.update(paths)
-    return Generated(vectors, feasible, hit & feasible)
+    return Generated(out, feasible, hit & feasible)

@@ -1,23 +1,26 @@
 """Vector files: JSON Lines validated against the shipped schema, on write and on read.
 
 A file is a `meta` record followed by one vector per line. Writing validates
-every record first and then replaces the file in one rename, so an error
-never leaves a half-written file. Reading names the line and the failing
+every record as it comes and replaces the file in one rename once all are
+there, so an error never leaves a half-written file. Reading names the line and the failing
 field of the first bad record.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import fastjsonschema
 
-from hypspec.files import write_atomically
+from hypspec.files import atomic_file
 
 if TYPE_CHECKING:
     import jsonschema
@@ -112,19 +115,51 @@ def _check(record: Any, is_meta: bool, where: str) -> None:
         raise VectorFileError(f"{where}: field '{field}': {first.message}")
 
 
-def write_vectors(path: Path, meta: dict[str, Any], vectors: list[dict[str, Any]]) -> None:
+@dataclass
+class VectorWriter:
+    """A vector file being written as its vectors are made (`hypspec vectors --random N` holds one
+    vector at a time, not N); made by `vector_writer`. Each vector is validated and appended to an
+    unnamed scratch file as it comes; `finish(meta)` validates the meta record, which counts and
+    summarises the vectors and so comes last, puts it first, and renames the whole into place."""
+
+    path: Path
+    body: BinaryIO
+    count: int = 0
+    ids: set[str] = field(default_factory=set)
+
+    def add(self, vector: dict[str, Any]) -> None:
+        where = f"{self.path}: vector on line {self.count + 2}"
+        _check(vector, False, where)
+        if vector["id"] in self.ids:
+            raise VectorFileError(f"{where}: duplicate id {vector['id']!r}")
+        self.ids.add(vector["id"])
+        self.body.write(json.dumps(vector, sort_keys=True).encode("utf-8") + b"\n")
+        self.count += 1
+
+    def finish(self, meta: dict[str, Any]) -> None:
+        record = {"meta": meta}
+        _check(record, True, f"{self.path}: meta")
+        with atomic_file(self.path) as out:
+            out.write(json.dumps(record, sort_keys=True).encode("utf-8") + b"\n")
+            self.body.seek(0)
+            shutil.copyfileobj(self.body, out)
+
+
+@contextmanager
+def vector_writer(path: Path) -> Iterator[VectorWriter]:
+    """A `VectorWriter` for `path`. Nothing appears at `path` unless `finish` completes, and the
+    scratch file (unnamed, beside `path`) goes when the block ends, whatever happens in it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=path.parent) as body:
+        yield VectorWriter(path, body)
+
+
+def write_vectors(path: Path, meta: dict[str, Any], vectors: Iterable[dict[str, Any]]) -> None:
     """Validate everything, then write the file atomically."""
-    record = {"meta": meta}
-    _check(record, True, f"{path}: meta")
-    seen: set[str] = set()
-    for index, vector in enumerate(vectors, start=2):
-        _check(vector, False, f"{path}: vector on line {index}")
-        if vector["id"] in seen:
-            raise VectorFileError(f"{path}: vector on line {index}: duplicate id {vector['id']!r}")
-        seen.add(vector["id"])
-    lines = [json.dumps(record, sort_keys=True)]
-    lines += [json.dumps(v, sort_keys=True) for v in vectors]
-    write_atomically(path, "\n".join(lines) + "\n")
+    with vector_writer(path) as writer:
+        for vector in vectors:
+            writer.add(vector)
+        writer.finish(meta)
 
 
 def read_vectors(path: Path) -> VectorFile:

@@ -64,7 +64,7 @@ import z3
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.conformance import trap_case
 from hypspec.vectors import script
-from hypspec.vectors.generated import Generated
+from hypspec.vectors.generated import Generated, VectorSink
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.script import Expect, Step, sysreg_read, sysreg_write
 from hypspec.vectors.store import SCHEMA_PATH
@@ -948,11 +948,11 @@ def _random_vector(
 
 
 def generate(
-    spec: Spec, seed: int, random_count: int, progress: Callable[[str], None] = lambda _: None
+    spec: Spec, seed: int, random_count: int, out: VectorSink,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Generated:
     progress("enumerating the feasible paths of Timer.Read and Timer.Write")
     paths = feasible(spec)
-    vectors: list[dict[str, Any]] = []
     hit: set[Path] = set()
     combos = scenario_modes()
     progress(f"catalogue: {sum(len(CATALOGUE[s]) for _, s, _ in combos)} vectors")
@@ -960,7 +960,7 @@ def generate(
         for number, values in enumerate(CATALOGUE[scenario], start=1):
             vector_id = f"timers-c-{timer.name}-{scenario}-{mode}-{number}"
             record, taken = make_vector(spec, vector_id, "catalogue", timer, scenario, mode, values)
-            vectors.append(record)
+            out.add(record)
             hit.update(taken)
             hit.add(scenario_path(timer, scenario, mode))
     # The prelude (the quiesce steps) runs before every vector: the paths its writes take (the only
@@ -971,7 +971,7 @@ def generate(
     for number in range(1, random_count + 1):
         combo = rng.choice(combos)
         record, taken = _random_vector(spec, rng, number, combo)
-        vectors.append(record)
+        out.add(record)
         hit.update(taken)
         hit.add(scenario_path(*combo))
     feasible_set = set(paths) | {scenario_path(*combo) for combo in combos}
@@ -980,7 +980,7 @@ def generate(
         for path in feasible_set - hit
         if path.function == "Timer.Write" and _writes_counter(spec, paths[path])
     }
-    return Generated(vectors, feasible_set, hit & feasible_set, not_runnable,
+    return Generated(out, feasible_set, hit & feasible_set, not_runnable,
                      {**script.prelude_meta(), **window_meta()})
 
 

@@ -34,7 +34,7 @@ from hypspec.conformance import trap_case
 from hypspec.lang.types import Bits
 from hypspec.symbolic.evaluator import Decision, Invocation, SymbolicEvaluator, to_z3
 from hypspec.symbolic.model import model_value, unknown_values
-from hypspec.vectors.generated import Generated
+from hypspec.vectors.generated import Generated, VectorSink
 from hypspec.vectors.paths import Path, Rule, excluding_rules, feasible_paths, guard_term, traced_paths
 
 OPERATION = "Model.TrapDecision"
@@ -1216,18 +1216,18 @@ def random_stimulus(spec: Spec, rng: random.Random) -> Stimulus:
 
 
 def generate(
-    spec: Spec, seed: int, random_count: int, progress: Callable[[str], None] = lambda _: None
+    spec: Spec, seed: int, random_count: int, out: VectorSink,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Generated:
     call = spec.symbolic(OPERATION)
     found = search(spec, call, progress)
-    vectors: list[dict[str, Any]] = []
     hit: set[Path] = set()
     for number, path in enumerate(sorted(found.witnesses), start=1):
         stimulus, overrides = witness_stimulus(spec, call, found.witnesses[path])
         record, paths = make_vector(spec, f"traps-w{number:04d}", "witness", stimulus, seed, overrides)
         if path not in paths:
             raise AssertionError(f"the concrete run of the witness for {path.key} took another path")
-        vectors.append(record)
+        out.add(record)
         hit.update(paths)
     progress(
         f"{len(found.witnesses)} witnesses; {len(CATALOGUE)} catalogue rows; {random_count} random vectors"
@@ -1238,12 +1238,12 @@ def generate(
             record, paths = make_vector(
                 spec, catalogue_id(row, mode), "catalogue", stimulus, seed, row=row.name
             )
-            vectors.append(record)
+            out.add(record)
             hit.update(paths)
     rng = random.Random(seed)
     for number in range(1, random_count + 1):
         record, paths = make_vector(spec, f"traps-r{number:05d}", "random", random_stimulus(spec, rng), seed)
-        vectors.append(record)
+        out.add(record)
         hit.update(paths)
     feasible = set(found.witnesses)
-    return Generated(vectors, feasible, hit & feasible, found.not_runnable)
+    return Generated(out, feasible, hit & feasible, found.not_runnable)
