@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypspec.output import Meter
 from hypspec.vectors.paths import Path
+
+# What the generators' meters count (`hypspec.output.Meter`; `hypspec vectors` puts the category
+# before each): the paths the search finds, then the vectors made (witnesses, any catalogue or
+# scenarios, and the random ones).
+PATHS_FOUND = "feasible paths found"
+VECTORS_MADE = "vectors made"
 
 
 @dataclass
@@ -19,3 +27,17 @@ class Generated:
     hit: set[Path]
     not_runnable: dict[Path, list[str]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Made:
+    """The vectors a generator has made so far and the paths they hit, counted on its meter."""
+
+    meter: Meter
+    vectors: list[dict[str, Any]] = field(default_factory=list)
+    hit: set[Path] = field(default_factory=set)
+
+    def add(self, record: dict[str, Any], paths: Iterable[Path]) -> None:
+        self.vectors.append(record)
+        self.hit.update(paths)
+        self.meter.advance()

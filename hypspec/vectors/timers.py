@@ -63,8 +63,9 @@ import z3
 
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.conformance import trap_case
+from hypspec.output import MeterFactory, no_meter
 from hypspec.vectors import script
-from hypspec.vectors.generated import Generated
+from hypspec.vectors.generated import VECTORS_MADE, Generated
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.script import Expect, Step, sysreg_read, sysreg_write
 from hypspec.vectors.store import SCHEMA_PATH
@@ -948,32 +949,37 @@ def _random_vector(
 
 
 def generate(
-    spec: Spec, seed: int, random_count: int, progress: Callable[[str], None] = lambda _: None
+    spec: Spec, seed: int, random_count: int, progress: Callable[[str], None] = lambda _: None,
+    meter: MeterFactory = no_meter,
 ) -> Generated:
+    # no meter for the search: it takes a fraction of a second
     progress("enumerating the feasible paths of Timer.Read and Timer.Write")
     paths = feasible(spec)
     vectors: list[dict[str, Any]] = []
     hit: set[Path] = set()
     combos = scenario_modes()
-    progress(f"catalogue: {sum(len(CATALOGUE[s]) for _, s, _ in combos)} vectors")
-    for timer, scenario, mode in combos:
-        for number, values in enumerate(CATALOGUE[scenario], start=1):
-            vector_id = f"timers-c-{timer.name}-{scenario}-{mode}-{number}"
-            record, taken = make_vector(spec, vector_id, "catalogue", timer, scenario, mode, values)
+    catalogue = sum(len(CATALOGUE[s]) for _, s, _ in combos)
+    progress(f"catalogue: {catalogue} vectors; {random_count} random vectors")
+    with meter(VECTORS_MADE, catalogue + random_count) as made:
+        for timer, scenario, mode in combos:
+            for number, values in enumerate(CATALOGUE[scenario], start=1):
+                vector_id = f"timers-c-{timer.name}-{scenario}-{mode}-{number}"
+                record, taken = make_vector(spec, vector_id, "catalogue", timer, scenario, mode, values)
+                vectors.append(record)
+                hit.update(taken)
+                hit.add(scenario_path(timer, scenario, mode))
+                made.advance()
+        # The prelude (the quiesce steps) runs before every vector: the paths its writes take (the
+        # only write of CNTFRQ among them) are taken by every vector's run, and count once here.
+        hit.update(concrete_pass(spec, script.quiesce_steps(), SAMPLE_COUNTS[0]))
+        rng = random.Random(seed)
+        for number in range(1, random_count + 1):
+            combo = rng.choice(combos)
+            record, taken = _random_vector(spec, rng, number, combo)
             vectors.append(record)
             hit.update(taken)
-            hit.add(scenario_path(timer, scenario, mode))
-    # The prelude (the quiesce steps) runs before every vector: the paths its writes take (the only
-    # write of CNTFRQ among them) are taken by every vector's run, and count once here.
-    hit.update(concrete_pass(spec, script.quiesce_steps(), SAMPLE_COUNTS[0]))
-    progress(f"{random_count} random vectors")
-    rng = random.Random(seed)
-    for number in range(1, random_count + 1):
-        combo = rng.choice(combos)
-        record, taken = _random_vector(spec, rng, number, combo)
-        vectors.append(record)
-        hit.update(taken)
-        hit.add(scenario_path(*combo))
+            hit.add(scenario_path(*combo))
+            made.advance()
     feasible_set = set(paths) | {scenario_path(*combo) for combo in combos}
     not_runnable = {
         path: ["a write to CNTPCT or CNTVCT is UNDEFINED (read-only: spec/04 Model.SysRegReadOnly)"]
