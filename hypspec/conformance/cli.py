@@ -9,7 +9,7 @@ from typing import Any
 
 from hypspec.arguments import job_count, output_file, path_argument, positive_count
 from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_DEVIATIONS, DEFAULT_JOBS
-from hypspec.output import progress, verbose
+from hypspec.output import meters, progress, verbose
 
 
 def cmd_conform(args: argparse.Namespace) -> int:
@@ -25,6 +25,7 @@ def cmd_conform(args: argparse.Namespace) -> int:
         deviations=args.deviations,
         batch=args.batch,
         progress=progress(args),
+        meter=meters(args),
     )
     if args.json:
         print(json.dumps(report.as_json(), indent=2))

@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -108,6 +107,7 @@ from hypspec.exitcodes import ExitCode
 from hypspec.files import staged_directory
 from hypspec.interrupt import Interrupted
 from hypspec.junit import Case, Suite
+from hypspec.output import MeterFactory, no_meter
 from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json, steps_from_json
 from hypspec.vectors.store import read_vectors
 
@@ -1348,25 +1348,22 @@ def junit_suites(report: ConformReport) -> list[Suite]:
 Observation = Stage2Observation | TrapObservation | ScriptObservation
 
 
-def _run(
-    items: Sequence[LoadedVector], *, batch: int, jobs: int, progress: Callable[[str], None] | None
-) -> list[Observation]:
-    """Run the cases a few images at a time so a long run can report progress: Stage 2, traps,
+def _run(items: Sequence[LoadedVector], *, batch: int, jobs: int, meter: MeterFactory) -> list[Observation]:
+    """Run the cases a few images at a time so a long run can show its progress: Stage 2, traps,
     scripts."""
     stage2 = [item.case for item in items if isinstance(item.case, Stage2Case)]
     traps = [item.case for item in items if isinstance(item.case, TrapCase)]
     scripts = [item.case for item in items if isinstance(item.case, ScriptCase)]
     step = batch * jobs
     seen: dict[str, Observation] = {}
-    start = time.monotonic()
     try:
-        for cases, run in ((stage2, run_stage2), (traps, run_traps), (scripts, run_scripts)):
-            for first in range(0, len(cases), step):
-                for observation in run(cases[first : first + step], batch=batch, jobs=jobs):  # type: ignore[operator]
-                    seen[observation.id] = observation
-                if progress is not None:
-                    elapsed = time.monotonic() - start
-                    progress(f"conform: {len(seen)}/{len(items)} vectors run ({elapsed:.1f} s)")
+        with meter("conform: vectors run", len(items)) as run_meter:  # closed before Ctrl-C's message
+            for cases, run in ((stage2, run_stage2), (traps, run_traps), (scripts, run_scripts)):
+                for first in range(0, len(cases), step):
+                    chunk = cases[first : first + step]
+                    for observation in run(chunk, batch=batch, jobs=jobs):  # type: ignore[operator]
+                        seen[observation.id] = observation
+                    run_meter.advance(len(chunk))
     except KeyboardInterrupt as interrupt:
         raise Interrupted(f"{len(seen)} of {len(items)} vectors had run; no verdict on any") from interrupt
     return [seen[item.case.id] for item in items]
@@ -1380,6 +1377,7 @@ def conform(
     deviations: Path = DEFAULT_DEVIATIONS,
     batch: int = DEFAULT_BATCH,
     progress: Callable[[str], None] | None = None,
+    meter: MeterFactory = no_meter,
 ) -> ConformReport:
     """Run every vector of ``paths`` (files or directories of ``*.jsonl``) on QEMU and compare.
 
@@ -1402,7 +1400,7 @@ def conform(
         # the images and manifests appear together, or (on an error or Ctrl-C) not at all
         with staged_directory(emit_elf) as scratch:
             images = [emit_elf / image.name for image in emit_images(items, scratch, batch=batch)]
-    observations = _run(items, batch=batch, jobs=jobs, progress=progress)
+    observations = _run(items, batch=batch, jobs=jobs, meter=meter)
     addresses = trap_addresses([item.case for item in items if isinstance(item.case, TrapCase)], batch)
     categories = {s.category: CategoryCounts() for s in files}
     findings: list[Finding] = []

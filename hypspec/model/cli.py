@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import time
 from pathlib import Path
 
 from hypspec.arguments import path_argument, positive_count, whole_number
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted
-from hypspec.output import inform, informing
+from hypspec.output import inform, meters
 
 # The model, the explorer (and Hypothesis behind it) are imported by the commands that run them:
 # registering the subcommands must cost nothing, since every `hypspec` command line does it.
@@ -48,29 +46,6 @@ def add_table1_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_table1, solver=True)
 
 
-class _Progress:
-    """A one-line progress bar on standard error, redrawn at most ten times a second."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled
-        self.done = 0
-        self.start = self.last = time.perf_counter()
-
-    def step(self) -> None:
-        self.done += 1
-        now = time.perf_counter()
-        if self.enabled and now - self.last > 0.1:
-            self.last = now
-            share = min(1.0, self.done / self.total)
-            bar = "#" * int(30 * share)
-            rate = self.done / max(now - self.start, 1e-9)
-            print(f"\r[{bar:<30}] {self.done} steps, {rate:,.0f}/s", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr, flush=True)
-
-
 def cmd_explore(args: argparse.Namespace) -> int:
     from hypspec.api import MODEL_DIR
     from hypspec.model.explore import explore
@@ -81,17 +56,16 @@ def cmd_explore(args: argparse.Namespace) -> int:
     if args.pes > 1 << model.pe_type.width:
         raise ModelError(f"--pes: the model has at most {1 << model.pe_type.width} processing elements")
     scenarios = read_scenarios(model, args.model or MODEL_DIR)
-    # the bar redraws its line with a carriage return: only a terminal shows that as one line
-    progress = _Progress(args.examples * args.steps, enabled=informing(args) and sys.stderr.isatty())
     inform(args, f"exploring: {args.examples} runs of up to {args.steps} transitions, seed {args.seed} ...")
+    # no total: the scenarios' transitions come on top of the runs', and a run may end early
+    meter = meters(args)("explore: transitions", None)
     try:
-        campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
-                                    pes=args.pes, on_step=progress.step, scenarios=scenarios)
+        with meter:  # closed before the interrupt's message is printed
+            campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
+                                        pes=args.pes, on_step=meter.advance, scenarios=scenarios)
     except KeyboardInterrupt as interrupt:
-        progress.close()
-        raise Interrupted(f"{progress.done} transitions run (seed {args.seed}) before the interrupt; "
+        raise Interrupted(f"{meter.done} transitions run (seed {args.seed}) before the interrupt; "
                           "no verdict") from interrupt
-    progress.close()
     rate = campaign.steps / campaign.seconds if campaign.seconds else 0.0
     if args.json:
         # no time in it: the same seed gives the same report, byte for byte (time is the text's)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -173,11 +173,13 @@ def summarise(name: str, results: list[ObligationResult]) -> InvariantResult:
                            first.counterexample, results)
 
 
-def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str], None] | None = None,
-                jobs: int = 1) -> tuple[list[InvariantResult], list[InvariantResult]]:
+def prove_model(model: Model, timeout_s: float = 20.0, jobs: int = 1,
+                on_done: Callable[[], None] = lambda: None
+                ) -> tuple[list[InvariantResult], list[InvariantResult]]:
     """Every obligation of the model: per invariant (initial and steps) and per observation (one
     noninterference obligation per transition), and per transition (safety). With `jobs` > 1 the
-    transitions are shared out among that many processes."""
+    transitions are shared out among that many processes. `on_done` is called as the obligations
+    of the initial state, then of each transition, are done (a meter counts them)."""
     names = [i.name for i in model.invariants] + [o.name for o in model.observations]
     transitions: list[str | None] = [None, *(t.name for t in model.transitions)]
     per_invariant: dict[str, list[ObligationResult]] = {n: [] for n in names}
@@ -187,6 +189,8 @@ def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str],
         with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(files,)) as pool:
             futures = [pool.submit(_worker_transition, name, timeout_s) for name in transitions]
             try:
+                for _ in as_completed(futures):
+                    on_done()
                 done = [f.result() for f in futures]
             except BaseException:
                 # Ctrl-C, or a worker's error: end the workers and drop the queue now, rather than
@@ -196,9 +200,8 @@ def prove_model(model: Model, timeout_s: float = 20.0, progress: Callable[[str],
     else:
         done = []
         for name in transitions:
-            if progress is not None:
-                progress(f"proving the invariants {'initially' if name is None else 'after ' + name} ...")
             done.append(_transition_obligations(model, name, timeout_s))
+            on_done()
     for steps, safe in done:
         for result in steps:
             per_invariant[result.obligation.invariant].append(result)  # type: ignore[index]

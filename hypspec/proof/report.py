@@ -21,7 +21,7 @@ from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted
 from hypspec.junit import Case, Suite, write_junit
 from hypspec.names import UnknownNameError, unknown_name
-from hypspec.output import inform, verbose
+from hypspec.output import inform, meters, verbose
 from hypspec.proof.mutants import MutantResult, check_mutant, patched_tree, read_all_mutants, variant
 from hypspec.proof.prover import prove
 
@@ -97,31 +97,41 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
                 hint = "; `hypspec list properties` lists the properties, invariants and observations"
                 raise UnknownNameError(unknown_name("property", name, known, hint))
         model_level = {*spec.program.invariants, *spec.program.observations}
-        for name in names:
-            if name not in model_level:
+        properties = [name for name in names if name not in model_level]
+        # named, the model's invariants and observations are proved one by one; else all at once
+        one_by_one = [name for name in names if name in model_level] if args.properties else []
+        meter = meters(args)
+        with meter("prove: properties done", len(properties) + len(one_by_one)) as proved:
+            for name in properties:
                 inform(args, f"proving {name} ...")
                 run.results.append(prove(spec, name, args.timeout))
-        if args.properties:
-            for name in names:
+                proved.advance()
+            for name in one_by_one:
                 if name in spec.program.invariants:
                     inform(args, f"proving {name} ...")
                     run.results.append(prove_invariant(model, name, args.timeout))
-                elif name in spec.program.observations:
+                else:
                     inform(args, f"proving that {name} does not depend on the secret ...")
                     run.results.append(prove_observation(model, name, args.timeout))
-        else:
+                proved.advance()
+        if not args.properties:
             inform(args, f"proving the model's invariants and safety, "
                             f"{len(model.transitions)} transitions on {args.jobs} process(es) ...")
-            invariants, safety = prove_model(model, args.timeout, jobs=args.jobs)
+            # the initial state's obligations, then each transition's
+            with meter("prove: transitions done", len(model.transitions) + 1) as proved:
+                invariants, safety = prove_model(model, args.timeout, jobs=args.jobs, on_done=proved.advance)
             run.results += invariants + safety
 
 
 def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
-    for mutant in read_all_mutants():
-        inform(args, f"checking mutant {mutant.name} ...")
-        run.mutants.append(check_mutant(mutant, args.timeout))
-        if mutant.file.startswith("models/"):
-            run.explored[mutant.name] = _explore_mutant(mutant)
+    mutants = read_all_mutants()
+    with meters(args)("prove: mutants checked", len(mutants)) as checked:
+        for mutant in mutants:
+            inform(args, f"checking mutant {mutant.name} ...")
+            run.mutants.append(check_mutant(mutant, args.timeout))
+            if mutant.file.startswith("models/"):
+                run.explored[mutant.name] = _explore_mutant(mutant)
+            checked.advance()
 
 
 def _interrupted(args: argparse.Namespace, run: _Run) -> Interrupted:

@@ -16,7 +16,7 @@ from hypspec.arguments import one_of, path_argument, whole_number
 from hypspec.exitcodes import ExitCode
 from hypspec.files import output_directory
 from hypspec.interrupt import Interrupted
-from hypspec.output import inform
+from hypspec.output import MeterFactory, inform, meters
 
 if TYPE_CHECKING:
     from hypspec.api import Spec
@@ -59,7 +59,8 @@ def run_vectors(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             # each vector goes to disk as it is made: --random N never holds N vectors
             with vector_writer(path) as writer:
-                generated = generator(args.category)(spec, args.seed, args.random, writer, _progress(args))
+                generated = generator(args.category)(spec, args.seed, args.random, writer, _progress(args),
+                                                     meter=_meters(args))
                 seconds = time.perf_counter() - start
                 coverage = _coverage(generated)
                 writer.finish(_meta(args, spec, generated, coverage))
@@ -79,6 +80,12 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
         inform(args, f"{args.category}: {message}")
 
     return progress
+
+
+def _meters(args: argparse.Namespace) -> MeterFactory:
+    """`meters(args)`, with the category before each label as before each progress line."""
+    made = meters(args)
+    return lambda label, total: made(f"{args.category}: {label}", total)
 
 
 def _coverage(generated: Generated) -> dict[str, Any]:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from hypspec.output import Meter
 from hypspec.vectors.paths import Path
+
+# What the generators' meters count (`hypspec.output.Meter`; `hypspec vectors` puts the category
+# before each): the paths the search finds, then the vectors made (witnesses, any catalogue or
+# scenarios, and the random ones).
+PATHS_FOUND = "feasible paths found"
+VECTORS_MADE = "vectors made"
 
 
 class VectorSink(Protocol):
@@ -44,3 +52,18 @@ class Generated:
     hit: set[Path]
     not_runnable: dict[Path, list[str]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Emitted:
+    """What a generator has made so far: each vector handed to `out` as it comes, the paths the
+    vectors hit, and the count on the generator's meter."""
+
+    out: VectorSink
+    meter: Meter
+    hit: set[Path] = field(default_factory=set)
+
+    def add(self, record: dict[str, Any], paths: Iterable[Path]) -> None:
+        self.out.add(record)
+        self.hit.update(paths)
+        self.meter.advance()

@@ -60,9 +60,10 @@ import z3
 from hypspec.api import Spec, State
 from hypspec.concrete.runtime import FilledOracle, Oracle
 from hypspec.lang.types import Bits, Map
+from hypspec.output import MeterFactory, no_meter
 from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, to_z3, zero
 from hypspec.vectors import gic_flags
-from hypspec.vectors.generated import Generated, VectorSink
+from hypspec.vectors.generated import VECTORS_MADE, Emitted, Generated, VectorSink
 from hypspec.vectors.paths import Path, Rule, decided, excluding_rules, guard_term, path_solver
 from hypspec.vectors.script import (
     GICC_BASE,
@@ -520,23 +521,26 @@ class Search:
     not_runnable: dict[Path, list[str]]
 
 
-def search(spec: Spec, start: State, progress: Callable[[str], None] = lambda _: None) -> Search:
+def search(spec: Spec, start: State, progress: Callable[[str], None] = lambda _: None,
+           meter: MeterFactory = no_meter) -> Search:
     """The witness search, from the quiesced state `start`."""
     globals_in = symbolic_globals(spec, start)
     witnesses: list[Witness] = []
     runnable: set[Path] = set()
     unrestricted: dict[Path, tuple[OperationSearch, list[Rule]]] = {}
-    for operation in GUEST_OPERATIONS:
-        found = _operation_call(spec, globals_in, operation)
-        terms = rules(found)
-        restricted = merged_feasible_paths(found.invocations, found.functions,
-                                           found.base + [c for r in terms for c in r.terms])
-        for path in sorted(restricted):
-            witnesses.append(_witness(found, path, restricted[path]))
-        runnable.update(restricted)
-        for path in merged_feasible_paths(found.invocations, found.functions, found.base):
-            unrestricted.setdefault(path, (found, terms))
-        progress(f"GICV {operation.name}: {len(restricted)} paths")
+    with meter("operations searched", len(GUEST_OPERATIONS)) as searched:
+        for operation in GUEST_OPERATIONS:
+            found = _operation_call(spec, globals_in, operation)
+            terms = rules(found)
+            restricted = merged_feasible_paths(found.invocations, found.functions,
+                                               found.base + [c for r in terms for c in r.terms])
+            for path in sorted(restricted):
+                witnesses.append(_witness(found, path, restricted[path]))
+            runnable.update(restricted)
+            for path in merged_feasible_paths(found.invocations, found.functions, found.base):
+                unrestricted.setdefault(path, (found, terms))
+            progress(f"GICV {operation.name}: {len(restricted)} paths")
+            searched.advance()
     not_runnable: dict[Path, list[str]] = {}
     for path in sorted(set(unrestricted) - runnable):
         found, terms = unrestricted[path]
@@ -1127,39 +1131,37 @@ def random_steps(rng: random.Random) -> tuple[list[Step], str]:
 
 
 def generate(spec: Spec, seed: int, random_count: int, out: VectorSink,
-             progress: Callable[[str], None] = lambda _: None) -> Generated:
+             progress: Callable[[str], None] = lambda _: None, meter: MeterFactory = no_meter) -> Generated:
     machine_base = Machine(spec, seed).base()
     progress("enumerating the paths of every guest operation on GICV with Z3")
-    found = search(spec, machine_base, progress)
+    found = search(spec, machine_base, progress, meter)
     covered = {path.function for path in found.feasible} | {path.function for path in found.not_runnable}
     maker = Maker(spec, seed, covered)
-    hit: set[Path] = set()
-    for number, witness in enumerate(found.witnesses, start=1):
-        check_witness_state(spec, witness, seed)
-        el = witness_el(number)
-        made = maker.make(f"gic-w{number:04d}", "witness", witness_steps(witness, el),
-                          flags=[f"GICV_{witness.operation.name.upper().replace('-', '_')}"],
-                          description=f"GICV_{witness.operation.register} "
-                          f"{'write' if witness.operation.write else 'read'} from {el.upper()}: "
-                          f"the witness of {witness.path.key}",
-                          overrides=witness.overrides)
-        if witness.path not in made.paths:
-            raise AssertionError(f"the concrete run of the witness for {witness.path.key} "
-                                 f"({witness.operation.name}) took another path")
-        maker.check(made)
-        out.add(made.record)
-        hit.update(made.paths)
     progress(f"{len(found.witnesses)} witnesses; {len(scenarios())} scenarios; {random_count} random vectors")
-    for scenario in scenarios():
-        made = maker.make(f"gic-s-{scenario.name}", scenario.name, list(scenario.steps),
-                          description=scenario.description)
-        maker.check(made)
-        out.add(made.record)
-        hit.update(made.paths)
-    rng = random.Random(seed)
-    for number in range(1, random_count + 1):
-        steps, flag = random_steps(rng)
-        made = maker.make(f"gic-r{number:05d}", "random", steps, flags=[flag])
-        out.add(made.record)
-        hit.update(made.paths)
-    return Generated(out, found.feasible, hit & found.feasible, found.not_runnable, prelude_meta())
+    with meter(VECTORS_MADE, len(found.witnesses) + len(scenarios()) + random_count) as counted:
+        emitted = Emitted(out, counted)
+        for number, witness in enumerate(found.witnesses, start=1):
+            check_witness_state(spec, witness, seed)
+            el = witness_el(number)
+            made = maker.make(f"gic-w{number:04d}", "witness", witness_steps(witness, el),
+                              flags=[f"GICV_{witness.operation.name.upper().replace('-', '_')}"],
+                              description=f"GICV_{witness.operation.register} "
+                              f"{'write' if witness.operation.write else 'read'} from {el.upper()}: "
+                              f"the witness of {witness.path.key}",
+                              overrides=witness.overrides)
+            if witness.path not in made.paths:
+                raise AssertionError(f"the concrete run of the witness for {witness.path.key} "
+                                     f"({witness.operation.name}) took another path")
+            maker.check(made)
+            emitted.add(made.record, made.paths)
+        for scenario in scenarios():
+            made = maker.make(f"gic-s-{scenario.name}", scenario.name, list(scenario.steps),
+                              description=scenario.description)
+            maker.check(made)
+            emitted.add(made.record, made.paths)
+        rng = random.Random(seed)
+        for number in range(1, random_count + 1):
+            steps, flag = random_steps(rng)
+            made = maker.make(f"gic-r{number:05d}", "random", steps, flags=[flag])
+            emitted.add(made.record, made.paths)
+    return Generated(out, found.feasible, emitted.hit & found.feasible, found.not_runnable, prelude_meta())

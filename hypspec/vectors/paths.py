@@ -61,18 +61,22 @@ def path_solver(constraints: list[z3.BoolRef], timeout_s: float = 20.0) -> z3.So
 
 
 def feasible_paths(call: SymbolicCall, functions: set[str], constraints: list[z3.BoolRef],
-                   timeout_s: float = 20.0) -> dict[Path, z3.ModelRef]:
-    """Every feasible path of each named function inside `call`, with a witness."""
+                   timeout_s: float = 20.0, on_paths: Callable[[int], None] = lambda _: None
+                   ) -> dict[Path, z3.ModelRef]:
+    """Every feasible path of each named function inside `call`, with a witness. `on_paths` is
+    told how many new paths each call of those functions added (a meter counts them)."""
     solver = path_solver(constraints, timeout_s)
     found: dict[Path, z3.ModelRef] = {}
     for invocation in call.evaluation.invocations:
         if invocation.function not in functions:
             continue
+        before = len(found)
         solver.push()
         solver.add(guard_term(invocation.reached))
         if decided(solver) == z3.sat:
             _explore(solver, invocation, 0, [], found)
         solver.pop()
+        on_paths(len(found) - before)
     return found
 
 

@@ -26,9 +26,10 @@ import z3
 from hypspec.api import Spec, State
 from hypspec.concrete.runtime import FilledOracle, Oracle, RecordingMap
 from hypspec.lang.types import BOOL, Bits
+from hypspec.output import MeterFactory, no_meter
 from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
-from hypspec.vectors.generated import Generated, VectorSink
+from hypspec.vectors.generated import PATHS_FOUND, VECTORS_MADE, Emitted, Generated, VectorSink
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.stage2_stimulus import HVC_2, Layout, World, random_world
 
@@ -228,26 +229,25 @@ def _start_level_valid(vtcr: int) -> bool:
 # ---- the category --------------------------------------------------------------------
 
 def generate(spec: Spec, seed: int, random_count: int, out: VectorSink,
-             progress: Callable[[str], None] = lambda _: None) -> Generated:
+             progress: Callable[[str], None] = lambda _: None, meter: MeterFactory = no_meter) -> Generated:
     call = spec.symbolic(OPERATION)
     constraints = [*call.constraints, *(c for _, c in call.evaluation.assertions)]
     constraints += harness_constraints(call)
     progress("enumerating feasible paths with Z3")
-    witnesses = feasible_paths(call, {i.function for i in call.evaluation.invocations}, constraints)
+    with meter(PATHS_FOUND, None) as found:
+        functions = {i.function for i in call.evaluation.invocations}
+        witnesses = feasible_paths(call, functions, constraints, on_paths=found.advance)
     feasible = set(witnesses)
-    hit: set[Path] = set()
-    for number, path in enumerate(sorted(witnesses), start=1):
-        world, overrides = witness_world(spec, call, witnesses[path])
-        record, paths = make_vector(spec, f"stage2-w{number:04d}", "witness", world, seed, overrides)
-        if path not in paths:
-            raise AssertionError(f"the concrete run of the witness for {path.key} took another path")
-        out.add(record)
-        hit.update(paths)
     progress(f"{len(witnesses)} witnesses; {random_count} random vectors")
-    rng = random.Random(seed)
-    for number in range(1, random_count + 1):
-        world = random_world(rng, HARNESS)
-        record, paths = make_vector(spec, f"stage2-r{number:05d}", "random", world, seed)
-        out.add(record)
-        hit.update(paths)
-    return Generated(out, feasible, hit & feasible)
+    with meter(VECTORS_MADE, len(witnesses) + random_count) as counted:
+        made = Emitted(out, counted)
+        for number, path in enumerate(sorted(witnesses), start=1):
+            world, overrides = witness_world(spec, call, witnesses[path])
+            record, paths = make_vector(spec, f"stage2-w{number:04d}", "witness", world, seed, overrides)
+            if path not in paths:
+                raise AssertionError(f"the concrete run of the witness for {path.key} took another path")
+            made.add(record, paths)
+        rng = random.Random(seed)
+        for number in range(1, random_count + 1):
+            made.add(*make_vector(spec, f"stage2-r{number:05d}", "random", random_world(rng, HARNESS), seed))
+    return Generated(out, feasible, made.hit & feasible)

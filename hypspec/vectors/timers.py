@@ -63,8 +63,9 @@ import z3
 
 from hypspec.api import Spec, State, SymbolicCall
 from hypspec.conformance import trap_case
+from hypspec.output import MeterFactory, no_meter
 from hypspec.vectors import script
-from hypspec.vectors.generated import Generated, VectorSink
+from hypspec.vectors.generated import VECTORS_MADE, Emitted, Generated, VectorSink
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
 from hypspec.vectors.script import Expect, Step, sysreg_read, sysreg_write
 from hypspec.vectors.store import SCHEMA_PATH
@@ -949,38 +950,36 @@ def _random_vector(
 
 def generate(
     spec: Spec, seed: int, random_count: int, out: VectorSink,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Callable[[str], None] = lambda _: None, meter: MeterFactory = no_meter,
 ) -> Generated:
+    # no meter for the search: it takes a fraction of a second
     progress("enumerating the feasible paths of Timer.Read and Timer.Write")
     paths = feasible(spec)
-    hit: set[Path] = set()
     combos = scenario_modes()
-    progress(f"catalogue: {sum(len(CATALOGUE[s]) for _, s, _ in combos)} vectors")
-    for timer, scenario, mode in combos:
-        for number, values in enumerate(CATALOGUE[scenario], start=1):
-            vector_id = f"timers-c-{timer.name}-{scenario}-{mode}-{number}"
-            record, taken = make_vector(spec, vector_id, "catalogue", timer, scenario, mode, values)
-            out.add(record)
-            hit.update(taken)
-            hit.add(scenario_path(timer, scenario, mode))
-    # The prelude (the quiesce steps) runs before every vector: the paths its writes take (the only
-    # write of CNTFRQ among them) are taken by every vector's run, and count once here.
-    hit.update(concrete_pass(spec, script.quiesce_steps(), SAMPLE_COUNTS[0]))
-    progress(f"{random_count} random vectors")
-    rng = random.Random(seed)
-    for number in range(1, random_count + 1):
-        combo = rng.choice(combos)
-        record, taken = _random_vector(spec, rng, number, combo)
-        out.add(record)
-        hit.update(taken)
-        hit.add(scenario_path(*combo))
+    catalogue = sum(len(CATALOGUE[s]) for _, s, _ in combos)
+    progress(f"catalogue: {catalogue} vectors; {random_count} random vectors")
+    with meter(VECTORS_MADE, catalogue + random_count) as counted:
+        made = Emitted(out, counted)
+        for timer, scenario, mode in combos:
+            for number, values in enumerate(CATALOGUE[scenario], start=1):
+                vector_id = f"timers-c-{timer.name}-{scenario}-{mode}-{number}"
+                record, taken = make_vector(spec, vector_id, "catalogue", timer, scenario, mode, values)
+                made.add(record, [*taken, scenario_path(timer, scenario, mode)])
+        # The prelude (the quiesce steps) runs before every vector: the paths its writes take (the
+        # only write of CNTFRQ among them) are taken by every vector's run, and count once here.
+        made.hit.update(concrete_pass(spec, script.quiesce_steps(), SAMPLE_COUNTS[0]))
+        rng = random.Random(seed)
+        for number in range(1, random_count + 1):
+            combo = rng.choice(combos)
+            record, taken = _random_vector(spec, rng, number, combo)
+            made.add(record, [*taken, scenario_path(*combo)])
     feasible_set = set(paths) | {scenario_path(*combo) for combo in combos}
     not_runnable = {
         path: ["a write to CNTPCT or CNTVCT is UNDEFINED (read-only: spec/04 Model.SysRegReadOnly)"]
-        for path in feasible_set - hit
+        for path in feasible_set - made.hit
         if path.function == "Timer.Write" and _writes_counter(spec, paths[path])
     }
-    return Generated(out, feasible_set, hit & feasible_set, not_runnable,
+    return Generated(out, feasible_set, made.hit & feasible_set, not_runnable,
                      {**script.prelude_meta(), **window_meta()})
 
 

@@ -32,9 +32,10 @@ from hypspec.api import Spec, State, SymbolicCall
 from hypspec.concrete.runtime import FilledOracle, Oracle
 from hypspec.conformance import trap_case
 from hypspec.lang.types import Bits
+from hypspec.output import MeterFactory, no_meter
 from hypspec.symbolic.evaluator import Decision, Invocation, SymbolicEvaluator, to_z3
 from hypspec.symbolic.model import model_value, unknown_values
-from hypspec.vectors.generated import Generated, VectorSink
+from hypspec.vectors.generated import PATHS_FOUND, VECTORS_MADE, Emitted, Generated, VectorSink
 from hypspec.vectors.paths import Path, Rule, excluding_rules, feasible_paths, guard_term, traced_paths
 
 OPERATION = "Model.TrapDecision"
@@ -436,16 +437,20 @@ class Search:
     not_runnable: dict[Path, list[str]]  # path -> names of the rules that exclude it
 
 
-def search(spec: Spec, call: SymbolicCall, progress: Callable[[str], None] = lambda _: None) -> Search:
+def search(spec: Spec, call: SymbolicCall, progress: Callable[[str], None] = lambda _: None,
+           meter: MeterFactory = no_meter) -> Search:
     named, definitions = named_guards(call)
     base = [*call.constraints, *(c for _, c in call.evaluation.assertions), *definitions]
     rules = harness_rules(spec, call)
     functions = {i.function for i in call.evaluation.invocations}
     progress("enumerating feasible paths under the harness constraints")
-    witnesses = feasible_paths(named, functions, base + [c for r in rules for c in r.terms])
+    with meter(PATHS_FOUND, None) as found:
+        witnesses = feasible_paths(named, functions, base + [c for r in rules for c in r.terms],
+                                   on_paths=found.advance)
     progress("enumerating the paths the spec can take in the harness's modes")
     entry = [c for r in rules if r.name == "guest entry" for c in r.terms]
-    spec_paths = feasible_paths(named, functions, base + entry)
+    with meter(PATHS_FOUND, None) as found:
+        spec_paths = feasible_paths(named, functions, base + entry, on_paths=found.advance)
     missing = sorted(set(spec_paths) - set(witnesses))
     excluded = excluding_rules(missing, lambda path: _call_condition(named, path), base + entry, rules)
     return Search(witnesses, excluded)
@@ -1217,33 +1222,29 @@ def random_stimulus(spec: Spec, rng: random.Random) -> Stimulus:
 
 def generate(
     spec: Spec, seed: int, random_count: int, out: VectorSink,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Callable[[str], None] = lambda _: None, meter: MeterFactory = no_meter,
 ) -> Generated:
     call = spec.symbolic(OPERATION)
-    found = search(spec, call, progress)
-    hit: set[Path] = set()
-    for number, path in enumerate(sorted(found.witnesses), start=1):
-        stimulus, overrides = witness_stimulus(spec, call, found.witnesses[path])
-        record, paths = make_vector(spec, f"traps-w{number:04d}", "witness", stimulus, seed, overrides)
-        if path not in paths:
-            raise AssertionError(f"the concrete run of the witness for {path.key} took another path")
-        out.add(record)
-        hit.update(paths)
+    found = search(spec, call, progress, meter)
     progress(
         f"{len(found.witnesses)} witnesses; {len(CATALOGUE)} catalogue rows; {random_count} random vectors"
     )
-    for row in CATALOGUE:
-        for mode in row.modes:
-            stimulus = catalogue_stimulus(spec, row, mode)
-            record, paths = make_vector(
-                spec, catalogue_id(row, mode), "catalogue", stimulus, seed, row=row.name
-            )
-            out.add(record)
-            hit.update(paths)
-    rng = random.Random(seed)
-    for number in range(1, random_count + 1):
-        record, paths = make_vector(spec, f"traps-r{number:05d}", "random", random_stimulus(spec, rng), seed)
-        out.add(record)
-        hit.update(paths)
+    catalogue = sum(len(row.modes) for row in CATALOGUE)
+    with meter(VECTORS_MADE, len(found.witnesses) + catalogue + random_count) as counted:
+        made = Emitted(out, counted)
+        for number, path in enumerate(sorted(found.witnesses), start=1):
+            stimulus, overrides = witness_stimulus(spec, call, found.witnesses[path])
+            record, paths = make_vector(spec, f"traps-w{number:04d}", "witness", stimulus, seed, overrides)
+            if path not in paths:
+                raise AssertionError(f"the concrete run of the witness for {path.key} took another path")
+            made.add(record, paths)
+        for row in CATALOGUE:
+            for mode in row.modes:
+                stimulus = catalogue_stimulus(spec, row, mode)
+                made.add(*make_vector(spec, catalogue_id(row, mode), "catalogue", stimulus, seed,
+                                      row=row.name))
+        rng = random.Random(seed)
+        for number in range(1, random_count + 1):
+            made.add(*make_vector(spec, f"traps-r{number:05d}", "random", random_stimulus(spec, rng), seed))
     feasible = set(found.witnesses)
-    return Generated(out, feasible, hit & feasible, found.not_runnable)
+    return Generated(out, feasible, made.hit & feasible, found.not_runnable)

@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -301,7 +302,8 @@ def test_correct_vectors_all_agree(
     count = len(correct_vectors())
     assert re.search(rf"^stage2\s+{count}\s+{count}\s+0\s+0\s+100\.0%\s+100\.0%$", out, re.M), out
     assert out.rstrip().endswith("OK: all vectors agree")
-    assert f"conform: {count}/{count} vectors run" in err  # progress goes to stderr
+    assert f"conform: read {path} ({count} vectors)" in err  # progress goes to stderr
+    assert "vectors run" not in err  # the meter only to a terminal (tests/test_progress.py)
 
 
 def test_wrong_hsr_is_exactly_one_unknown_disagreement(
@@ -437,11 +439,13 @@ def test_json_output_carries_the_counts(
 
 
 def test_quiet_drops_the_progress_and_keeps_the_report(
-    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, spec_hash: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # where the meter shows
     path = write_file(tmp_path / "v.jsonl", [*correct_vectors(), wrong_hsr_vector()], spec_hash)
     code, out, err = run_cli([str(path)], capsys)
-    assert code == 1 and "vectors run" in err
+    count = len(correct_vectors()) + 1
+    assert code == 1 and re.search(rf"\rconform: vectors run {count}/{count}, [\d,.e+-]+/s *\n", err)
     quiet_code, quiet_out, quiet_err = run_cli([str(path)], capsys, "-q")
     assert (quiet_code, quiet_out) == (code, out)
     assert quiet_err == ""
