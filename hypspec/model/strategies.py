@@ -73,7 +73,7 @@ def for_param(param: s.Param, pes: int, pe_index: bool,
         return lambda rng: rng.randrange(IDS)
     if ty.layout is not None and ty.layout.name.endswith("GuestFrame"):
         return lambda rng: rng.choice(GUEST_FRAMES)
-    if ty.layout is not None and ty.layout.name.endswith("Frame"):
+    if _is_frame(ty):
         return lambda rng: rng.randrange(FRAMES)
     if param.name == "mode" and ty.width == 5:
         return lambda rng: rng.choice(MODES)
@@ -86,13 +86,17 @@ def for_param(param: s.Param, pes: int, pe_index: bool,
 def reuse(rng: random.Random, param: s.Param, drawn: Any, seen: dict[str, set[int]]) -> Any:
     """`drawn`, or, REUSE of the time, a page or guest frame of the type the run has named before
     (`seen`, by type, as `Machine.seen` keeps them)."""
-    ty = param.ty
-    if not (isinstance(ty, Bits) and ty.layout is not None and ty.layout.name.endswith("Frame")):
+    if not _is_frame(param.ty):
         return drawn
-    named = seen.get(str(ty))
+    named = seen.get(str(param.ty))
     if named and rng.random() < REUSE:
         return rng.choice(sorted(named))
     return drawn
+
+
+def _is_frame(ty: Type) -> bool:
+    """A page or guest frame number (a `Frame` or `GuestFrame` layout of the model)."""
+    return isinstance(ty, Bits) and ty.layout is not None and ty.layout.name.endswith("Frame")
 
 
 def preferred_members(spec: Spec) -> dict[str, list[int]]:

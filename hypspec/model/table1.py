@@ -45,16 +45,22 @@ CLASSES = [
 ]
 
 
-def switched_words(model: Model) -> tuple[set[int], set[int]]:
-    """The context words one world switch restores (the entry, and the lazy VFP switch) and saves
-    (the exit). Restored: a distinct value planted in the vCPU's context reaches the hardware
-    (the PC and CPSR keep their valid reset values, which must come back unchanged). Saved: the
-    exit writes the word."""
+def _one_vcpu(model: Model) -> Machine:
+    """One PE, booted, with VM 1 (its VMID assigned) and its vCPU 1, not yet run."""
     m = Machine(model, 1)
     m.run("KVM.BootPE", 0)
     m.run("KVM.CreateVM", 0, 1, 0x80000, 0)
     m.run("KVM.UpdateVTTBR", 0, 1)
     m.run("KVM.CreateVcpu", 0, 1, 1, 0)
+    return m
+
+
+def switched_words(model: Model) -> tuple[set[int], set[int]]:
+    """The context words one world switch restores (the entry, and the lazy VFP switch) and saves
+    (the exit). Restored: a distinct value planted in the vCPU's context reaches the hardware
+    (the PC and CPSR keep their valid reset values, which must come back unchanged). Saved: the
+    exit writes the word."""
+    m = _one_vcpu(model)
     planted = dict(m.state.KVM_VcpuCtx)
     for i in range(_WORDS):
         if i not in (15, 16):
@@ -107,11 +113,7 @@ def table1_rows(model: Model) -> list[Row]:
 
 def unswitched_writable(model: Model) -> list[str]:
     """System registers a running guest can write without a trap that the switch does not move."""
-    m = Machine(model, 1)
-    m.run("KVM.BootPE", 0)
-    m.run("KVM.CreateVM", 0, 1, 0x80000, 0)
-    m.run("KVM.UpdateVTTBR", 0, 1)
-    m.run("KVM.CreateVcpu", 0, 1, 1, 0)
+    m = _one_vcpu(model)
     m.run("KVM.RunVcpu", 0, 1)
     state = m.on(0)
     compiled = model.spec.compiled

@@ -155,7 +155,7 @@ def vector_writer(path: Path) -> Iterator[VectorWriter]:
 
 
 def write_vectors(path: Path, meta: dict[str, Any], vectors: Iterable[dict[str, Any]]) -> None:
-    """Validate everything, then write the file atomically."""
+    """Write the file atomically, every record validated (a `vector_writer` fed from a list)."""
     with vector_writer(path) as writer:
         for vector in vectors:
             writer.add(vector)
