@@ -810,7 +810,8 @@ def _allowed_text(outcome: Outcome) -> str:
     stop = outcome.stop
     if stop is None:
         return _run_text(outcome.reads, None)
-    return _run_text(outcome.reads, f"stopped at step {stop.step} with HSR {stop.hsr:#010x} (mask {stop.mask:#x})")
+    where = f"stopped at step {stop.step} with HSR {stop.hsr:#010x} (mask {stop.mask:#x})"
+    return _run_text(outcome.reads, where)
 
 
 def _allowed(outcome: Outcome, reads: tuple[int, ...], observation: ScriptObservation) -> bool:
