@@ -31,7 +31,7 @@ configuration; what is compared is what the spec computes:
 The spec's trap decision computes no register values, so r0-r12 after an executed instruction
 are not compared.
 
-A ``gic`` or ``timers`` vector is a script (:mod:`hypspec.vectors.script`): register accesses,
+A ``gic``, ``timers`` or ``tlb`` vector is a script (:mod:`hypspec.vectors.script`): register accesses,
 each from the mode its step names, run after the prelude its file stores once (``meta.prelude``,
 taken from the file itself: a script file without one, or with a malformed one, is bad input and
 nothing runs).  It becomes a :class:`ScriptCase` for the script harness
@@ -43,6 +43,11 @@ nothing runs).  It becomes a :class:`ScriptCase` for the script harness
   under its mask, or, for a counter-relative expectation, against the CNTPCT values the harness
   read in Hyp mode before and after the read, or before and after an earlier step that latches
   the count (a TimerValue write: :func:`hypspec.conformance.script_case.latching`).
+
+A ``tlb`` vector's reads carry no expectation: the vector lists every run the spec allows
+(``outcomes``: the values of the reads in step order, and the step and HSR of the stage 2 abort
+that ended the run, if one did), and one disagreement (field ``outcome``) says that the observed
+run is none of them (:func:`compare_outcomes`).
 
 A script disagreement also carries the flags of its step (``EL_<mode>``, ``OP_<op>``,
 ``REG_<register>``: :func:`hypspec.conformance.script_case.step_flags`) and of the registers its
@@ -108,7 +113,15 @@ from hypspec.files import staged_directory
 from hypspec.interrupt import Interrupted
 from hypspec.junit import Case, Suite
 from hypspec.output import MeterFactory, no_meter
-from hypspec.vectors.script import Expect, ScriptError, Step, prelude_from_json, steps_from_json
+from hypspec.vectors.script import (
+    Expect,
+    Outcome,
+    ScriptError,
+    Step,
+    outcome_from_json,
+    prelude_from_json,
+    steps_from_json,
+)
 from hypspec.vectors.store import read_vectors
 
 REPORT_FORMAT = "hypspec-conform/1"
@@ -148,8 +161,9 @@ GUEST_VECTOR_DETAIL = {
 TRAPS = "traps"
 #: The spec operation a category's vectors describe.
 OPERATIONS = {"stage2": "Model.Stage2GuestAccess", TRAPS: "Model.TrapDecision"}
-#: The categories whose vectors are scripts (no operation: steps), run on the script harness.
-SCRIPTS = ("gic", "timers")
+#: The categories whose vectors are scripts (no operation: steps), run on the script harness; a
+#: ``tlb`` vector lists the runs the spec allows (``outcomes``) instead of one value per read.
+SCRIPTS = ("gic", "timers", "tlb")
 
 
 def category_operation(category: str) -> str:
@@ -787,6 +801,49 @@ def compare_script(
     return found
 
 
+def _run_text(reads: Sequence[int], stop: str | None) -> str:
+    shown = ", ".join(f"{value:#x}" for value in reads) or "none"
+    return f"reads [{shown}], " + ("every step ran" if stop is None else stop)
+
+
+def _allowed_text(outcome: Outcome) -> str:
+    stop = outcome.stop
+    if stop is None:
+        return _run_text(outcome.reads, None)
+    where = f"stopped at step {stop.step} with HSR {stop.hsr:#010x} (mask {stop.mask:#x})"
+    return _run_text(outcome.reads, where)
+
+
+def _allowed(outcome: Outcome, reads: tuple[int, ...], observation: ScriptObservation) -> bool:
+    if outcome.reads != reads:
+        return False
+    if outcome.stop is None:
+        return observation.outcome == "ok"
+    stop, hsr = outcome.stop, observation.syndrome
+    return observation.stopped_at == stop.step and hsr is not None and (hsr ^ stop.hsr) & stop.mask == 0
+
+
+def compare_outcomes(
+    vector: dict[str, Any], case: ScriptCase, observation: ScriptObservation, *, category: str
+) -> list[Disagreement]:
+    """A script vector that lists the runs the spec allows (``outcomes``, category ``tlb``): one
+    disagreement (field ``outcome``) unless the observed run, the value of every read that ran
+    and where it stopped, is one of them."""
+    if observation.id != vector["id"]:
+        raise ValueError(f"observation {observation.id!r} is not of vector {vector['id']!r}")
+    allowed = [outcome_from_json(record) for record in vector["outcomes"]]
+    reads = tuple(observation.reads[k] for k in sorted(observation.reads))
+    if any(_allowed(outcome, reads, observation) for outcome in allowed):
+        return []
+    stopped = observation.stopped_at
+    at = len(case.steps) - 1 if stopped is None else stopped
+    seen = _run_text(reads, None if observation.outcome == "ok" else observation.detail)
+    expected = "one of: " + "; ".join(_allowed_text(outcome) for outcome in allowed)
+    step = case.prelude[observation.prelude_step] if observation.prelude_step is not None else case.steps[at]
+    index = None if observation.prelude_step is not None else at
+    return [_script_disagreement(vector, case, category, step, index, "outcome", expected, seen)]
+
+
 def check_window(item: LoadedVector, observation: ScriptObservation) -> list[Disagreement]:
     """A disagreement for the first count the harness read outside the file's ``count_window``:
     the expectations were derived for counts inside it, so outside it they prove nothing."""
@@ -1055,13 +1112,16 @@ def script_manifest_entry(index: int, item: LoadedVector) -> dict[str, Any]:
                 "count_sign": step.expect.count_sign,
                 "width": step.expect.width,
             }
-    return {
+    entry = {
         "index": index,
         "id": item.case.id,
         "file": str(item.file),
         "category": item.category,
         "check": check,
     }
+    if "outcomes" in item.vector:  # tlb: the runs the spec allows, one of which must be seen
+        entry["outcomes"] = item.vector["outcomes"]
+    return entry
 
 
 def _emit_script_images(items: Sequence[LoadedVector], out_dir: Path, *, batch: int) -> list[Path]:
@@ -1408,6 +1468,9 @@ def conform(
         if isinstance(observation, TrapObservation):
             address = addresses[item.case.id]
             disagreements = compare_trap(item.vector, observation, address, category=item.category)
+        elif isinstance(observation, ScriptObservation) and "outcomes" in item.vector:
+            assert isinstance(item.case, ScriptCase)
+            disagreements = compare_outcomes(item.vector, item.case, observation, category=item.category)
         elif isinstance(observation, ScriptObservation):
             assert isinstance(item.case, ScriptCase)
             disagreements = compare_script(item.vector, item.case, observation, category=item.category)

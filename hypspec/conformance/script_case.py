@@ -40,6 +40,7 @@ from hypspec.vectors.script import (
     SysRegEncoding,
     check_prelude,
     check_steps,
+    ram_window,
     sysreg_encodings,
 )
 
@@ -96,6 +97,7 @@ class ScriptObservation:
     stopped_at: int | None = None  # exception: the own step the vector stopped at (None: in the prelude)
     detail: str = ""
     prelude_step: int | None = None  # exception in the prelude: the prelude step it stopped at
+    syndrome: int | None = None  # an exception from the guest taken to Hyp mode: its HSR
 
 
 def segments(case: ScriptCase) -> tuple[Segment, ...]:
@@ -260,7 +262,9 @@ def _name_in(
 
 def register_name(step: Step) -> tuple[str, str]:
     """(name, group) of the register a step accesses: ``("GICD_ISENABLER1", "GICD_ISENABLER")``,
-    ``("GICH_LR2", "GICH_LR")``, ``("CNTV_CTL", "CNTV_CTL")``; an offset no register occupies is
+    ``("GICH_LR2", "GICH_LR")``, ``("CNTV_CTL", "CNTV_CTL")``; a word of the RAM a tlb vector
+    uses is named by its window (``("IPA_80001000", "IPA")``,
+    :data:`hypspec.vectors.script.RAM_WINDOWS`); an offset no register occupies is
     ``("GICC_RESERVED_040", "GICC_RESERVED")``."""
     if step.target == "sysreg":
         return step.sysreg, step.sysreg
@@ -276,6 +280,9 @@ def register_name(step: Step) -> tuple[str, str]:
             if found is None:
                 return f"{frame}_RESERVED_{offset:03X}", f"{frame}_RESERVED"
             return f"{frame}_{found[0]}", f"{frame}_{found[1]}"
+    window = ram_window(step.el, step.address)
+    if window is not None:  # the tlb vectors' tables, data and guest addresses
+        return f"{window}_{step.address:08X}", window
     return f"PA_{step.address:08X}", "UNMAPPED"
 
 

@@ -233,6 +233,7 @@ def decode_report(case: ScriptCase, report: RawReport) -> ScriptObservation:
         stopped_at=None if in_prelude else report.step,
         detail=_stop_detail(case, report),
         prelude_step=report.step - PRELUDE_FIRST if in_prelude else None,
+        syndrome=report.a if report.code == CODE_TRAP else None,
     )
 
 

@@ -117,6 +117,32 @@ def excluding_rules(paths: list[Path], condition: Callable[[Path], z3.BoolRef], 
     return found
 
 
+def path_condition(invocation: Invocation, path: Path) -> z3.BoolRef | None:
+    """The condition under which `invocation` takes `path` (None if it cannot by its shape)."""
+    terms = [invocation.reached]
+    steps = list(path.steps)
+    for decision in invocation.decisions:
+        arms = [guard_term(a) for a in decision.arms]
+        if steps and steps[0][0] == decision.loc:
+            terms.append(arms[steps.pop(0)[1]])
+        else:
+            terms.append(z3.Not(z3.Or(arms)))
+    if steps:
+        return None
+    return z3.And([guard_term(t) for t in terms])
+
+
+def call_condition(call: SymbolicCall, path: Path) -> z3.BoolRef:
+    """The condition under which some call of `path.function` inside `call` takes `path`."""
+    conditions = [
+        c
+        for i in call.evaluation.invocations
+        if i.function == path.function
+        if (c := path_condition(i, path)) is not None
+    ]
+    return z3.Or(conditions)
+
+
 def _explore(solver: z3.Solver, invocation: Invocation, index: int, steps: list[tuple[str, int]],
              found: dict[Path, z3.ModelRef]) -> None:
     if index == len(invocation.decisions):
@@ -145,6 +171,12 @@ def traced_paths(spec: Spec, function: str, state: State, args: list[Any]) -> tu
     trace: list[tuple] = module.__dict__["_T"]
     trace.clear()
     result = spec.traced.function(function)(state, *args)
+    return result, trace_paths(trace)
+
+
+def trace_paths(trace: list[tuple]) -> list[Path]:
+    """The path of every call a traced build's record holds (its `_T`), which it empties: the
+    calls of one run, or of several runs one after another."""
     paths: list[Path] = []
     stack: list[tuple[str, list[tuple[str, int]]]] = []
     for event in trace:
@@ -156,4 +188,4 @@ def traced_paths(spec: Spec, function: str, state: State, args: list[Any]) -> tu
         else:
             stack[-1][1].append(event)
     trace.clear()
-    return result, paths
+    return paths

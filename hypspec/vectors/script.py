@@ -45,6 +45,23 @@ FRAMES = {
     "GICH": (GICH_BASE, 0x1000),
     "GICV": (GICV_BASE, 0x2000),
 }
+#: RAM a step may access by word (the tlb vectors' tables, data and guest addresses), by mode: from
+#: Hyp mode (its MMU off: physical addresses) the table and data regions of the harness's memory
+#: map (hypspec/conformance/layout.py), which no harness keeps anything in; from a guest (its MMU
+#: off: IPAs, which stage 2 translates) the window of IPAs the tlb vectors map.
+RAM_WINDOWS = {
+    "hyp": {"TABLE": (0x4800_0000, 0x0400_0000), "DATA": (0x5000_0000, 0x1000_0000)},
+    "guest": {"IPA": (0x8000_0000, 0x0040_0000)},
+}
+
+
+def ram_window(el: str, address: int) -> str | None:
+    """The name of the RAM window (:data:`RAM_WINDOWS`) that holds ``address`` for a step from
+    ``el``, or None."""
+    windows = RAM_WINDOWS["hyp" if el == "hyp" else "guest"]
+    return next((name for name, (base, size) in windows.items() if base <= address < base + size), None)
+
+
 #: Interrupt lines: 288 interrupts (GICD_TYPER.ITLinesNumber = 8 on QEMU virt, -smp 1).
 NUM_IRQS = 288
 NUM_LRS = 4
@@ -98,6 +115,36 @@ class Step:
     sysreg: str
     value: int
     expect: Expect | None
+
+
+@dataclass(frozen=True, order=True)
+class Stop:
+    """Where a run of a script stopped (category tlb): a guest access took an exception to Hyp
+    mode at ``step``; its HSR, and the bits of it the spec defines (not UNKNOWN)."""
+
+    step: int
+    hsr: int
+    mask: int
+
+
+@dataclass(frozen=True, order=True)
+class Outcome:
+    """One run of a script that a tlb vector allows (schema ``script_outcome``): the value of
+    every read that ran, in step order, and where it stopped (None: every step ran)."""
+
+    reads: tuple[int, ...]
+    stop: Stop | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        stop = None if self.stop is None else {
+            "step": self.stop.step, "hsr": f"{self.stop.hsr:#x}", "mask": f"{self.stop.mask:#x}"}
+        return {"reads": [f"{value:#x}" for value in self.reads], "stop": stop}
+
+
+def outcome_from_json(record: dict[str, Any]) -> Outcome:
+    stop = record["stop"]
+    return Outcome(tuple(int(value, 16) for value in record["reads"]),
+                   None if stop is None else Stop(stop["step"], int(stop["hsr"], 16), int(stop["mask"], 16)))
 
 
 # --- Building steps ------------------------------------------------------------------------------
@@ -448,9 +495,13 @@ def _check_step(step: Step, index: int) -> None:
     if step.target == "mmio":
         if step.sysreg:
             raise ScriptError(f"{where}: an mmio step names no sysreg (got {step.sysreg!r})")
-        if step.address % 4 or not any(b <= step.address < b + n for b, n in FRAMES.values()):
+        in_frame = any(b <= step.address < b + n for b, n in FRAMES.values())
+        if step.address % 4 or not (in_frame or ram_window(step.el, step.address)):
             frames = ", ".join(f"{k} {b:#x}+{n:#x}" for k, (b, n) in FRAMES.items())
-            raise ScriptError(f"{where}: address {step.address:#x} is not a word in a GIC frame ({frames})")
+            windows = RAM_WINDOWS["hyp" if step.el == "hyp" else "guest"]
+            ram = ", ".join(f"{k} {b:#x}+{n:#x}" for k, (b, n) in windows.items())
+            raise ScriptError(f"{where}: address {step.address:#x} is not a word in a GIC frame ({frames}) "
+                              f"or in the RAM a {step.el} step may use ({ram})")
         if not 0 <= step.value <= WORD:
             raise ScriptError(f"{where}: value {step.value:#x} is wider than a word")
     elif step.address:

@@ -36,7 +36,14 @@ from hypspec.output import MeterFactory, no_meter
 from hypspec.symbolic.evaluator import Decision, Invocation, SymbolicEvaluator, to_z3
 from hypspec.symbolic.model import model_value, unknown_values
 from hypspec.vectors.generated import PATHS_FOUND, VECTORS_MADE, Emitted, Generated, VectorSink
-from hypspec.vectors.paths import Path, Rule, excluding_rules, feasible_paths, guard_term, traced_paths
+from hypspec.vectors.paths import (
+    Path,
+    Rule,
+    call_condition,
+    excluding_rules,
+    feasible_paths,
+    traced_paths,
+)
 
 OPERATION = "Model.TrapDecision"
 #: The state `Model.TrapDecision` reads, in the order vectors list it.
@@ -414,21 +421,6 @@ def named_guards(call: SymbolicCall) -> tuple[SymbolicCall, list[z3.BoolRef]]:
     return replace(call, evaluation=replace(call.evaluation, invocations=invocations)), definitions
 
 
-def _path_condition(invocation: Invocation, path: Path) -> z3.BoolRef | None:
-    """The condition under which `invocation` takes `path` (None if it cannot by its shape)."""
-    terms = [invocation.reached]
-    steps = list(path.steps)
-    for decision in invocation.decisions:
-        arms = [guard_term(a) for a in decision.arms]
-        if steps and steps[0][0] == decision.loc:
-            terms.append(arms[steps.pop(0)[1]])
-        else:
-            terms.append(z3.Not(z3.Or(arms)))
-    if steps:
-        return None
-    return z3.And([guard_term(t) for t in terms])
-
-
 @dataclass
 class Search:
     """Witnesses under the harness constraints, and the spec's paths the harness cannot run."""
@@ -452,19 +444,8 @@ def search(spec: Spec, call: SymbolicCall, progress: Callable[[str], None] = lam
     with meter(PATHS_FOUND, None) as found:
         spec_paths = feasible_paths(named, functions, base + entry, on_paths=found.advance)
     missing = sorted(set(spec_paths) - set(witnesses))
-    excluded = excluding_rules(missing, lambda path: _call_condition(named, path), base + entry, rules)
+    excluded = excluding_rules(missing, lambda path: call_condition(named, path), base + entry, rules)
     return Search(witnesses, excluded)
-
-
-def _call_condition(call: SymbolicCall, path: Path) -> z3.BoolRef:
-    """The condition under which some call of `path.function` inside `call` takes `path`."""
-    conditions = [
-        c
-        for i in call.evaluation.invocations
-        if i.function == path.function
-        if (c := _path_condition(i, path)) is not None
-    ]
-    return z3.Or(conditions)
 
 
 def witness_stimulus(spec: Spec, call: SymbolicCall, model: z3.ModelRef) -> tuple[Stimulus, dict[str, int]]:

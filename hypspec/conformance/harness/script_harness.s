@@ -14,7 +14,7 @@
 @     runs first, is stored once per image and shared; its segment's first step index is
 @     0x80000000, so a stop inside it reports 0x80000000 + k (script_case.PRELUDE_FIRST).
 @
-@ The machine: HCR = 0 (no stage 2, no trap routing, IMO = FMO = AMO = 0, so a physical IRQ,
+@ The machine: HCR = 0 at the start of every vector (no stage 2, no trap routing, IMO = FMO = AMO = 0, so a physical IRQ,
 @ FIQ or asynchronous abort is a PL1 exception, masked by the guest's CPSR), HSTR = HCPTR = 0,
 @ the guest's MMU and caches off (SCTLR from guest_sctlr_init), VBAR = guest_vectors.  Every
 @ mode runs with CPSR.A, I and F set.  The harness itself never touches the GIC or the timers:
@@ -124,6 +124,11 @@ _start:
 
         .text
 next_vector:
+        @ HCR = 0 again for every vector: a tlb vector's prelude turns stage 2 on, and a vector
+        @ of another category that follows it in the image must run without it.
+        mov     r0, #0
+        mcr     p15, 4, r0, c1, c1, 0   @ HCR
+        isb
         begin_case                      @ r1 = cur_idx
         ldr     r0, =vector_table
         ldr     r4, [r0, r1, lsl #2]    @ r4 = the vector's record
