@@ -14,6 +14,7 @@ from hypspec.output import colour_allowed, shown
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.config import mkdocs_config, write_config
 from hypspec.site.definitions import SiteError
+from hypspec.site.figures import make_figures
 from hypspec.site.mutations import read_all
 from hypspec.site.pages import write_pages
 from hypspec.site.sources import read_parts
@@ -43,13 +44,15 @@ def source_dir(site: Path) -> Path:
 def generate(root: Path, site: Path) -> tuple[Catalog, Path]:
     """Check the tree (a SpecError says where it is wrong) and write the site's sources; return
     the catalog and the mkdocs.yml."""
-    program = Spec.load(*proof_tree(root)).program
-    catalog = make_catalog(program, read_parts(root), read_all(root))
+    spec = Spec.load(*proof_tree(root))
+    parts = read_parts(root)
+    catalog = make_catalog(spec.program, parts, read_all(root))
+    figures = make_figures(spec, parts)
     src = source_dir(site)
     _claim(src)
     _claim(site)
     docs = src / "docs"
-    write_pages(catalog, docs)
+    write_pages(catalog, docs, figures)
     config = src / "mkdocs.yml"
     write_config(mkdocs_config(catalog.parts, docs.resolve(), _staging(site).resolve()), config)
     return catalog, config
