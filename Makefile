@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# Debian packages the conformance harness runs on (assembler, linker, QEMU), and the browser
-# the reader's site is tested in (tests/site).
-TOOLS := qemu-system-arm arm-none-eabi-as arm-none-eabi-ld chromium
-TOOL_PACKAGES := qemu-system-arm binutils-arm-none-eabi chromium
+# Debian packages the conformance harness runs on (assembler, linker, QEMU), the browser the
+# reader's site is tested in (tests/site), and Graphviz, which draws the site's diagrams.
+DOCS_TOOLS := dot
+DOCS_PACKAGES := graphviz
+TOOLS := qemu-system-arm arm-none-eabi-as arm-none-eabi-ld chromium $(DOCS_TOOLS)
+TOOL_PACKAGES := qemu-system-arm binutils-arm-none-eabi chromium $(DOCS_PACKAGES)
 
-.PHONY: demo test tools bench mutate lint docs clean
+.PHONY: demo test tools docs-tools bench mutate lint docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -26,16 +28,24 @@ demo: $(STAMP)
 
 # The conformance tests need QEMU and the ARM binutils, the site's browser test chromium:
 # install them when we can (as root with apt-get), and otherwise say exactly what is missing.
-tools:
-	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+# `make docs` needs only Graphviz of these.
+define install_missing
+	@missing=""; for t in $(1); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing$$missing (apt-get install $(TOOL_PACKAGES))"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOL_PACKAGES) >/dev/null; \
+	    echo "installing$$missing (apt-get install $(2))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "missing:$$missing. Install them with: sudo apt-get install $(TOOL_PACKAGES)"; exit 1; \
+	    echo "missing:$$missing. Install them with: sudo apt-get install $(2)"; exit 1; \
 	  fi; \
 	fi
+endef
+
+tools:
+	$(call install_missing,$(TOOLS),$(TOOL_PACKAGES))
+
+docs-tools:
+	$(call install_missing,$(DOCS_TOOLS),$(DOCS_PACKAGES))
 
 lint: $(STAMP)
 	$(BIN)/ruff check hypspec tests benchmarks
@@ -52,7 +62,7 @@ mutate: $(STAMP) tools
 	$(BIN)/python -m tests.mutation.score
 
 # The reader's site: build/site/index.html (docs/site.md); strict, so a warning fails it.
-docs: $(STAMP)
+docs: $(STAMP) docs-tools
 	$(BIN)/hypspec docs
 
 clean:

@@ -88,7 +88,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 def cmd_table1(args: argparse.Namespace) -> int:
     from hypspec.model.program import load_model
-    from hypspec.model.table1 import table1_rows, unswitched_writable
+    from hypspec.model.table1 import REPORT_FORMAT, table1_rows, unswitched_writable
     from hypspec.proof.mutants import patched_tree, variant
 
     if args.variant is not None:  # `--variant ""` names no variant, and is refused as unknown
@@ -99,7 +99,8 @@ def cmd_table1(args: argparse.Namespace) -> int:
         model = load_model(args.model)
         rows, missing = table1_rows(model), unswitched_writable(model)
     if args.json:
-        print(json.dumps({"rows": [r.__dict__ for r in rows], "writable_not_switched": missing}, indent=2))
+        print(json.dumps({"format": REPORT_FORMAT, "rows": [r.__dict__ for r in rows],
+                          "writable_not_switched": missing}, indent=2))
         return ExitCode.OK
     width = max(len(r.state) for r in rows)
     print(f"{'state':<{width}}  model  paper  what the model counts")

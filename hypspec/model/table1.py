@@ -9,6 +9,7 @@ the way in and wrote on the way out is counted, by class. The paper's numbers ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from hypspec.concrete.runtime import RecordingMap
 from hypspec.model.machine import Machine
@@ -25,6 +26,10 @@ class Row:
 
 
 # (class, first word, last word, the paper's count, what the difference means)
+# `hypspec table1 --json`: its format, which changes when a field does, and the schema of it
+REPORT_FORMAT = "hypspec-table1/1"
+REPORT_SCHEMA = Path(__file__).with_name("table1-report.schema.json")
+
 CLASSES = [
     ("General purpose (GP) registers", 0, 36, "38",
      "struct kvm_regs holds 37 words: R0-R12, SP_usr, LR_usr, PC, CPSR, SP/LR/SPSR of SVC, ABT, UND and "

@@ -6,17 +6,23 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypspec.api import Spec, proof_tree
+from hypspec.api import Spec, proof_tree, spec_hash
+from hypspec.conformance.conform import load_deviations
 from hypspec.output import colour_allowed, shown
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.config import mkdocs_config, write_config
 from hypspec.site.definitions import SiteError
+from hypspec.site.figures import make_figures
 from hypspec.site.mutations import read_all
 from hypspec.site.pages import write_pages
 from hypspec.site.sources import read_parts
+from hypspec.site.status import read_reports
+from hypspec.site.status_pages import PAGES, Hashes, status_markdown
+from hypspec.site.status_pages import TITLE as STATUS_TITLE
 
 # Written into a directory this package generated, so a later build may empty it and nothing
 # else is ever deleted (MkDocs itself empties the HTML directory before it writes).
@@ -40,18 +46,29 @@ def source_dir(site: Path) -> Path:
     return site.with_name(site.name + "-src")
 
 
-def generate(root: Path, site: Path) -> tuple[Catalog, Path]:
-    """Check the tree (a SpecError says where it is wrong) and write the site's sources; return
-    the catalog and the mkdocs.yml."""
-    program = Spec.load(*proof_tree(root)).program
-    catalog = make_catalog(program, read_parts(root), read_all(root))
+def generate(root: Path, site: Path, status: Sequence[Path] = ()) -> tuple[Catalog, Path]:
+    """Check the reports and the tree (a StatusError or SpecError says what is wrong) and write
+    the site's sources; return the catalog and the mkdocs.yml."""
+    reports = read_reports(list(status))
+    spec = Spec.load(*proof_tree(root))
+    parts = read_parts(root)
+    catalog = make_catalog(spec.program, parts, read_all(root))
+    figures = make_figures(spec, parts)
     src = source_dir(site)
     _claim(src)
     _claim(site)
     docs = src / "docs"
-    write_pages(catalog, docs)
+    write_pages(catalog, docs, figures)
+    hashes = Hashes(spec_hash(root), spec.digest)
+    deviations = load_deviations()
+    for page in PAGES:
+        (docs / page.path).parent.mkdir(parents=True, exist_ok=True)
+        (docs / page.path).write_text(status_markdown(page, reports, catalog, deviations, hashes),
+                                      encoding="utf-8")
     config = src / "mkdocs.yml"
-    write_config(mkdocs_config(catalog.parts, docs.resolve(), _staging(site).resolve()), config)
+    status_nav = {STATUS_TITLE: [{page.title: page.path} for page in PAGES]}
+    write_config(mkdocs_config(catalog.parts, docs.resolve(), _staging(site).resolve(), status_nav),
+                 config)
     return catalog, config
 
 
@@ -61,21 +78,21 @@ def _staging(site: Path) -> Path:
     return source_dir(site) / "html"
 
 
-def build(root: Path, site: Path) -> Built:
+def build(root: Path, site: Path, status: Sequence[Path] = ()) -> Built:
     start = time.perf_counter()
-    catalog, config = generate(root, site)
+    catalog, config = generate(root, site, status)
     _mkdocs("build", config)
     shutil.rmtree(site)  # claimed by `generate`: empty but for the marker
     _staging(site).rename(site)
     (site / MARKER).touch()
-    return Built(site, source_dir(site), len(catalog.pages) + 1, time.perf_counter() - start)
+    return Built(site, source_dir(site), len(catalog.pages) + 1 + len(PAGES), time.perf_counter() - start)
 
 
-def serve(root: Path, site: Path, quiet: bool = False) -> None:
+def serve(root: Path, site: Path, quiet: bool = False, status: Sequence[Path] = ()) -> None:
     """Generate once and let MkDocs serve it (it rebuilds when the generated pages change;
     run `hypspec docs` again after editing a chapter). `quiet` (`-q`) keeps MkDocs's log to its
     errors."""
-    _, config = generate(root, site)
+    _, config = generate(root, site, status)
     command = [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), *(["-q"] if quiet else [])]
     if colour_allowed(sys.stderr):
         subprocess.run(command, check=False)

@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the HTML directory; the generated Markdown goes beside it, in DIR-src")
     p.add_argument("--root", type=path_argument, default=ROOT,
                    help="the repository whose spec/, models/kvm_arm/, proofs/ and docs/ to build")
+    p.add_argument("--status", type=path_argument, nargs="+", default=[], metavar="FILE",
+                   help="reports for the status pages: the JSON of `hypspec prove --json`, "
+                        "`hypspec conform --json` and `hypspec table1 --json` (without one, its "
+                        "page says that no report was given)")
     p.add_argument("--serve", action="store_true",
                    help="serve the site on http://127.0.0.1:8000 instead of only building it")
 
@@ -41,16 +45,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from hypspec.lang.diagnostics import SpecError
     from hypspec.site.build import OutputError, build, serve, source_dir
     from hypspec.site.definitions import SiteError
+    from hypspec.site.status import StatusError
 
     try:
         if args.serve:
-            serve(args.root, args.out, quiet=quiet(args))
+            serve(args.root, args.out, quiet=quiet(args), status=args.status)
             return ExitCode.OK
-        built = build(args.root, args.out)
+        built = build(args.root, args.out, args.status)
     except SpecError as err:
         print(err, file=sys.stderr)
         return ExitCode.FAILED
-    except OutputError as err:
+    except (OutputError, StatusError) as err:
         print(f"hypspec docs: error: {err}", file=sys.stderr)
         return ExitCode.USAGE
     except SiteError as err:

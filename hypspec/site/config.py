@@ -17,7 +17,8 @@ from hypspec.site.sources import Part
 SEARCH_SEPARATOR = r"""[\s\-,:;!=<>\[\]()"'/{}]+|\.(?=[A-Z][a-z])"""
 
 
-def mkdocs_config(parts: list[Part], docs_dir: Path, site_dir: Path) -> dict[str, Any]:
+def mkdocs_config(parts: list[Part], docs_dir: Path, site_dir: Path,
+                  extra_nav: dict[str, list[dict[str, str]]] | None = None) -> dict[str, Any]:
     return {
         "site_name": "hypspec",
         "site_description": "A formal, executable and readable specification of ARM virtualization",
@@ -37,7 +38,8 @@ def mkdocs_config(parts: list[Part], docs_dir: Path, site_dir: Path) -> dict[str
                                 "admonition", "fenced_code"],
         "extra_css": [STYLESHEET],
         "nav": [{"Home": "index.md"}] + [
-            {part.title: [{page.title: page.path} for page in part.pages]} for part in parts],
+            {part.title: [{page.title: page.path} for page in part.pages]} for part in parts]
+        + ([extra_nav] if extra_nav else []),
     }
 
 

@@ -5,7 +5,9 @@ mutants change it. Prose, `*Source:*` lines and deviation notes pass through as 
 from __future__ import annotations
 
 import html
+import posixpath
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from hypspec.lang.checker import mask
@@ -14,6 +16,7 @@ from hypspec.proof.mutants import Mutant
 from hypspec.site.catalog import Catalog
 from hypspec.site.code import render_block
 from hypspec.site.definitions import Definition, anchor, layout_of
+from hypspec.site.figures import Figure
 from hypspec.site.graph import PROVED_KINDS
 from hypspec.site.links import html_href, markdown_link
 from hypspec.site.mutations import caught_name
@@ -29,14 +32,18 @@ _CSS = """\
 .spec-block a.spec-ref:hover { color: var(--md-accent-fg-color); }
 .spec-refs { border-left: .2rem solid var(--md-default-fg-color--lightest); padding-left: .8rem;
   font-size: .7rem; }
+.hypspec-figure img { max-width: 100%; background: #fff; }
+.hypspec-figure figcaption { font-size: .7rem; max-width: none; }
 """
 
 
-def write_pages(catalog: Catalog, docs_dir: Path) -> None:
-    """Write every page, the home page and the stylesheet under `docs_dir`."""
+def write_pages(catalog: Catalog, docs_dir: Path, figures: Sequence[Figure] = ()) -> None:
+    """Write every page, the home page, the stylesheet and the figures under `docs_dir`."""
     for page in catalog.pages:
-        text = chapter_markdown(page, catalog) if page.chapter else page.text
+        text = chapter_markdown(page, catalog, figures) if page.chapter else page.text
         _write(docs_dir / page.path, text)
+    for figure in figures:
+        _write(docs_dir / figure.path, figure.svg)
     _write(docs_dir / "index.md", home_markdown(catalog))
     _write(docs_dir / STYLESHEET, _CSS)
 
@@ -61,7 +68,7 @@ def home_markdown(catalog: Catalog) -> str:
     return "\n".join(lines)
 
 
-def chapter_markdown(page: Page, catalog: Catalog) -> str:
+def chapter_markdown(page: Page, catalog: Catalog, figures: Sequence[Figure] = ()) -> str:
     here = sorted((d for d in catalog.definitions.values() if d.page.path == page.path),
                   key=lambda d: d.first_line)
     by_block = {d.first_line: d for d in here}
@@ -84,6 +91,7 @@ def chapter_markdown(page: Page, catalog: Catalog) -> str:
                 shared = by_heading[definition.heading_line]
                 out += ["", _block(definition, catalog, first=definition is shared[0]), ""]
                 out += _bitfield_table(definition, catalog)
+                out += [_figure(f, page) for f in figures if f.under == definition.name]
                 pending.append(definition)
             number = end + 1
             continue
@@ -114,6 +122,13 @@ def _block(definition: Definition, catalog: Catalog, first: bool) -> str:
     return render_block("\n".join(lines), definition.first_line, catalog.uses[definition.name],
                         lambda use: html_href(page, catalog.target(use.target), use.target),
                         None if first else anchor(definition.name))
+
+
+def _figure(figure: Figure, page: Page) -> str:
+    """A picture in Markdown (so MkDocs checks that its file exists), with its caption."""
+    source = posixpath.relpath(figure.path, posixpath.dirname(page.path) or ".")
+    return (f'<figure class="hypspec-figure" markdown id="figure-{figure.name}">\n\n'
+            f"![{figure.name}]({source})\n\n<figcaption markdown>{figure.caption}</figcaption>\n</figure>\n")
 
 
 def _bitfield_table(definition: Definition, catalog: Catalog) -> list[str]:

@@ -36,7 +36,7 @@ class Use:
 def uses_of(program: Program, definition: Definition, lines: list[str]) -> list[Use]:
     """The uses in one definition's block, at most one per position, in reading order."""
     found: dict[tuple[int, int], Use] = {}
-    for node in _nodes(definition.decl):
+    for node in nodes(definition.decl):
         for use in _resolve(program, definition, node, lines):
             if use.definition not in program.order or use.target == definition.name:
                 continue  # a built-in (no heading to link), or the name being declared
@@ -46,16 +46,16 @@ def uses_of(program: Program, definition: Definition, lines: list[str]) -> list[
     return sorted(found.values(), key=lambda u: (u.line, u.col))
 
 
-def _nodes(node: object) -> Iterator[object]:
+def nodes(node: object) -> Iterator[object]:
     """Every syntax node under `node`, itself included."""
     if isinstance(node, (list, tuple)):
         for item in node:
-            yield from _nodes(item)
+            yield from nodes(item)
     elif dataclasses.is_dataclass(node) and not isinstance(node, (s.Loc, type)):
         yield node
         for f in dataclasses.fields(node):
             if f.name not in ("ty", "result_ty", "key_ty", "loc"):
-                yield from _nodes(getattr(node, f.name))
+                yield from nodes(getattr(node, f.name))
 
 
 def _token(lines: list[str], loc: s.Loc) -> str:

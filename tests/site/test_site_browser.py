@@ -121,3 +121,19 @@ def test_a_register_shows_its_bit_field_table(page: Page, base_url: str) -> None
         "a.spec-ref", has_text="VTCR.T0SZ").first.click()
     assert page.url.endswith("#VTCR.T0SZ"), page.url
     expect(page.locator('tr[id="VTCR.T0SZ"]')).to_be_in_viewport()
+
+
+@pytest.mark.parametrize(("chapter", "figure", "source"), [
+    ("spec/02-processor-state.html", "processor-modes", "Model.ModeChange()"),
+    ("models/kvm_arm/02-lowvisor.html", "world-switch", "KVM.VcpuRun()")])
+def test_a_derived_picture_renders_in_its_chapter(page: Page, base_url: str, chapter: str,
+                                                  figure: str, source: str) -> None:
+    page.goto(f"{base_url}/{chapter}#figure-{figure}")
+    image = page.locator(f"#figure-{figure} img")
+    image.scroll_into_view_if_needed()
+    # the browser loaded and decoded the SVG: an image that failed to load has no natural size
+    size = image.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+    assert size[0] and size[1] > 100 and size[2] > 100
+    box = image.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 100
+    assert source in page.locator(f"#figure-{figure} figcaption").inner_text()  # what it is drawn from

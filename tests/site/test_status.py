@@ -1,0 +1,106 @@
+"""The status pages, made from reports the real commands write in the test, and the refusal of a
+report the pages cannot use: a precise message, exit 2, and nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hypspec.api import Spec, spec_hash
+from hypspec.cli import main
+from hypspec.conformance.conform import load_deviations
+from hypspec.paths import ROOT, proof_tree
+from hypspec.site.catalog import Catalog, make_catalog
+from hypspec.site.mutations import read_all
+from hypspec.site.sources import read_parts
+from hypspec.site.status import read_reports
+from hypspec.site.status_pages import PAGES, Hashes, status_markdown
+
+FAST_PROPERTY = "TLB.FillTouchesOnlyItsEntry"  # well under a second
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _report(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, *argv: str) -> Path:
+    code, out, _ = _run(capsys, *argv, "--json")
+    assert code == 0
+    path = tmp_path / name
+    path.write_text(out, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def site() -> tuple[Catalog, Hashes]:
+    spec = Spec.load(*proof_tree(ROOT))
+    catalog = make_catalog(spec.program, read_parts(ROOT), read_all(ROOT))
+    return catalog, Hashes(spec_hash(ROOT), spec.digest)
+
+
+def _page(path: str, reports: list[Path], site: tuple[Catalog, Hashes]) -> str:
+    page = next(p for p in PAGES if p.path == path)
+    return status_markdown(page, read_reports(reports), site[0], load_deviations(), site[1])
+
+
+def test_the_proof_table_shows_a_real_prove_report(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    result = json.loads(path.read_text())["properties"][0]
+    text = _page("status/proofs.md", [path], site)
+    row = next(line for line in text.splitlines() if FAST_PROPERTY in line)
+    assert f"| {result['status']} | {result['seconds']:.2f} s |" in row
+    assert "(../proofs/tlb.md#TLB.FillTouchesOnlyItsEntry)" in row  # linked to its definition
+    assert "made from the chapters this site shows" in text
+    assert "without `--mutants`" in text
+
+
+def test_the_context_page_shows_every_row_of_table1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "table1.json", "table1")
+    text = _page("status/table1.md", [path], site)
+    for row in json.loads(path.read_text())["rows"]:
+        assert f"| {row['state']} | {row['model']} | {row['paper']} |" in text
+
+
+def test_a_page_without_its_report_says_so(site: tuple[Catalog, Hashes]) -> None:
+    for page in PAGES:
+        text = status_markdown(page, {}, site[0], load_deviations(), site[1])
+        assert "report was given to this build" in text and "|" not in text
+
+
+def test_a_report_of_other_chapters_is_marked(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    data = json.loads(path.read_text())
+    data["tree_hash"] = "0" * 64
+    path.write_text(json.dumps(data))
+    assert "other chapters than this site shows" in _page("status/proofs.md", [path], site)
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda text: text[:-5], ": not JSON: "),
+    (lambda text: text.replace('"hypspec-prove/1"', '"hypspec-prove/9"'), "its format is 'hypspec-prove/9'"),
+    (lambda text: text.replace('"proved"', '"maybe"'), "does not match prove-report.schema.json at "
+                                                       "properties/0/status"),
+])
+def test_a_bad_report_is_refused_before_anything_is_written(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], damage, message: str) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    path.write_text(damage(path.read_text()))
+    out = tmp_path / "site"
+    code, stdout, err = _run(capsys, "docs", "--out", str(out), "--status", str(path))
+    assert code == 2 and stdout == ""
+    assert err.startswith(f"hypspec docs: error: {path}") and message in err
+    assert "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "site-src").exists()
+
+
+def test_a_missing_report_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere.json"
+    code, _, err = _run(capsys, "docs", "--out", str(tmp_path / "site"), "--status", str(missing))
+    assert code == 2 and f"{missing}: cannot read" in err
