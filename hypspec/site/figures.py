@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from hypspec.api import Spec
 from hypspec.lang.diagnostics import split_lines
-from hypspec.site.diagrams import modes, worldswitch
+from hypspec.site.diagrams import listregs, modes, stage2, worldswitch
 from hypspec.site.diagrams.dot import render_svg
 from hypspec.site.sources import Part
 
@@ -41,6 +41,14 @@ def _modes(spec: Spec, _lines: dict[str, list[str]]) -> str:
     return render_svg(modes.picture(modes.derive(spec)))
 
 
+def _stage2_walk(spec: Spec, _lines: dict[str, list[str]]) -> str:
+    return render_svg(stage2.picture(stage2.derive(spec)))
+
+
+def _list_register(spec: Spec, _lines: dict[str, list[str]]) -> str:
+    return render_svg(listregs.picture(listregs.derive(spec)))
+
+
 def _world_switch(spec: Spec, lines: dict[str, list[str]]) -> str:
     return worldswitch.picture(worldswitch.derive(spec.program, lines))
 
@@ -56,6 +64,21 @@ PICTURES = (
             "their statements in the order they run, each drawn by the state it touches through the "
             "functions it calls (the model's saved contexts or the PE's registers). Dashed: inside "
             "an `if`.", _world_switch),
+    Picture("stage2-walk", "AArch32.SecondStageWalk",
+            "The stage 2 walk, found by running `AArch32.SecondStageTranslate()` (this walk, then "
+            "`AArch32.CheckS2Permission()`) on IPA 0: every VTCR.SL0 with every T0SZ, then, at each "
+            "level the walk starts at or reaches, each encoding of a descriptor's two low bits, and "
+            "at each leaf each case of its access flag, permissions and access. An arrow names the "
+            "cases that go its way: to the next lookup, to a leaf (its size read from the address "
+            "it gives), or to a fault at the level the fault record names.", _stage2_walk),
+    Picture("list-register", "GICH_LR0",
+            "The life cycle of a list register, found by running the GICV and GICH frames "
+            "(`GICV.Read()`, `GICV.Write()`, `GICH.Write()`, below) on GICH_LR0 in each state, for a "
+            "software interrupt (HW 0, EOI bit 0 or 1) and a hardware one (HW 1): the guest's read of "
+            "GICV_IAR and its writes of GICV_EOIR and GICV_DIR under each EOImode (solid; an access "
+            "that changes nothing is left out), and the hypervisor's writes of the list register "
+            "(dashed). A state is named from the State field and `GICH.LRPendingEOI()`.",
+            _list_register),
 )
 
 

@@ -125,7 +125,9 @@ def test_a_register_shows_its_bit_field_table(page: Page, base_url: str) -> None
 
 @pytest.mark.parametrize(("chapter", "figure", "source"), [
     ("spec/02-processor-state.html", "processor-modes", "Model.ModeChange()"),
-    ("models/kvm_arm/02-lowvisor.html", "world-switch", "KVM.VcpuRun()")])
+    ("models/kvm_arm/02-lowvisor.html", "world-switch", "KVM.VcpuRun()"),
+    ("spec/05-stage2-translation.html", "stage2-walk", "AArch32.SecondStageTranslate()"),
+    ("spec/10-gic-virtualization.html", "list-register", "GICV.Read()")])
 def test_a_derived_picture_renders_in_its_chapter(page: Page, base_url: str, chapter: str,
                                                   figure: str, source: str) -> None:
     page.goto(f"{base_url}/{chapter}#figure-{figure}")

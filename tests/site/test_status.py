@@ -17,6 +17,13 @@ from hypspec.site.mutations import read_all
 from hypspec.site.sources import read_parts
 from hypspec.site.status import read_reports
 from hypspec.site.status_pages import PAGES, Hashes, status_markdown
+from tests.conformance.test_conform import (
+    DEVIATION_WRONG_HSR,
+    correct_vectors,
+    deviations_file,
+    write_file,
+    wrong_hsr_vector,
+)
 
 FAST_PROPERTY = "TLB.FillTouchesOnlyItsEntry"  # well under a second
 
@@ -65,6 +72,30 @@ def test_the_context_page_shows_every_row_of_table1(tmp_path: Path, capsys: pyte
     text = _page("status/table1.md", [path], site)
     for row in json.loads(path.read_text())["rows"]:
         assert f"| {row['state']} | {row['model']} | {row['paper']} |" in text
+
+
+def test_the_conformance_page_shows_a_real_conform_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    # the conformance tests' vectors, run on QEMU: one disagrees on purpose, and a deviations file
+    # explains it, so the report has a judged deviation to show with its citation
+    vectors = write_file(tmp_path / "stage2.jsonl", [*correct_vectors(), wrong_hsr_vector()],
+                         Spec.load().digest)
+    known = deviations_file(tmp_path / "known.toml", DEVIATION_WRONG_HSR)
+    path = _report(tmp_path, capsys, "conform.json", "conform", str(vectors), "--deviations", str(known))
+    counts = json.loads(path.read_text())["categories"]["stage2"]
+    assert (counts["vectors"], counts["known"]) == (len(correct_vectors()) + 1, 1)
+    page = next(p for p in PAGES if p.path == "status/conformance.md")
+    text = status_markdown(page, read_reports([path]), site[0], load_deviations(known), site[1])
+    assert (f"| stage2 | {counts['vectors']} | {counts['agree']} | 1 | 0 | "
+            f"{counts['agreement_percent']:.1f} % | 100.0 % |") in text
+    deviation = next(line for line in text.splitlines() if line.startswith("- `test-wrong-hsr`"))
+    assert "(stage2, HSR; 1 disagreements; right: implementation)" in deviation
+    assert "the vector claims a level-3 Permission fault for a level-2 block, on purpose" in deviation
+    assert "*Citation:* ARM DDI 0406C.d §B3.13.6 and Table B3-24: DFSC encodes the lookup level" in deviation
+    assert "made from the chapters this site shows" in text
+    # the site's own deviations file does not have the test's entry: the page says so
+    shipped = status_markdown(page, read_reports([path]), site[0], load_deviations(), site[1])
+    assert "- `test-wrong-hsr`: 1 disagreements (not in this tree's deviations file)" in shipped
 
 
 def test_a_page_without_its_report_says_so(site: tuple[Catalog, Hashes]) -> None:

@@ -40,6 +40,15 @@ class Digraph:
     def edge(self, tail: str, head: str, label: str, dashed: bool = False) -> None:
         self.edges.append(Edge(tail, head, label, dashed))
 
+    def add_label(self, tail: str, head: str, label: str, dashed: bool = False) -> None:
+        """An edge, or one more line on the edge already drawn between the two in that style: many
+        cases that go the same way make one arrow with a line each, not a bundle of arrows."""
+        for number, edge in enumerate(self.edges):
+            if (edge.tail, edge.head, edge.dashed) == (tail, head, dashed):
+                self.edges[number] = Edge(tail, head, f"{edge.label}\n{label}", dashed)
+                return
+        self.edge(tail, head, label, dashed)
+
 
 def to_dot(graph: Digraph) -> str:
     """The graph in the DOT language; every id and label quoted, so any text is safe."""
