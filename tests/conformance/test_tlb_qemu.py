@@ -1,7 +1,8 @@
 """The tlb vectors on QEMU through `hypspec conform`: the catalogue (no random vectors) agrees,
 QEMU's TLB is seen to keep a stale translation where the spec allows one (so the harness does
-observe the TLB, rather than a fresh walk every time), and a vector that forbids what QEMU does
-is reported as a disagreement naming the runs it allows."""
+observe the TLB, rather than a fresh walk every time), a vector that forbids what QEMU does
+is reported as a disagreement naming the runs it allows, and a vector of another category after
+a tlb vector in the same image runs with stage 2 off (the harness resets HCR before each)."""
 
 from __future__ import annotations
 
