@@ -463,6 +463,8 @@ class Explorer:
         else:
             state.oracle.overrides[self.choice] = hit  # type: ignore[assignment]
             value, stop = self._guest_access(state, what)
+        if any(getattr(state, name) is not table for name, table in zip(MAPS, watched, strict=True)):
+            raise AssertionError(f"{self._ops[op]} replaced a map instead of writing its entries")
         reads = list(log)  # a copy made below must not count
         tlb_free = all(index != TLB for index, *_ in reads)
         paths = self._traced()
