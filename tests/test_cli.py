@@ -181,7 +181,7 @@ def _listed(capsys, what: str) -> list[str]:
 
 def test_list_categories_are_what_vectors_takes(capsys, tmp_path) -> None:
     listed = _listed(capsys, "categories")
-    assert listed == sorted(listed) == ["gic", "stage2", "timers", "traps"]
+    assert listed == sorted(listed) == ["gic", "stage2", "timers", "tlb", "traps"]
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
     for category in listed:
@@ -189,6 +189,21 @@ def test_list_categories_are_what_vectors_takes(capsys, tmp_path) -> None:
         # any search
         assert main(["vectors", category, "--out", str(not_a_directory)]) == ExitCode.USAGE
         assert "File exists" in capsys.readouterr().err
+
+
+def test_vectors_help_and_docs_name_every_category(capsys) -> None:
+    """`hypspec vectors --help` and the subcommand table of docs/cli.md name the categories `list
+    categories` gives, and no other."""
+    listed = _listed(capsys, "categories")
+    with pytest.raises(SystemExit):
+        main(["vectors", "--help"])
+    usage = _normalised(capsys.readouterr().out)
+    named = re.search(r"category what the vectors exercise: ([a-z0-9, ]+?) options:", usage)
+    assert named is not None and named.group(1).split(", ") == listed
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| `vectors CATEGORY"))
+    documented = re.findall(r"`([a-z0-9]+)`", row.split("|")[2])
+    assert documented == listed
 
 
 def test_list_registers_are_registers_run_can_set(capsys, spec) -> None:

@@ -60,6 +60,7 @@ from hypspec.vectors.script import (
     sysreg_members,
     sysreg_write,
 )
+from hypspec.vectors.watched import KEYS, WHOLE, Bases, MapValues, Read, ReadNode, WatchedMap, fork_watched
 
 CATEGORY = "tlb"
 
@@ -197,16 +198,30 @@ OPS = {"hyp": HYP_OPS, "svc": GUEST_OPS}
 
 # ---- the spec oracle: every run the spec allows -------------------------------------------------
 
-
-@dataclass
-class _Run:
-    state: State
-    reads: tuple[int, ...]
-
-    def key(self) -> tuple[Any, ...]:
-        tlb = frozenset((k, v) for k, v in self.state.TLB_S2.items() if v)
-        memory = frozenset((k, v) for k, v in self.state.PhysMem.items() if v)
-        return tlb, memory, self.reads
+#: The maps the runs of a vector differ in, kept apart from the rest of a state (its *base*): the
+#: TLB, which fills change, and memory, which the table changes and guest writes change.
+MAPS = ("TLB_S2", "PhysMem")
+TLB, MEMORY = 0, 1
+#: A run being explored: the ids of its base, its TLB and its memory, and the values its reads
+#: returned.
+_Run = tuple[int, int, int, tuple[int, ...]]
+#: One operation on a state: ("fill", address, None), ("step", step, None) for a step that is not
+#: a guest access, ("access", step, hit) for a guest access that uses the entry (1) or walks (0).
+_Op = tuple[str, Any, int | None]
+#: What an operation did: the ids of the base, TLB and memory after it (None when it stopped the
+#: run), the value it read, the HSR and its defined bits when it stopped, and the paths it took.
+_Done = tuple[int | None, int | None, int | None, int | None, tuple[int, int] | None, frozenset[Path]]
+#: What an operation did, for any maps that hold what it read: the base after it (None: it
+#: stopped the run), the entries it wrote in each map, the value it read, the stop and the paths.
+_Effect = tuple[int | None, tuple[tuple[tuple[int, Any], ...], ...], int | None, tuple[int, int] | None,
+                frozenset[Path]]
+#: A step from a list of runs: the runs after it, the runs it stopped (reads, HSR, mask), the paths.
+_Advanced = tuple[list[_Run], tuple[tuple[tuple[int, ...], int, int], ...], frozenset[Path]]
+#: What an explorer remembers is bounded (checked between two vectors): past this many operations
+#: on exact states (about 400 bytes each) it forgets those, and past this many bases, TLBs or
+#: memories, everything. Forgetting costs time, never a different result.
+MAX_DONE = 200_000
+MAX_KEPT = 20_000
 
 
 class _PinnedFill(Oracle):
@@ -223,18 +238,20 @@ class _PinnedFill(Oracle):
         return self.fill & ((1 << width) - 1)
 
 
-def _dedupe(runs: Iterable[_Run]) -> list[_Run]:
-    found: dict[tuple[Any, ...], _Run] = {}
-    for run in runs:
-        found.setdefault(run.key(), run)
-    return list(found.values())
-
-
 class Explorer:
     """Runs tlb steps on the spec (the traced build, so that every run also yields its paths)
-    from the state after :func:`prelude`, and collects every outcome the spec allows."""
+    from the state after :func:`prelude`, and collects every outcome the spec allows.
 
-    def __init__(self, spec: Spec, seed: int = 0) -> None:
+    Every step is tried from every run, and every fill of every page, so the same operation
+    meets the same state over and over, within a vector and across vectors. So what an
+    operation did is remembered: for the exact state (base, TLB and memory), and, for the same
+    base, under the entries of the TLB and of memory it read (a fill reads three descriptors,
+    an access its TLB entry, descriptors and data word). The spec is deterministic given the
+    state, so running it again would give the same state, values and paths; the runs are
+    explored in the same order as by running every operation, which ``remember=False`` does
+    (to check that remembering changes nothing)."""
+
+    def __init__(self, spec: Spec, seed: int = 0, remember: bool = True) -> None:
         self.spec = spec
         build = spec.traced
         self.trace: list[tuple[Any, ...]] = build.module.__dict__["_T"]
@@ -245,7 +262,25 @@ class Explorer:
         self.mem_write = build.function("MemWrite")
         self.members = sysreg_members(spec)
         self.seed = seed
+        self.remember = remember
         self.paths: set[Path] = set()
+        self._known_paths: dict[Path, Path] = {}  # one object per path: its key is computed once
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what the explorer remembers (it only saves time; this bounds the memory)."""
+        self._bases = Bases(MAPS)
+        self._maps = (MapValues(), MapValues())
+        self._done: dict[tuple[int, int, int, int], _Done] = {}
+        self._trees: dict[tuple[int, int], ReadNode] = {}
+        # what an operation that read no TLB entry did, by base, memory and operation (a fill):
+        # the same for every TLB, so the runs of a vector, which differ in their TLBs, share it
+        self._tlb_free: dict[tuple[int, int, int], _Effect] = {}
+        self._advanced: dict[tuple[tuple[_Run, ...], int, tuple[int, ...]], _Advanced] = {}
+        # operations by number: the keys above hash four small ints, not a step
+        self._ops: list[_Op] = []
+        self._op_ids: dict[_Op, int] = {}
+        self._start_run: tuple[int, int, int] | None = None
 
     @cached_property
     def choice(self) -> str:
@@ -264,60 +299,202 @@ class Explorer:
             self._effect(state, step)
         if any(state.TLB_S2.values()):
             raise AssertionError("the prelude leaves an entry in the TLB")
-        self._collect()  # the prelude's paths are not a vector's
-        self.paths.clear()
+        self._traced()  # the prelude's paths are not a vector's
         return state
+
+    def _start(self) -> tuple[int, int, int]:
+        if max(len(self._bases.states), *(len(maps.tables) for maps in self._maps)) > MAX_KEPT:
+            self._forget()
+        elif len(self._done) > MAX_DONE:
+            self._done.clear()
+            self._advanced.clear()
+        if self._start_run is None:
+            start = fork_state(self.start)
+            tlb, memory = self._maps[TLB].add(start.TLB_S2), self._maps[MEMORY].add(start.PhysMem)
+            self._start_run = (self._bases.add(start), tlb, memory)
+        return self._start_run
+
+    def _op(self, op: _Op) -> int:
+        found = self._op_ids.get(op)
+        if found is None:
+            found = self._op_ids[op] = len(self._ops)
+            self._ops.append(op)
+        return found
 
     def outcomes(self, steps: Sequence[Step]) -> list[Outcome]:
         """Every run of ``steps`` (after the prelude) the spec allows, sorted."""
+        runs: list[_Run] = [(*self._start(), ())]
         pages = sorted({step.address for step in steps if step.el != "hyp" and step.target == "mmio"})
-        runs = [_Run(fork_state(self.start), ())]
+        fills = [self._op(("fill", address, None)) for address in pages]
         found: set[Outcome] = set()
+        taken: list[frozenset[Path]] = []
         for index, step in enumerate(steps):
-            runs = self._fills(runs, pages)
-            following: list[_Run] = []
-            for run in runs:
-                for state, value, stop in self._step(run.state, step, index):
-                    if stop is not None:
-                        found.add(Outcome(run.reads, stop))
-                    else:
-                        following.append(_Run(state, run.reads if value is None else (*run.reads, value)))
-            runs = _dedupe(following)
-        found.update(Outcome(run.reads) for run in runs)
-        self._collect()
+            key = (tuple(runs), self._op(("step", step, None)), tuple(fills))
+            advanced = self._advanced.get(key) if self.remember else None
+            if advanced is None:
+                advanced = self._advance(runs, step, fills)
+                if self.remember:
+                    self._advanced[key] = advanced
+            runs, stopped, paths = advanced
+            taken.append(paths)
+            found.update(Outcome(reads, Stop(index, hsr, mask)) for reads, hsr, mask in stopped)
+        found.update(Outcome(run[3]) for run in runs)
+        self.paths.update(*taken)
         return sorted(found)
 
-    def _collect(self) -> None:
-        self.paths.update(trace_paths(self.trace))
+    def _advance(self, runs: Sequence[_Run], step: Step, fills: list[int]) -> _Advanced:
+        """The runs after ``step`` from ``runs`` (each first closed under ``fills``), the runs it
+        stopped (their reads, HSR and mask), and the paths the spec took. The same runs before
+        the same step (with the same pages to fill) recur across vectors: remembered."""
+        taken: set[frozenset[Path]] = set()
+        filled = self._filled(list(runs), fills, taken)
+        ops = [self._op(("step", step, None))]
+        if step.el != "hyp" and step.target == "mmio":
+            ops = [self._op(("access", step, 1)), self._op(("access", step, 0))]
+        following: list[_Run] = []
+        stopped: list[tuple[tuple[int, ...], int, int]] = []
+        for base, tlb, memory, reads in filled:
+            for op in ops:
+                after, table, words, value, stop, paths = self._do(base, tlb, memory, op)
+                taken.add(paths)
+                if stop is not None:
+                    stopped.append((reads, *stop))
+                elif after is not None and table is not None and words is not None:
+                    following.append((after, table, words, reads if value is None else (*reads, value)))
+        return self._dedupe(following), tuple(stopped), frozenset().union(*taken)
 
-    def _fills(self, runs: list[_Run], pages: list[int]) -> list[_Run]:
-        """``runs`` closed under filling an entry for any of ``pages``, any number of times."""
-        seen = {run.key(): run for run in runs}
+    def _dedupe(self, runs: Iterable[_Run]) -> list[_Run]:
+        """The first run of each non-zero TLB and memory entries and reads, in order."""
+        tlbs, memories = self._maps[TLB].nonzero, self._maps[MEMORY].nonzero
+        found: dict[tuple[int, int, tuple[int, ...]], _Run] = {}
+        for run in runs:
+            found.setdefault((tlbs[run[1]], memories[run[2]], run[3]), run)
+        return list(found.values())
+
+    def _traced(self) -> frozenset[Path]:
+        """The paths of the calls since the last time (which empties the trace)."""
+        known = self._known_paths
+        return frozenset([known.setdefault(path, path) for path in trace_paths(self.trace)])
+
+    def _filled(self, runs: list[_Run], fills: list[int], taken: set[frozenset[Path]]) -> list[_Run]:
+        """``runs`` closed under ``fills`` (the operations that fill an entry for each page a guest
+        accesses), any number of times (runs with the same non-zero entries and reads are one; the
+        first found is kept)."""
+        tlbs, memories = self._maps[TLB].nonzero, self._maps[MEMORY].nonzero
+        seen = {(tlbs[run[1]], memories[run[2]], run[3]): run for run in runs}
         todo = list(runs)
         while todo:
-            run = todo.pop()
-            for address in pages:
-                state = fork_state(run.state)
-                self.fill(state, address)
-                filled = _Run(state, run.reads)
-                if filled.key() not in seen:
-                    seen[filled.key()] = filled
-                    todo.append(filled)
+            base, tlb, memory, reads = todo.pop()
+            for fill in fills:
+                after, table, words, _, _, paths = self._do(base, tlb, memory, fill)
+                taken.add(paths)
+                if after is None or table is None or words is None:
+                    raise AssertionError("a fill stopped a run")
+                key = (tlbs[table], memories[words], reads)
+                if key not in seen:
+                    seen[key] = todo_run = (after, table, words, reads)
+                    todo.append(todo_run)
         return list(seen.values())
 
-    def _step(self, state: State, step: Step, index: int) -> list[tuple[State, int | None, Stop | None]]:
-        """The states ``step`` may lead to from ``state``, with the value it reads and the stop it
-        makes: one, or for a guest access one per choice of using the entry or walking."""
-        if step.el == "hyp" or step.target == "sysreg":
-            state = fork_state(state)
-            return [(state, self._effect(state, step), None)]
-        results = []
-        for hit in (1, 0):
-            fork = fork_state(state)
-            fork.oracle.overrides[self.choice] = hit
-            value, stop = self._guest_access(fork, step, index)
-            results.append((fork, value, stop))
-        return results
+    def _do(self, base: int, tlb: int, memory: int, op: int) -> _Done:
+        """What ``op`` does from the state of ``base``, ``tlb`` and ``memory``: remembered for that
+        state, else for ``base`` under the entries the operation reads, else run on the spec."""
+        if not self.remember:
+            return self._applied(self._run(base, op, (tlb, memory)), tlb, memory)
+        found = self._done.get((base, tlb, memory, op))
+        if found is None:
+            effect = self._tlb_free.get((base, memory, op))
+            if effect is None:
+                tables = (self._maps[TLB].tables[tlb], self._maps[MEMORY].tables[memory])
+                effect = self._remembered(base, op, (tlb, memory), tables)
+            if effect is None:
+                effect = self._run(base, op, (tlb, memory))
+            found = self._done[base, tlb, memory, op] = self._applied(effect, tlb, memory)
+        return found
+
+    def _applied(self, effect: _Effect, tlb: int, memory: int) -> _Done:
+        """``effect`` on the state of ``tlb`` and ``memory``: the ids of the maps with its writes."""
+        after, writes, value, stop, paths = effect
+        if after is None:
+            return None, None, None, value, stop, paths
+        table = self._maps[TLB].updated(tlb, writes[TLB])
+        return after, table, self._maps[MEMORY].updated(memory, writes[MEMORY]), value, stop, paths
+
+    def _remembered(self, base: int, op: int, idents: tuple[int, int],
+                    tables: tuple[dict[Any, Any], dict[Any, Any]]) -> _Effect | None:
+        """What ``op`` did from ``base`` with maps that hold what it read, if it ran so before
+        (remembered for every TLB when it read none)."""
+        node = self._trees.get((base, op))
+        tlb_free = True
+        while node is not None:
+            read = node.read
+            if read is None:
+                if tlb_free and node.effect is not None:
+                    self._tlb_free[base, idents[MEMORY], op] = node.effect
+                return node.effect
+            index, key, default = read
+            tlb_free = tlb_free and index != TLB
+            if key is WHOLE:
+                value: Any = idents[index]
+            elif key is KEYS:
+                value = self._maps[index].keys[idents[index]]
+            else:
+                value = tables[index].get(key, default)
+            node = node.branches.get(value)
+        return None
+
+    def _run(self, base: int, op: int, idents: tuple[int, int]) -> _Effect:
+        """``op`` run on the spec, on a copy of the state, its reads of the maps watched; what it
+        did, remembered under those reads."""
+        before = self._bases.states[base]
+        state = fork_state(before)
+        log: list[Read] = []
+        watched = [WatchedMap(maps.tables[ident], index, ident, maps.keys[ident], log)
+                   for index, (maps, ident) in enumerate(zip(self._maps, idents, strict=True))]
+        for name, table in zip(MAPS, watched, strict=True):
+            setattr(state, name, table)
+        kind, what, hit = self._ops[op]
+        value: int | None = None
+        stop: tuple[int, int] | None = None
+        if kind == "fill":
+            self.fill(state, what)
+        elif kind == "step":
+            value = self._effect(state, what)
+        else:
+            state.oracle.overrides[self.choice] = hit  # type: ignore[assignment]
+            value, stop = self._guest_access(state, what)
+        if any(getattr(state, name) is not table for name, table in zip(MAPS, watched, strict=True)):
+            raise AssertionError(f"{self._ops[op]} replaced a map instead of writing its entries")
+        reads = list(log)  # a copy made below must not count
+        tlb_free = all(index != TLB for index, *_ in reads)
+        paths = self._traced()
+        effect: _Effect
+        if stop is not None:
+            effect = None, (), value, stop, paths
+        else:
+            writes = tuple(table.writes() for table in watched)
+            effect = self._bases.after(base, state), writes, value, None, paths
+        if not self.remember:
+            return effect
+        self._remember(base, op, reads, effect)
+        if tlb_free:
+            self._tlb_free[base, idents[MEMORY], op] = effect
+        return effect
+
+    def _remember(self, base: int, op: int, reads: list[Read], effect: _Effect) -> None:
+        """Keep ``effect`` in the tree of ``base`` and ``op`` under ``reads``. From the same base the
+        same values read lead to the same next read and, at the end, to the same effect; a tree
+        that does not fit means the operation depends on something it does not read through a
+        watched map, and remembering it would be wrong."""
+        node = self._trees.setdefault((base, op), ReadNode())
+        for index, key, default, value in reads:
+            if node.effect is not None or node.read not in (None, (index, key, default)):
+                raise AssertionError(f"the spec read differently from the same state: {self._ops[op]}")
+            node.read = (index, key, default)
+            node = node.branches.setdefault(value, ReadNode())
+        if node.read is not None:
+            raise AssertionError(f"the spec read differently from the same state: {self._ops[op]}")
+        node.effect = effect
 
     def _set_mode(self, state: State, el: str) -> None:
         state.CPSR = (state.CPSR & ~0x1F) | MODE_BITS[el]
@@ -337,7 +514,9 @@ class Explorer:
         self.mem_write(state, step.address, 4, step.value)
         return None
 
-    def _guest_access(self, state: State, step: Step, index: int) -> tuple[int | None, Stop | None]:
+    def _guest_access(self, state: State, step: Step) -> tuple[int | None, tuple[int, int] | None]:
+        """The value a guest access reads (None for a write), or the HSR of the abort it takes
+        and the bits of it the spec defines."""
         self._set_mode(state, step.el)
         write = step.op == "write"
         pinned = dict(state.oracle.overrides)
@@ -345,12 +524,12 @@ class Explorer:
         if outcome[0][0][0] == 0:  # no fault
             return (None if write else int(outcome[1])), None
         low, high = (self._abort_hsr(state, step, pinned, fill) for fill in (0, -1))
-        return None, Stop(index, state.HSR, ~(low ^ high) & 0xFFFF_FFFF)
+        return None, (state.HSR, ~(low ^ high) & 0xFFFF_FFFF)
 
     def _abort_hsr(self, state: State, step: Step, pinned: dict[str, int], fill: int) -> int:
         """The HSR the same access reports with every other UNKNOWN ``fill`` (its state before the
         access is not kept: the TLB and memory are what the access itself left alone)."""
-        fork = fork_state(state)
+        fork = fork_watched(state, MAPS)
         fork.oracle = _PinnedFill(pinned, fill)
         self.access(fork, step.address, step.op == "write", HANDLER_RT, step.value)
         return int(fork.HSR)
