@@ -12,14 +12,13 @@ from pathlib import Path
 
 from hypspec.lang.checker import mask
 from hypspec.lang.diagnostics import split_lines
-from hypspec.proof.mutants import Mutant
+from hypspec.proof.mutants import Mutant, obligation_subject
 from hypspec.site.catalog import Catalog
 from hypspec.site.code import render_block
 from hypspec.site.definitions import Definition, anchor, layout_of
 from hypspec.site.figures import Figure
 from hypspec.site.graph import PROVED_KINDS
 from hypspec.site.links import html_href, markdown_link
-from hypspec.site.mutations import caught_name
 from hypspec.site.sources import Page
 
 _FENCE = re.compile(r"^(```+|~~~+)\s*(\S*)\s*$")  # as the literate loader reads fences
@@ -196,7 +195,7 @@ def _obligations(mutant: Mutant, page: str, catalog: Catalog) -> str:
     """The mutant's `caught_by`, each property or invariant a link to it."""
     shown = []
     for obligation in mutant.caught_by:
-        name = caught_name(obligation)
+        name = obligation_subject(obligation)
         target = catalog.definitions.get(name)
         rest = _prose(obligation[len(name) :])
         shown.append((markdown_link(name, page, target) if target else f"`{name}`") + rest)

@@ -26,6 +26,8 @@ from tests.conformance.test_conform import (
 )
 
 FAST_PROPERTY = "TLB.FillTouchesOnlyItsEntry"  # well under a second
+# Its three mutants are refuted in seconds; one of them is also refuted by two other properties.
+MUTATED_PROPERTY = "TLB.LocalByVMID"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -64,6 +66,41 @@ def test_the_proof_table_shows_a_real_prove_report(tmp_path: Path, capsys: pytes
     assert "(../proofs/tlb.md#TLB.FillTouchesOnlyItsEntry)" in row  # linked to its definition
     assert "made from the chapters this site shows" in text
     assert "without `--mutants`" in text
+
+
+def test_the_proof_table_shows_the_mutants_a_real_report_caught(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", MUTATED_PROPERTY, "--mutants")
+    mutants = json.loads(path.read_text())["mutants"]
+    refuted = [m["name"] for m in mutants
+               if any(r["name"] == MUTATED_PROPERTY and r["status"] == "refuted" for r in m["results"])]
+    # the report checked the tree's mutants that name the property, and it caught every one
+    naming = [m.name for m in read_all(ROOT) if MUTATED_PROPERTY in m.caught_by]
+    assert refuted == naming and len(naming) > 1
+    text = _page("status/proofs.md", [path], site)
+    row = next(line for line in text.splitlines() if line.startswith(f"| [`{MUTATED_PROPERTY}`]"))
+    assert row.endswith(f"| {', '.join(f'`{name}`' for name in refuted)} |")
+    assert f"{len(mutants)} of this tree's {len(read_all(ROOT))} mutants run" in text
+    assert f", {len(refuted)} caught." in text
+
+
+def test_a_model_mutant_is_caught_by_its_invariants_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    """A model mutant is refuted by an obligation (`INV after TRANSITION`); the table's row is
+    the invariant's. The model's proofs take minutes, so the report is a real one with a model
+    mutant's result written into it."""
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    data = json.loads(path.read_text())
+    invariant = next(iter(site[0].program.invariants))
+    data["properties"].append({**data["properties"][0], "name": invariant})
+    obligation = {"name": f"{invariant} after KVM.RunVcpu", "status": "refuted", "seconds": 1.0, "detail": ""}
+    data["mutants"] = [{"name": "model-mutant", "bug_class": "logic", "caught": True,
+                        "results": [obligation], "stateful": "caught after 3 steps"}]
+    path.write_text(json.dumps(data))
+    text = _page("status/proofs.md", [path], site)
+    row = next(line for line in text.splitlines() if line.startswith(f"| [`{invariant}`]"))
+    assert row.endswith("| `model-mutant` |")
+    assert next(line for line in text.splitlines() if FAST_PROPERTY in line).endswith("| none |")
 
 
 def test_the_context_page_shows_every_row_of_table1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
