@@ -12,7 +12,7 @@ from hypspec.conformance.conform import Deviation
 from hypspec.proof.mutants import obligation_subject
 from hypspec.site.catalog import Catalog
 from hypspec.site.links import markdown_link
-from hypspec.site.status import CONFORM_FORMAT, PROVE_FORMAT, SCHEMAS, TABLE1_FORMAT, Report
+from hypspec.site.status import CONFORM_FORMAT, PROVE_FORMAT, SCHEMAS, TABLE1_FORMAT, Report, vector_files
 
 TITLE = "Status"
 
@@ -144,3 +144,38 @@ def status_markdown(page: StatusPage, reports: dict[str, Report], catalog: Catal
     else:
         lines += _provenance(report, hashes) + page.body(report, catalog, deviations)
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line a report adds under a definition: its last proof, its vectors' path coverage."""
+
+    label: str
+    text: str  # Markdown
+    page: str | None = None  # the status page that says more, linked from the note
+
+
+def definition_notes(reports: dict[str, Report], catalog: Catalog, hashes: Hashes) -> dict[str, list[Note]]:
+    """What the reports say about each definition: a property's or invariant's last proof (from
+    the prove report) and a function's path coverage (from each vector file's meta record)."""
+    notes: dict[str, list[Note]] = {}
+    prove = reports.get(PROVE_FORMAT)
+    if prove is not None:
+        for result in prove.data["properties"]:
+            if result["name"] in catalog.definitions:
+                text = (f"{result['status']} in {result['seconds']:.2f} s, by the report written "
+                        f"{prove.written}{_stale(prove, hashes)}")
+                notes.setdefault(result["name"], []).append(Note("Last proof", text, "status/proofs.md"))
+    for vectors in vector_files(reports):
+        meta = vectors.data
+        for name, (hit, feasible) in sorted(meta["coverage"]["by_function"].items()):
+            if name in catalog.definitions:  # the others are a category's scenarios, not functions
+                text = (f"{hit} of its {feasible} feasible paths hit by the {meta['category']} vectors "
+                        f"(`{vectors.path.name}`, {meta['count']} vectors, written "
+                        f"{vectors.written}{_stale(vectors, hashes)})")
+                notes.setdefault(name, []).append(Note("Vector coverage", text))
+    return notes
+
+
+def _stale(report: Report, hashes: Hashes) -> str:
+    return "" if report.data["spec_hash"] == hashes.spec else ", from other chapters than these"

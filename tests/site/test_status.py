@@ -14,9 +14,10 @@ from hypspec.conformance.conform import load_deviations
 from hypspec.paths import ROOT, proof_tree
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.mutations import read_all
+from hypspec.site.pages import chapter_markdown
 from hypspec.site.sources import read_parts
 from hypspec.site.status import read_reports
-from hypspec.site.status_pages import PAGES, Hashes, status_markdown
+from hypspec.site.status_pages import PAGES, Hashes, Note, definition_notes, status_markdown
 from tests.conformance.test_conform import (
     DEVIATION_WRONG_HSR,
     correct_vectors,
@@ -101,6 +102,54 @@ def test_a_model_mutant_is_caught_by_its_invariants_row(
     row = next(line for line in text.splitlines() if line.startswith(f"| [`{invariant}`]"))
     assert row.endswith("| `model-mutant` |")
     assert next(line for line in text.splitlines() if FAST_PROPERTY in line).endswith("| none |")
+
+
+def _section(catalog: Catalog, name: str, notes: dict[str, list[Note]]) -> str:
+    """The Markdown of a definition's section, from its heading to the next, with the notes."""
+    page = catalog.definitions[name].page
+    lines = chapter_markdown(page, catalog, (), notes).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("#") and f"{{#{name}}}" in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def test_a_property_shows_its_last_proof(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    result = json.loads(path.read_text())["properties"][0]
+    reports = read_reports([path])
+    section = _section(site[0], FAST_PROPERTY, definition_notes(reports, site[0], site[1]))
+    line = next(line for line in section.splitlines() if line.startswith("**Last proof:**"))
+    assert f"{result['status']} in {result['seconds']:.2f} s" in line
+    assert reports["hypspec-prove/1"].written in line and "(../status/proofs.md)" in line
+    assert "other chapters" not in line
+
+
+def test_a_function_shows_the_path_coverage_of_its_vectors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    code, _, _ = _run(capsys, "-q", "vectors", "timers", "--random", "1", "--out", str(tmp_path))
+    assert code == 0
+    path = tmp_path / "timers.jsonl"
+    meta = json.loads(path.read_text().splitlines()[0])["meta"]
+    covered = {n: c for n, c in meta["coverage"]["by_function"].items() if n in site[0].definitions}
+    assert covered  # the timers vectors cover functions of spec/11
+    notes = definition_notes(read_reports([path]), site[0], site[1])
+    # the least covered function, so that "hit" and "feasible" are told apart where they differ
+    name, (hit, feasible) = min(covered.items(), key=lambda item: item[1][0] - item[1][1])
+    section = _section(site[0], name, notes)
+    assert (f"**Vector coverage:** {hit} of its {feasible} feasible paths hit by the timers vectors "
+            f"(`timers.jsonl`, {meta['count']} vectors") in section
+    assert set(notes) == set(covered)  # and nothing under a definition the file does not cover
+
+
+def test_a_bad_vector_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "timers.jsonl"
+    path.write_text(json.dumps({"meta": {"format": "hypspec-vectors/1", "category": "timers"}}) + "\n")
+    out = tmp_path / "site"
+    code, stdout, err = _run(capsys, "docs", "--out", str(out), "--status", str(path))
+    assert code == 2 and stdout == "" and "Traceback" not in err
+    assert err.startswith(f"hypspec docs: error: {path}: does not match schema.json at meta: ")
+    assert not out.exists()
 
 
 def test_the_context_page_shows_every_row_of_table1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
