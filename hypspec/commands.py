@@ -60,7 +60,9 @@ def add_prove_parser(sub: argparse._SubParsersAction) -> None:
                             "observation (and per mutant with --mutants)")
     prove.add_argument("--timeout", type=positive_seconds, default=20.0, help="seconds per obligation")
     prove.add_argument("--mutants", action="store_true",
-                       help="also check that each mutant of the spec and of the model is caught")
+                       help="also check that mutants are caught: those whose caught_by names a "
+                            "property named (or an obligation of one), or, with none named, every "
+                            "mutant of the spec and of the model")
     prove.add_argument("--jobs", type=job_count, default=min(2, os.cpu_count() or 1),
                        help="processes for the model's obligations")
     prove.add_argument("--variant", metavar="NAME",

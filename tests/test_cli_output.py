@@ -19,11 +19,13 @@ from hypspec.exitcodes import ExitCode
 from hypspec.model.induction import INITIAL, STEP, InvariantResult, Obligation, ObligationResult
 from hypspec.output import shown
 from hypspec.proof import report
-from hypspec.proof.mutants import Mutant, MutantResult
+from hypspec.proof.mutants import Mutant, MutantResult, mutants_naming, read_all_mutants
 from hypspec.proof.prover import ProofResult
 
 # Two properties of proofs/ that take a fraction of a second each.
 FAST = ["Stage2.Containment", "Stage2.OffsetPreserved"]
+# Two properties of proofs/ whose few mutants are refuted in seconds.
+MUTATED = ["TLB.InnerShareableByVMID", "Stage2.Containment"]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -221,6 +223,37 @@ def test_prove_junit_fails_a_mutant_that_survives() -> None:
     assert (ok.name, ok.failure) == ("m.caught", None)
     assert (bad.name, bad.failure) == ("m.survives", "SURVIVED the proofs")
     assert f"{FAST[0]}: proved" in bad.details
+
+
+def test_prove_names_mutants_checks_exactly_the_mutants_naming_them(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`prove NAME... --mutants` checks the mutants whose `caught_by` names one of the names, not
+    every mutant of the tree, and its table says how many and why those."""
+    every = read_all_mutants()
+    naming = {m.name for m in every if set(m.caught_by) & set(MUTATED)}
+    assert 0 < len(naming) < len(every)
+    code, out, _ = _run(capsys, "-q", "prove", *MUTATED, "--mutants")
+    assert code == ExitCode.OK and f"{len(naming)}/{len(naming)} mutants caught by a proof" in out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("mutant "))
+    rows = lines[header + 1 : lines.index("", header)]
+    assert {row.split()[0] for row in rows} == naming
+    scope = lines[header - 1]
+    assert scope.startswith(f"{len(naming)} of the tree's {len(every)} mutants checked")
+    assert f"caught_by names {', '.join(MUTATED)}" in scope
+
+
+def test_a_model_invariant_selects_the_mutants_naming_its_obligations() -> None:
+    """A model mutant names an obligation (`INV after TRANSITION`, `INV initially`): naming the
+    invariant selects it; a transition's safety, or an obligation of another invariant whose name
+    begins the same, does not."""
+    def mutant(name: str, entry: str) -> Mutant:
+        return Mutant(name, "logic", "models/x.md", "a", "b", [entry], "models/mutants/m.toml")
+
+    mutants = [mutant("after", "KVM.Inv.A after KVM.Run"), mutant("initially", "KVM.Inv.A initially"),
+               mutant("safety", "KVM.Run keeps its asserts"), mutant("other", "KVM.Inv.AB after KVM.Run"),
+               mutant("whole", "KVM.Inv.A")]
+    assert [m.name for m in mutants_naming(mutants, ["KVM.Inv.A"])] == ["after", "initially", "whole"]
 
 
 def test_no_junit_is_written_when_the_call_is_refused(capsys: pytest.CaptureFixture[str],

@@ -43,6 +43,9 @@ NOT_RUN = {
         "tests/vectors/test_trap_vectors.py runs it",
     "hypspec vectors traps --seed 7 --random 1000 --out out/":
         "the same search as the example above",
+    "hypspec docs --status prove.json conform.json table1.json out/*.jsonl":
+        "the whole site, into build/site; tests/site/test_status.py builds the status pages and "
+        "the notes under definitions from the reports the three examples above write",
 }
 
 #: Examples that show a failure, and the exit code they must end with (every other one: 0).
@@ -186,6 +189,14 @@ def _runnable(words: list[str]) -> list[str]:
     return argv
 
 
+def _redirected(words: list[str]) -> tuple[list[str], str | None]:
+    """An example that ends `> FILE` (a report kept for a later example): its words without the
+    redirection (so that `prove` with no name is still seen to name none), and the file."""
+    if len(words) > 2 and words[-2] == ">":
+        return words[:-2], words[-1]
+    return words, None
+
+
 def _names_nothing(argv: list[str]) -> bool:
     """Whether a `prove` command line names no property: every word after `prove` is an option
     or an option's value."""
@@ -218,12 +229,15 @@ def test_example_runs_as_documented(example: Example, workspace: Path, monkeypat
         pytest.fail(f"{example}: a make example must be run here or listed in NOT_RUN")
     monkeypatch.chdir(workspace)
     for variant in _variants(example.command):
-        argv = _runnable(shlex.split(variant))
+        words, into = _redirected(shlex.split(variant))
+        argv = _runnable(words)
         try:
             code = main(argv)
         except SystemExit as done:  # argparse's refusal of an option that does not exist
             code = done.code
         out, err = capsys.readouterr()
+        if into is not None:  # as the shell would: the file is what was printed
+            (workspace / into).write_text(out, encoding="utf-8")
         assert code == EXIT_CODES.get(example.command, ExitCode.OK), f"{argv}:\n{out}\n{err}"
         assert "Traceback" not in err
         for line in example.output:

@@ -85,6 +85,24 @@ def read_mutant_file(path: Path, table: str = "mutant") -> list[Mutant]:
     return mutants
 
 
+def obligation_subject(entry: str) -> str:
+    """The definition a `caught_by` entry is about: the property, invariant or observation it
+    names, or the one whose obligation it names (`INV after TRANSITION`, `INV initially`), or the
+    transition of a safety obligation (`TRANSITION keeps its asserts`)."""
+    subject, after, _ = entry.partition(" after ")
+    if after:
+        return subject
+    return entry.removesuffix(" initially").removesuffix(" keeps its asserts")
+
+
+def mutants_naming(mutants: list[Mutant], names: list[str]) -> list[Mutant]:
+    """The mutants that must be refuted by one of `names` or by an obligation of one of them: what
+    `hypspec prove NAME... --mutants` checks, so that naming a property checks its own mutants
+    and not every mutant of the tree."""
+    wanted = set(names)
+    return [m for m in mutants if any(obligation_subject(entry) in wanted for entry in m.caught_by)]
+
+
 def read_variants(path: Path = VARIANTS_FILE) -> list[Mutant]:
     return read_mutant_file(path, "variant") if path.is_file() else []
 

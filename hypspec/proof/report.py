@@ -22,7 +22,14 @@ from hypspec.interrupt import Interrupted
 from hypspec.junit import Case, Suite, write_junit
 from hypspec.names import UnknownNameError, unknown_name
 from hypspec.output import inform, meters, verbose
-from hypspec.proof.mutants import MutantResult, check_mutant, patched_tree, read_all_mutants, variant
+from hypspec.proof.mutants import (
+    MutantResult,
+    check_mutant,
+    mutants_naming,
+    patched_tree,
+    read_all_mutants,
+    variant,
+)
 from hypspec.proof.prover import prove
 
 
@@ -52,6 +59,7 @@ class _Run:
     results: list[Any] = field(default_factory=list)
     mutants: list[MutantResult] = field(default_factory=list)
     explored: dict[str, str] = field(default_factory=dict)
+    mutant_scope: str = ""  # with --mutants: which mutants were checked, and why those
 
     @property
     def ok(self) -> bool:
@@ -124,7 +132,13 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
 
 
 def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
-    mutants = read_all_mutants()
+    """Check every mutant or, when properties were named, only the mutants that name one of them
+    (or one of its obligations): the others could not be refuted by what was named, and checking
+    all of them takes many minutes."""
+    every = read_all_mutants()
+    mutants = mutants_naming(every, args.properties) if args.properties else every
+    run.mutant_scope = mutant_scope(len(mutants), len(every), args.properties)
+    inform(args, run.mutant_scope)
     with meters(args)("prove: mutants checked", len(mutants)) as checked:
         for mutant in mutants:
             inform(args, f"checking mutant {mutant.name} ...")
@@ -132,6 +146,14 @@ def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
             if mutant.file.startswith("models/"):
                 run.explored[mutant.name] = _explore_mutant(mutant)
             checked.advance()
+
+
+def mutant_scope(chosen: int, total: int, names: list[str]) -> str:
+    """The line that says how many mutants `--mutants` checked and how they were chosen."""
+    if not names:
+        return f"{total} mutants checked: every mutant of the tree"
+    return (f"{chosen} of the tree's {total} mutants checked: those whose caught_by names "
+            f"{', '.join(names)}, or an obligation of {'it' if len(names) == 1 else 'one of them'}")
 
 
 def _interrupted(args: argparse.Namespace, run: _Run) -> Interrupted:
@@ -180,9 +202,11 @@ def _print_table(run: _Run, chosen: str | None, detailed: bool = False) -> None:
         if result.counterexample is not None:
             print(f"  counterexample for {result.name}:")
             print(result.counterexample.render(spec))
+    if run.mutant_scope:
+        print(f"\n{run.mutant_scope}")
     if mutants:
         mwidth = max(len(m.mutant.name) for m in mutants)
-        print(f"\n{'mutant':<{mwidth}}  proofs    refuted by")
+        print(f"{'mutant':<{mwidth}}  proofs    refuted by")
         for m in mutants:
             verdict = "caught" if m.caught else "SURVIVED"
             by = ", ".join(f"{r.name} ({r.status}, {r.seconds:.2f} s)" for r in m.results)

@@ -21,7 +21,7 @@ from hypspec.site.mutations import read_all
 from hypspec.site.pages import write_pages
 from hypspec.site.sources import read_parts
 from hypspec.site.status import read_reports
-from hypspec.site.status_pages import PAGES, Hashes, status_markdown
+from hypspec.site.status_pages import PAGES, Hashes, definition_notes, status_markdown
 from hypspec.site.status_pages import TITLE as STATUS_TITLE
 
 # Written into a directory this package generated, so a later build may empty it and nothing
@@ -58,8 +58,8 @@ def generate(root: Path, site: Path, status: Sequence[Path] = ()) -> tuple[Catal
     _claim(src)
     _claim(site)
     docs = src / "docs"
-    write_pages(catalog, docs, figures)
     hashes = Hashes(spec_hash(root), spec.digest)
+    write_pages(catalog, docs, figures, definition_notes(reports, catalog, hashes))
     deviations = load_deviations()
     for page in PAGES:
         (docs / page.path).parent.mkdir(parents=True, exist_ok=True)

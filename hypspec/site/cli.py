@@ -35,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--status", type=path_argument, nargs="+", default=[], metavar="FILE",
                    help="reports for the status pages: the JSON of `hypspec prove --json`, "
                         "`hypspec conform --json` and `hypspec table1 --json` (without one, its "
-                        "page says that no report was given)")
+                        "page says that no report was given), and vector files (CATEGORY.jsonl), "
+                        "whose path coverage is shown under each function")
     p.add_argument("--serve", action="store_true",
                    help="serve the site on http://127.0.0.1:8000 instead of only building it")
 

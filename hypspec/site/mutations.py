@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypspec.proof.mutants import Mutant, read_mutants
+from hypspec.proof.mutants import Mutant, obligation_subject, read_mutants
 from hypspec.site.definitions import Definition
 
 # Where a tree keeps its mutants, relative to the repository root.
@@ -16,6 +16,7 @@ MUTANT_DIRS = ("proofs/mutants", "models/mutants")
 class Mutations:
     changing: dict[str, list[Mutant]]  # a definition → the mutants whose `find` lies in its block
     catching: dict[str, list[Mutant]]  # a property or invariant → the mutants it must refute
+    every: list[Mutant]  # every mutant of the tree, placed or not
 
 
 def read_all(root: Path) -> list[Mutant]:
@@ -29,10 +30,10 @@ def place_mutants(mutants: list[Mutant], definitions: dict[str, Definition]) -> 
         changed = changed_definition(mutant, definitions)
         if changed is not None:
             changing.setdefault(changed.name, []).append(mutant)
-        for name in sorted({caught_name(entry) for entry in mutant.caught_by}):
+        for name in sorted({obligation_subject(entry) for entry in mutant.caught_by}):
             if name in definitions:
                 catching.setdefault(name, []).append(mutant)
-    return Mutations(changing, catching)
+    return Mutations(changing, catching, list(mutants))
 
 
 def changed_definition(mutant: Mutant, definitions: dict[str, Definition]) -> Definition | None:
@@ -49,9 +50,3 @@ def changed_definition(mutant: Mutant, definitions: dict[str, Definition]) -> De
         if definition.first_line <= first and last <= definition.last_line:
             return definition
     return None
-
-
-def caught_name(obligation: str) -> str:
-    """The property or invariant an entry of `caught_by` names: a model's obligations read
-    "INVARIANT after TRANSITION", "INVARIANT initially" or "TRANSITION keeps its asserts"."""
-    return obligation.split()[0] if obligation.split() else obligation

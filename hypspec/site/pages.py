@@ -7,20 +7,20 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hypspec.lang.checker import mask
 from hypspec.lang.diagnostics import split_lines
-from hypspec.proof.mutants import Mutant
+from hypspec.proof.mutants import Mutant, obligation_subject
 from hypspec.site.catalog import Catalog
 from hypspec.site.code import render_block
 from hypspec.site.definitions import Definition, anchor, layout_of
 from hypspec.site.figures import Figure
 from hypspec.site.graph import PROVED_KINDS
 from hypspec.site.links import html_href, markdown_link
-from hypspec.site.mutations import caught_name
 from hypspec.site.sources import Page
+from hypspec.site.status_pages import Note
 
 _FENCE = re.compile(r"^(```+|~~~+)\s*(\S*)\s*$")  # as the literate loader reads fences
 _HEADING = re.compile(r"^#{1,6}\s+\S")
@@ -37,10 +37,12 @@ _CSS = """\
 """
 
 
-def write_pages(catalog: Catalog, docs_dir: Path, figures: Sequence[Figure] = ()) -> None:
-    """Write every page, the home page, the stylesheet and the figures under `docs_dir`."""
+def write_pages(catalog: Catalog, docs_dir: Path, figures: Sequence[Figure] = (),
+                notes: Mapping[str, list[Note]] | None = None) -> None:
+    """Write every page, the home page, the stylesheet and the figures under `docs_dir`; `notes`
+    are what the status reports say under each definition."""
     for page in catalog.pages:
-        text = chapter_markdown(page, catalog, figures) if page.chapter else page.text
+        text = chapter_markdown(page, catalog, figures, notes) if page.chapter else page.text
         _write(docs_dir / page.path, text)
     for figure in figures:
         _write(docs_dir / figure.path, figure.svg)
@@ -68,7 +70,9 @@ def home_markdown(catalog: Catalog) -> str:
     return "\n".join(lines)
 
 
-def chapter_markdown(page: Page, catalog: Catalog, figures: Sequence[Figure] = ()) -> str:
+def chapter_markdown(page: Page, catalog: Catalog, figures: Sequence[Figure] = (),
+                     notes: Mapping[str, list[Note]] | None = None) -> str:
+    notes = notes or {}
     here = sorted((d for d in catalog.definitions.values() if d.page.path == page.path),
                   key=lambda d: d.first_line)
     by_block = {d.first_line: d for d in here}
@@ -96,14 +100,14 @@ def chapter_markdown(page: Page, catalog: Catalog, figures: Sequence[Figure] = (
             number = end + 1
             continue
         if _HEADING.match(line):
-            out += _lists(pending, catalog)
+            out += _lists(pending, catalog, notes)
             pending = []
             named = by_heading.get(number + 1)
             if named:
                 line = f"{line.rstrip()} {{#{anchor(named[0].name)}}}"
         out.append(line)
         number += 1
-    out += _lists(pending, catalog)
+    out += _lists(pending, catalog, notes)
     return "\n".join(out) + "\n"
 
 
@@ -158,10 +162,11 @@ def _field_value(value: int, width: int) -> str:
     return f"'{value:0{width}b}'" if width <= 8 else f"0x{value:0{(width + 3) // 4}x}"
 
 
-def _lists(definitions: list[Definition], catalog: Catalog) -> list[str]:
+def _lists(definitions: list[Definition], catalog: Catalog, notes: Mapping[str, list[Note]]) -> list[str]:
     out: list[str] = []
     for definition in definitions:
         items = _list_items(definition, catalog)
+        items += [_note(note, definition.page.path) for note in notes.get(definition.name, [])]
         if not items:
             continue
         if len(definitions) > 1:  # several definitions share the section: say whose lists
@@ -192,11 +197,19 @@ def _list_items(definition: Definition, catalog: Catalog) -> list[str]:
     return items
 
 
+def _note(note: Note, page: str) -> str:
+    """A report's line under a definition, linked to the status page that says more."""
+    if note.page is None:
+        return f"**{note.label}:** {note.text}\n"
+    more = posixpath.relpath(note.page, posixpath.dirname(page) or ".")
+    return f"**{note.label}:** {note.text} ([status]({more}))\n"
+
+
 def _obligations(mutant: Mutant, page: str, catalog: Catalog) -> str:
     """The mutant's `caught_by`, each property or invariant a link to it."""
     shown = []
     for obligation in mutant.caught_by:
-        name = caught_name(obligation)
+        name = obligation_subject(obligation)
         target = catalog.definitions.get(name)
         rest = _prose(obligation[len(name) :])
         shown.append((markdown_link(name, page, target) if target else f"`{name}`") + rest)

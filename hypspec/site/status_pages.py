@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hypspec.conformance.conform import Deviation
+from hypspec.proof.mutants import obligation_subject
 from hypspec.site.catalog import Catalog
 from hypspec.site.links import markdown_link
-from hypspec.site.status import CONFORM_FORMAT, PROVE_FORMAT, SCHEMAS, TABLE1_FORMAT, Report
+from hypspec.site.status import CONFORM_FORMAT, PROVE_FORMAT, SCHEMAS, TABLE1_FORMAT, Report, vector_files
 
 TITLE = "Status"
 
@@ -43,23 +45,40 @@ def _provenance(report: Report, hashes: Hashes) -> list[str]:
 
 
 def _proofs(report: Report, catalog: Catalog, _deviations: list[Deviation]) -> list[str]:
-    caught: dict[str, list[str]] = {}
-    for mutant in report.data["mutants"]:
-        for result in mutant["results"]:
-            if result["status"] == "refuted":
-                caught.setdefault(result["name"], []).append(mutant["name"])
+    caught = _caught_by(report.data["mutants"])
     lines = ["| property | status | time | mutants caught |", "| --- | --- | --- | --- |"]
     for result in report.data["properties"]:
         name = result["name"]
         shown = _linked(name, catalog)
         mutants = ", ".join(f"`{m}`" for m in caught.get(name, [])) or "none"
         lines.append(f"| {shown} | {result['status']} | {result['seconds']:.2f} s | {mutants} |")
-    survived = [m["name"] for m in report.data["mutants"] if not m["caught"]]
-    total = len(report.data["mutants"])
-    lines += ["", f"{total} mutants run, {total - len(survived)} caught"
-              + (f"; survived: {', '.join(f'`{m}`' for m in survived)}" if survived else "") + "."
-              if total else "No mutants were run (the report was made without `--mutants`)."]
-    return lines
+    return [*lines, "", _mutant_summary(report.data["mutants"], catalog)]
+
+
+def _caught_by(mutants: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each property, invariant or observation → the mutants it refuted. A model mutant is refuted
+    by an obligation (`INV after TRANSITION`), and the table has a row for the invariant."""
+    caught: dict[str, list[str]] = {}
+    for mutant in mutants:
+        for result in mutant["results"]:
+            if result["status"] == "refuted":
+                found = caught.setdefault(obligation_subject(result["name"]), [])
+                if mutant["name"] not in found:
+                    found.append(mutant["name"])
+    return caught
+
+
+def _mutant_summary(mutants: list[dict[str, Any]], catalog: Catalog) -> str:
+    """How many mutants ran, of how many the tree has (`prove NAME... --mutants` runs only those
+    naming what it proves), and which survived."""
+    if not mutants:
+        return "No mutants were run (the report was made without `--mutants`)."
+    total = len(catalog.mutations.every)
+    survived = [m["name"] for m in mutants if not m["caught"]]
+    ran = (f"{len(mutants)} mutants run" if len(mutants) == total else
+           f"{len(mutants)} of this tree's {total} mutants run (those naming the properties proved)")
+    return (f"{ran}, {len(mutants) - len(survived)} caught"
+            + (f"; survived: {', '.join(f'`{m}`' for m in survived)}" if survived else "") + ".")
 
 
 def _linked(name: str, catalog: Catalog) -> str:
@@ -125,3 +144,38 @@ def status_markdown(page: StatusPage, reports: dict[str, Report], catalog: Catal
     else:
         lines += _provenance(report, hashes) + page.body(report, catalog, deviations)
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line a report adds under a definition: its last proof, its vectors' path coverage."""
+
+    label: str
+    text: str  # Markdown
+    page: str | None = None  # the status page that says more, linked from the note
+
+
+def definition_notes(reports: dict[str, Report], catalog: Catalog, hashes: Hashes) -> dict[str, list[Note]]:
+    """What the reports say about each definition: a property's or invariant's last proof (from
+    the prove report) and a function's path coverage (from each vector file's meta record)."""
+    notes: dict[str, list[Note]] = {}
+    prove = reports.get(PROVE_FORMAT)
+    if prove is not None:
+        for result in prove.data["properties"]:
+            if result["name"] in catalog.definitions:
+                text = (f"{result['status']} in {result['seconds']:.2f} s, by the report written "
+                        f"{prove.written}{_stale(prove, hashes)}")
+                notes.setdefault(result["name"], []).append(Note("Last proof", text, "status/proofs.md"))
+    for vectors in vector_files(reports):
+        meta = vectors.data
+        for name, (hit, feasible) in sorted(meta["coverage"]["by_function"].items()):
+            if name in catalog.definitions:  # the others are a category's scenarios, not functions
+                text = (f"{hit} of its {feasible} feasible paths hit by the {meta['category']} vectors "
+                        f"(`{vectors.path.name}`, {meta['count']} vectors, written "
+                        f"{vectors.written}{_stale(vectors, hashes)})")
+                notes.setdefault(name, []).append(Note("Vector coverage", text))
+    return notes
+
+
+def _stale(report: Report, hashes: Hashes) -> str:
+    return "" if report.data["spec_hash"] == hashes.spec else ", from other chapters than these"

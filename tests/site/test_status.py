@@ -14,9 +14,10 @@ from hypspec.conformance.conform import load_deviations
 from hypspec.paths import ROOT, proof_tree
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.mutations import read_all
+from hypspec.site.pages import chapter_markdown
 from hypspec.site.sources import read_parts
 from hypspec.site.status import read_reports
-from hypspec.site.status_pages import PAGES, Hashes, status_markdown
+from hypspec.site.status_pages import PAGES, Hashes, Note, definition_notes, status_markdown
 from tests.conformance.test_conform import (
     DEVIATION_WRONG_HSR,
     correct_vectors,
@@ -26,6 +27,8 @@ from tests.conformance.test_conform import (
 )
 
 FAST_PROPERTY = "TLB.FillTouchesOnlyItsEntry"  # well under a second
+# Its three mutants are refuted in seconds; one of them is also refuted by two other properties.
+MUTATED_PROPERTY = "TLB.LocalByVMID"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -64,6 +67,89 @@ def test_the_proof_table_shows_a_real_prove_report(tmp_path: Path, capsys: pytes
     assert "(../proofs/tlb.md#TLB.FillTouchesOnlyItsEntry)" in row  # linked to its definition
     assert "made from the chapters this site shows" in text
     assert "without `--mutants`" in text
+
+
+def test_the_proof_table_shows_the_mutants_a_real_report_caught(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", MUTATED_PROPERTY, "--mutants")
+    mutants = json.loads(path.read_text())["mutants"]
+    refuted = [m["name"] for m in mutants
+               if any(r["name"] == MUTATED_PROPERTY and r["status"] == "refuted" for r in m["results"])]
+    # the report checked the tree's mutants that name the property, and it caught every one
+    naming = [m.name for m in read_all(ROOT) if MUTATED_PROPERTY in m.caught_by]
+    assert refuted == naming and len(naming) > 1
+    text = _page("status/proofs.md", [path], site)
+    row = next(line for line in text.splitlines() if line.startswith(f"| [`{MUTATED_PROPERTY}`]"))
+    assert row.endswith(f"| {', '.join(f'`{name}`' for name in refuted)} |")
+    assert f"{len(mutants)} of this tree's {len(read_all(ROOT))} mutants run" in text
+    assert f", {len(refuted)} caught." in text
+
+
+def test_a_model_mutant_is_caught_by_its_invariants_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    """A model mutant is refuted by an obligation (`INV after TRANSITION`); the table's row is
+    the invariant's. The model's proofs take minutes, so the report is a real one with a model
+    mutant's result written into it."""
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    data = json.loads(path.read_text())
+    invariant = next(iter(site[0].program.invariants))
+    data["properties"].append({**data["properties"][0], "name": invariant})
+    obligation = {"name": f"{invariant} after KVM.RunVcpu", "status": "refuted", "seconds": 1.0, "detail": ""}
+    data["mutants"] = [{"name": "model-mutant", "bug_class": "logic", "caught": True,
+                        "results": [obligation], "stateful": "caught after 3 steps"}]
+    path.write_text(json.dumps(data))
+    text = _page("status/proofs.md", [path], site)
+    row = next(line for line in text.splitlines() if line.startswith(f"| [`{invariant}`]"))
+    assert row.endswith("| `model-mutant` |")
+    assert next(line for line in text.splitlines() if FAST_PROPERTY in line).endswith("| none |")
+
+
+def _section(catalog: Catalog, name: str, notes: dict[str, list[Note]]) -> str:
+    """The Markdown of a definition's section, from its heading to the next, with the notes."""
+    page = catalog.definitions[name].page
+    lines = chapter_markdown(page, catalog, (), notes).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("#") and f"{{#{name}}}" in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def test_a_property_shows_its_last_proof(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         site: tuple[Catalog, Hashes]) -> None:
+    path = _report(tmp_path, capsys, "prove.json", "prove", FAST_PROPERTY)
+    result = json.loads(path.read_text())["properties"][0]
+    reports = read_reports([path])
+    section = _section(site[0], FAST_PROPERTY, definition_notes(reports, site[0], site[1]))
+    line = next(line for line in section.splitlines() if line.startswith("**Last proof:**"))
+    assert f"{result['status']} in {result['seconds']:.2f} s" in line
+    assert reports["hypspec-prove/1"].written in line and "(../status/proofs.md)" in line
+    assert "other chapters" not in line
+
+
+def test_a_function_shows_the_path_coverage_of_its_vectors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], site: tuple[Catalog, Hashes]) -> None:
+    code, _, _ = _run(capsys, "-q", "vectors", "timers", "--random", "1", "--out", str(tmp_path))
+    assert code == 0
+    path = tmp_path / "timers.jsonl"
+    meta = json.loads(path.read_text().splitlines()[0])["meta"]
+    covered = {n: c for n, c in meta["coverage"]["by_function"].items() if n in site[0].definitions}
+    assert covered  # the timers vectors cover functions of spec/11
+    notes = definition_notes(read_reports([path]), site[0], site[1])
+    # the least covered function, so that "hit" and "feasible" are told apart where they differ
+    name, (hit, feasible) = min(covered.items(), key=lambda item: item[1][0] - item[1][1])
+    section = _section(site[0], name, notes)
+    assert (f"**Vector coverage:** {hit} of its {feasible} feasible paths hit by the timers vectors "
+            f"(`timers.jsonl`, {meta['count']} vectors") in section
+    assert set(notes) == set(covered)  # and nothing under a definition the file does not cover
+
+
+def test_a_bad_vector_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "timers.jsonl"
+    path.write_text(json.dumps({"meta": {"format": "hypspec-vectors/1", "category": "timers"}}) + "\n")
+    out = tmp_path / "site"
+    code, stdout, err = _run(capsys, "docs", "--out", str(out), "--status", str(path))
+    assert code == 2 and stdout == "" and "Traceback" not in err
+    assert err.startswith(f"hypspec docs: error: {path}: does not match schema.json at meta: ")
+    assert not out.exists()
 
 
 def test_the_context_page_shows_every_row_of_table1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
