@@ -38,7 +38,7 @@ COVERED = (
     "Model.Stage2GuestAccess", "AArch32.SecondStageTranslate", "AArch32.SecondStageWalk",
     "AArch32.S2StartLevelValid", "AArch32.CheckS2Permission", "AArch32.S2AttrDecode",
     "AArch32.S2CacheAttr", "AArch32.ReportStage2Abort", "EncodeLDFSR", "LSInstructionSyndrome",
-    "MemRead", "MemWrite", "IsAlignedAccess",
+    "MemRead", "MemWrite", "IsAlignedAccess", "Model.LoadedValue",
 )
 REPORTED = ("HSR", "HDFAR", "HIFAR", "HPFAR")
 

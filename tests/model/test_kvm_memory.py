@@ -18,6 +18,8 @@ PAGE, L2, L3, PGD = 0x20, 0x18, 0x19, 0x10
 FIRST_WORD = 9
 # KVM.Owner of a page of VM 0's memory: kind '10', written out from the chapter's layout.
 MEMORY_OF_VM0 = 0b10 << 30
+# CPSR.M of Supervisor mode, the mode a vCPU starts in.
+SVC = 0b10011
 
 
 def _unknown_at(chapter: str, text: str) -> str:
@@ -52,10 +54,16 @@ def _guest_on_pe1_with_page_cached(machine: Machine) -> None:
         machine.run(name, *args)
 
 
+def _store(machine: Machine, frame: int, offset: int, value: int) -> None:
+    """The guest on PE 1, in Supervisor mode, puts `value` in R2 and stores R2 at `frame : offset`."""
+    machine.run("KVM.GuestWriteCore", 1, 2, SVC, value)
+    machine.run("KVM.GuestStore", 1, frame, offset, 2)
+
+
 def test_a_store_through_the_tables_lands_in_the_slot_page(model: Model) -> None:
     machine = _machine(model, hit=False)
     _guest_on_pe1_with_page_cached(machine)
-    machine.run("KVM.GuestStore", 1, 0, 3, 0xCAFE)
+    _store(machine, 0, 3, 0xCAFE)
     assert machine.state.PhysMem[(PAGE << FIRST_WORD) | 1] == 0xCAFE << 32
     assert machine.state.KVM_PEInGuest[1]
     assert machine.violations() == []
@@ -72,12 +80,12 @@ def test_a_stale_entry_serves_the_guest_until_the_flush_and_then_the_store_exits
     machine.run("KVM.ReleasePage", 0, PAGE)  # waits: the page is still in its slot
     assert machine.state.KVM_PageOwner[PAGE] == MEMORY_OF_VM0
     assert machine.state.KVM_Memslot[0] >> 28 == 1
-    machine.run("KVM.GuestStore", 1, 0, 0, 0x5A)
+    _store(machine, 0, 0, 0x5A)
     assert machine.state.PhysMem[PAGE << FIRST_WORD] == 0x5A
     assert machine.state.KVM_PEInGuest[1]
     machine.run("KVM.FlushVMIDIPA", 0, 0)
     assert not any(entry >> 94 & 1 for entry in machine.state.TLB_S2.values())
-    machine.run("KVM.GuestStore", 1, 0, 0, 0x77)
+    _store(machine, 0, 0, 0x77)
     assert not machine.state.KVM_PEInGuest[1]  # a stage 2 fault: an exit
     assert machine.state.KVM_VcpuExit[0] >> 58 == 0x24  # HSR.EC: a data abort from a lower level
     machine.run("KVM.ReleasePage", 0, PAGE)  # waits: the page is still in its slot
@@ -121,7 +129,7 @@ def _delete_then_release(machine: Machine) -> None:
         machine.run("KVM.FlushVMIDIPA", 0, 0)
     machine.run("KVM.DeleteMemslotPage", 0, 0, 0)
     machine.run("KVM.ReleasePage", 0, PAGE)
-    machine.run("KVM.GuestStore", 1, 0, 0, 0xBAD)
+    _store(machine, 0, 0, 0xBAD)
 
 
 def test_linux_3_10_lets_a_guest_store_into_a_page_the_host_took_back() -> None:
