@@ -25,7 +25,7 @@ from hypspec.concrete.ranges import RangeAnalysis
 from hypspec.lang import syntax as s
 from hypspec.lang.builtins import BUILTINS
 from hypspec.lang.checker import Program, mask
-from hypspec.lang.types import Array, Bits, Bool, Int, Map, Record, Type, width_of, zero_value
+from hypspec.lang.types import INTEGER_BITS, Array, Bits, Bool, Int, Map, Record, Type, width_of, zero_value
 
 # A `case` with at least this many arms, all constant numbers, finds its arm by table lookup.
 CASE_TABLE_ARMS = 8
@@ -434,9 +434,12 @@ class _Emitter:
             shifted = f"(({args[0]} << {use}) & {mask(width):#x})" if e.func == "LSL" else (
                 f"({args[0]} >> {use})"
             )
-            return f"({shifted} if {bind} < {width} else 0)"
+            # The amount is a 64-bit integer compared unsigned, as in the symbolic semantics: a
+            # negative one is out of range, like any at least the width.
+            return f"({shifted} if 0 <= {bind} < {width} else 0)"
         if e.func == "ASR":
-            return f"((sint({args[0]}, {width}) >> min({args[1]}, {width})) & {mask(width):#x})"
+            return (f"((sint({args[0]}, {width}) >> min({args[1]} & {mask(INTEGER_BITS):#x}, {width}))"
+                    f" & {mask(width):#x})")
         if e.func == "Min":
             return f"min({args[0]}, {args[1]})"
         if e.func == "Max":

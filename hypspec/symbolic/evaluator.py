@@ -827,12 +827,12 @@ def _fold_builtin(name: str, args: list[SymValue], width: int, out: int, is_int:
         return x & keep if is_int else x & keep & mask(width)
     n = int(args[1])
     if name == "LSL":
-        return (x << n) & mask(width) if n < width else 0
+        return (x << n) & mask(width) if 0 <= n < width else 0
     if name == "LSR":
-        return x >> n if n < width else 0
+        return x >> n if 0 <= n < width else 0
     if name == "ASR":
         signed = x - (1 << width) if x >> (width - 1) & 1 else x
-        return (signed >> min(n, width)) & mask(width)
+        return (signed >> min(n & mask(INTEGER_BITS), width)) & mask(width)
     if name == "Min":
         return min(x, n)
     if name == "Max":
@@ -853,7 +853,7 @@ def _amount(amount: SymValue, width: int) -> tuple[z3.BoolRef, z3.BitVecRef]:
 
 def _shift(name: str, x: z3.BitVecRef, width: int, amount: SymValue) -> z3.ExprRef:
     if isinstance(amount, int):
-        n = amount
+        n = amount & mask(INTEGER_BITS)  # an integer is 64 bits, its shift amount unsigned
         if name == "LSL":
             return x << n if n < width else z3.BitVecVal(0, width)
         if name == "LSR":
