@@ -92,3 +92,117 @@ def test_a_fault_inside_a_slot_is_not_mmio(model: Model) -> None:
     _run(machine, "KVM.HandleExit", 0, 0)
     assert machine.state.KVM_VcpuMMIO[0] & EXIT_MMIO == 0
     assert _context(machine, PC_WORD) == pc  # the guest executes the load again
+
+
+# Context words: r0, the CPSR, and Undefined mode's LR and SPSR.
+R0_WORD, CPSR_WORD, LR_UND_WORD, SPSR_UND_WORD = 0, 16, 24, 25
+UNDEF = 0b11011
+PSCI_CPU_SUSPEND, PSCI_CPU_OFF = 0x95C1BA5E, 0x95C1BA5F
+
+
+def test_an_smc_is_made_undefined_as_the_architecture_takes_the_exception(model: Model) -> None:
+    machine = _guest_on_pe1(model)
+    _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, 7)  # r0 names no PSCI function
+    _run(machine, "KVM.GuestSMC", 1)
+    smc = _context(machine, PC_WORD)  # a trapped SMC returns to itself
+    cpsr = _context(machine, CPSR_WORD)
+    _run(machine, "KVM.HandleExit", 0, 0)
+    # §B1.9: LR_und is the instruction's address plus 4 in ARM state, SPSR_und the CPSR, the
+    # mode Undefined with IRQs masked, the PC VBAR (0 at reset, SCTLR.V clear) + 0x04.
+    assert _context(machine, LR_UND_WORD) == smc + 4
+    assert _context(machine, SPSR_UND_WORD) == cpsr
+    assert _context(machine, CPSR_WORD) & 0x1F == UNDEF and _context(machine, CPSR_WORD) & 0x80
+    assert _context(machine, PC_WORD) == 0x04
+    _run(machine, "KVM.RunVcpu", 1, 0)
+
+
+def test_psci_cpu_off_answers_success_and_keeps_the_vcpu_out(model: Model) -> None:
+    machine = _guest_on_pe1(model)
+    _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, PSCI_CPU_OFF)
+    _run(machine, "KVM.GuestHVC", 1, 0)
+    after_hvc = _context(machine, PC_WORD)
+    _run(machine, "KVM.HandleExit", 0, 0)
+    assert _context(machine, R0_WORD) == 0  # KVM_PSCI_RET_SUCCESS
+    assert _context(machine, PC_WORD) == after_hvc
+    assert machine.state.KVM_VcpuPaused[0]
+    assert not machine.enabled("KVM.RunVcpu", 1, 0)
+
+
+@pytest.mark.parametrize("function", [PSCI_CPU_SUSPEND, 0x12345678])
+def test_a_call_kvm_does_not_implement_is_answered_with_minus_one(model: Model, function: int) -> None:
+    machine = _guest_on_pe1(model)
+    _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, function)
+    _run(machine, "KVM.GuestHVC", 1, 0)
+    cpsr = _context(machine, CPSR_WORD)
+    _run(machine, "KVM.HandleExit", 0, 0)
+    assert _context(machine, R0_WORD) == 0xFFFFFFFF  # PSCI's NOT_IMPLEMENTED, SMCCC's NOT_SUPPORTED
+    assert _context(machine, CPSR_WORD) == cpsr  # no exception: the guest carries on
+    _run(machine, "KVM.RunVcpu", 1, 0)
+
+
+PSCI_CPU_ON = 0x95C1BA60
+PSCI_RET_INVAL = 0xFFFFFFFE
+RESET_CPSR = 0x1D3  # Supervisor mode, A, I and F masked (kvm_reset_vcpu)
+MPIDR_WORD, VFP_BASE = 38, 68
+
+
+def _two_vcpus_one_off(model: Model) -> Machine:
+    """VM 0 with vCPUs 0 and 1 (numbers 0 and 1); vCPU 1 has run, changed r5 and turned itself
+    off; vCPU 0 runs on PE 1."""
+    machine = Machine(model, 2)
+    for name, args in [("KVM.BootPE", (0,)), ("KVM.BootPE", (1,)), ("KVM.CreateVM", (0, 0, 0x10, 0)),
+                       ("KVM.CreateVcpu", (0, 0, 0, 0)), ("KVM.CreateVcpu", (0, 1, 0, 1)),
+                       ("KVM.UpdateVTTBR", (1, 0)), ("KVM.RunVcpu", (1, 1)),
+                       ("KVM.GuestWriteCore", (1, 5, SVC, 0x1234)),
+                       ("KVM.GuestWriteCore", (1, 0, SVC, PSCI_CPU_OFF)), ("KVM.GuestHVC", (1, 0)),
+                       ("KVM.HandleExit", (0, 1)), ("KVM.RunVcpu", (1, 0))]:
+        _run(machine, name, *args)
+    return machine
+
+
+def _cpu_on(machine: Machine, number: int, entry: int) -> int:
+    for register, value in [(0, PSCI_CPU_ON), (1, number), (2, entry)]:
+        _run(machine, "KVM.GuestWriteCore", 1, register, SVC, value)
+    _run(machine, "KVM.GuestHVC", 1, 0)
+    _run(machine, "KVM.HandleExit", 0, 0)
+    return _context(machine, R0_WORD)
+
+
+def _vcpu_word(machine: Machine, v: int, word: int) -> int:
+    return machine.state.KVM_VcpuCtx[(v << 7) | word]
+
+
+def test_cpu_on_restarts_the_vcpu_from_reset_at_the_entry_point(model: Model) -> None:
+    machine = _two_vcpus_one_off(model)
+    assert _vcpu_word(machine, 1, 5) == 0x1234
+    assert _cpu_on(machine, 1, 0x8000) == 0  # KVM_PSCI_RET_SUCCESS
+    assert not machine.state.KVM_VcpuPaused[1]
+    assert _vcpu_word(machine, 1, PC_WORD) == 0x8000
+    assert _vcpu_word(machine, 1, CPSR_WORD) == RESET_CPSR
+    # Every other core and CP15 word as a new vCPU has it (kvm_reset_vcpu), MPIDR its own.
+    _run(machine, "KVM.CreateVcpu", 0, 2, 0, 2)
+    for word in range(VFP_BASE):
+        if word not in (PC_WORD, CPSR_WORD, MPIDR_WORD):
+            assert _vcpu_word(machine, 1, word) == _vcpu_word(machine, 2, word), word
+    assert _vcpu_word(machine, 1, MPIDR_WORD) == 0x80000001
+    _run(machine, "KVM.HandleExit", 0, 0)
+    _run(machine, "KVM.RunVcpu", 0, 1)
+
+
+def test_cpu_on_at_an_odd_address_starts_in_thumb_state(model: Model) -> None:
+    machine = _two_vcpus_one_off(model)
+    assert _cpu_on(machine, 1, 0x8001) == 0
+    assert _vcpu_word(machine, 1, PC_WORD) == 0x8000
+    assert _vcpu_word(machine, 1, CPSR_WORD) == RESET_CPSR | 0x20  # CPSR.T
+
+
+@pytest.mark.parametrize(("number", "entry"), [
+    (7, 0x8000),   # no vCPU 7 in the VM
+    (0, 0x8000),   # vCPU 0, the caller, is not off
+    (1, 0x8002),   # ARM state, but not word-aligned: no exception return could branch there
+])
+def test_cpu_on_refuses_what_it_cannot_start(model: Model, number: int, entry: int) -> None:
+    machine = _two_vcpus_one_off(model)
+    assert _cpu_on(machine, number, entry) == PSCI_RET_INVAL
+    assert machine.state.KVM_VcpuPaused[1]
+    assert _vcpu_word(machine, 1, 5) == 0x1234
