@@ -62,12 +62,23 @@ class Harness:
     emit: Callable[[Sequence[LoadedVector], Path, int], list[Path]]
 
 
-def vector_loader(case: Callable[[dict[str, Any]], Any]) -> FileLoader:
-    """The loader of a harness whose vectors need nothing from their file: ``case(vector)`` makes
-    (and checks) each vector's case."""
+def vector_loader(
+    to_case: Callable[[dict[str, Any]], Any],
+    validate: Callable[[Any], None],
+    checks: Callable[[dict[str, Any]], object],
+) -> FileLoader:
+    """The loader of a harness whose vectors need nothing from their file: ``to_case(vector)`` is
+    each vector's case, which ``validate`` refuses if the harness cannot run it, and ``checks``
+    refuses the vector if the harness cannot observe what it expects."""
 
     def loader(path: Path, category: str, meta: dict[str, Any]) -> VectorLoader:
-        return lambda vector: LoadedVector(path, category, vector, case(vector))
+        def load(vector: dict[str, Any]) -> LoadedVector:
+            case = to_case(vector)
+            validate(case)
+            checks(vector)
+            return LoadedVector(path, category, vector, case)
+
+        return load
 
     return loader
 

@@ -59,7 +59,8 @@ from hypspec.categories.script.steps import (
     sysreg_write,
 )
 from hypspec.conformance.compare import Disagreement
-from hypspec.conformance.conform import conform, load_deviations
+from hypspec.conformance.conform import conform
+from hypspec.conformance.deviations import load_deviations
 from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
 from hypspec.vectors.store import VectorFileError, write_vectors
 from tests.helpers.hung import assert_hung_image_kept

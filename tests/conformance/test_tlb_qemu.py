@@ -23,7 +23,8 @@ from hypspec.categories.script.steps import (
     steps_to_json,
     with_expect,
 )
-from hypspec.conformance.conform import ConformReport, conform
+from hypspec.conformance.conform import conform
+from hypspec.conformance.report import ConformReport
 from hypspec.vectors.store import FORMAT, read_vectors, write_vectors
 from tests.helpers.conform_report import conform_json
 from tests.helpers.generated import generated_twice

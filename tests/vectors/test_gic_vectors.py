@@ -38,7 +38,7 @@ from hypspec.categories.gic import flags as gic_flags
 from hypspec.categories.gic import generate as gic
 from hypspec.categories.script.steps import quiesce_steps, run_script, steps_from_json, steps_to_json
 from hypspec.conformance.compare import Disagreement
-from hypspec.conformance.conform import load_deviations, match_deviation
+from hypspec.conformance.deviations import load_deviations, match_deviation
 from hypspec.symbolic.evaluator import Invocation
 from hypspec.vectors.store import VectorFileError, read_vectors
 from tests.helpers.generated import generated_twice

@@ -252,18 +252,10 @@ def emit(items: Sequence[LoadedVector], out_dir: Path, batch: int) -> list[Path]
     return elves
 
 
-def checked_case(vector: dict[str, Any]) -> Stage2Case:
-    """The vector's case, refused unless the harness can run it and observe what it expects."""
-    case = vector_to_case(vector)
-    validate(case)
-    expected_checks(vector)
-    return case
-
-
 #: One guest load, store or fetch under Stage 2 per case (:mod:`hypspec.categories.stage2.qemu`).
 HARNESS = Harness(
     fields=("outcome", "data", "memory", "fetched", *ABORT_REGISTERS),
-    loader=vector_loader(checked_case),
+    loader=vector_loader(vector_to_case, validate, expected_checks),
     run=run_stage2,
     compare=each_item(lambda item, seen: compare(item.vector, seen, category=item.category)),
     emit=emit,
