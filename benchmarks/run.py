@@ -20,15 +20,18 @@ from pathlib import Path
 
 from benchmarks.handwalk import walk
 from hypspec.api import MODEL_DIR, SPEC_DIR, Spec, proof_tree
+from hypspec.categories.gic import generate as gic
+from hypspec.categories.stage2 import generate as stage2
+from hypspec.categories.stage2.stimulus import random_world
+from hypspec.categories.timers import generate as timers
+from hypspec.categories.tlb import generate as tlb
 from hypspec.conformance.conform import conform
 from hypspec.model.explore import explore
 from hypspec.model.induction import prove_model
 from hypspec.model.program import load_model
 from hypspec.model.scenarios import read_scenarios
 from hypspec.proof.prover import prove
-from hypspec.vectors import gic, stage2, timers, tlb
 from hypspec.vectors.generated import Generated, VectorList
-from hypspec.vectors.stage2_stimulus import random_world
 from hypspec.vectors.store import FORMAT, write_vectors
 
 WORLDS = 5000

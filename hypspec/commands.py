@@ -1,7 +1,7 @@
 """The subcommands `check`, `run`, `prove` and `list`: their arguments and what they do.
 
 The other subcommands register themselves from their own packages (`hypspec.model.cli`,
-`hypspec.vectors.generate`, `hypspec.conformance.conform`); `hypspec.cli` puts them together.
+`hypspec.vectors.generate`, `hypspec.conformance.cli`); `hypspec.cli` puts them together.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypspec.arguments import job_count, one_of, output_file, path_argument, positive_seconds
+from hypspec.categories.registry import CATEGORIES
 from hypspec.exitcodes import ExitCode, UsageError
-from hypspec.vectors.generate import CATEGORIES
 
 if TYPE_CHECKING:
     from hypspec.effects import Effects

@@ -291,7 +291,7 @@ def gen_definition_chapter(draw: st.DrawFn) -> str:
 # Stage 2 translation (tests/spec): worlds of VTCR, VTTBR, table memory and one access
 # =====================================================================================
 
-from hypspec.vectors.stage2_stimulus import ANYWHERE, Layout, World, random_world  # noqa: E402
+from hypspec.categories.stage2.stimulus import ANYWHERE, Layout, World, random_world  # noqa: E402
 
 #: A guest with its MMU off: its 32-bit virtual address is its IPA.
 GUEST_MMU_OFF = Layout(ipa_bits=32)
@@ -416,7 +416,7 @@ def trap_states(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def catalogue_trap_states(draw: st.DrawFn, row: Any) -> dict[str, Any]:
-    """The registers for a row of the trap catalogue (`hypspec.vectors.traps.CATALOGUE`: a
+    """The registers for a row of the trap catalogue (`hypspec.categories.traps.generate.CATALOGUE`: a
     control and an instruction it selects), in one of the row's modes: the row's registers
     written over quiet ones (nothing trapped, the floating-point unit on), so that the armed
     control decides, or over random ones, where an earlier rule may decide first."""

@@ -26,13 +26,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import MODEL_DIR, SPEC_DIR, Spec, proof_tree
+from hypspec.categories.registry import CATEGORIES
 from hypspec.cli import build_parser, main
 from hypspec.commands import LISTS
 from hypspec.exitcodes import ExitCode
 from hypspec.lang.load import chapter_files
 from hypspec.proof.mutants import read_variants
 from hypspec.proof.report import proof_names
-from hypspec.vectors.generate import CATEGORIES
 from tests.strategies import (
     argument_text,
     bad_count,

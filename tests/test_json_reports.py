@@ -13,7 +13,7 @@ import pytest
 
 from hypspec.api import Spec, proof_tree, spec_hash
 from hypspec.cli import main
-from hypspec.conformance.conform import REPORT_FORMAT, REPORT_SCHEMA
+from hypspec.conformance.report import REPORT_FORMAT, REPORT_SCHEMA
 from hypspec.model.induction import INITIAL, STEP, InvariantResult, Obligation, ObligationResult
 from hypspec.proof import report
 from hypspec.proof.mutants import Mutant, MutantResult

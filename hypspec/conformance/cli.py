@@ -15,7 +15,8 @@ from hypspec.output import meters, progress, verbose
 def cmd_conform(args: argparse.Namespace) -> int:
     """Handler of ``hypspec conform``: print the report, return the exit status. Errors go to
     ``hypspec.cli``, which gives each kind its message and exit code."""
-    from hypspec.conformance.conform import conform, junit_suites
+    from hypspec.conformance.conform import conform
+    from hypspec.conformance.report import junit_suites
     from hypspec.junit import write_junit
 
     report = conform(

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hypspec.categories.stage2.case import Stage2Case
 from hypspec.conformance.errors import ConformanceInputError
-from hypspec.conformance.stage2_case import Stage2Case
 
 # --- The machine -------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ GICC_BASE = 0x0801_0000
 HYP_TIMER_INTID = 26
 #: Start of virt's device window (GIC, UART, RTC, GPIO, virtio, PCIe MMIO) below RAM: a guest
 #: read that Stage 2 sends there could acknowledge the watchdog IRQ or eat UART input, so the
-#: harness refuses it (``stage2_image.CODE_REFUSED``) instead of running it.
+#: harness refuses it (``hypspec.categories.stage2.image.CODE_REFUSED``) instead of running it.
 MMIO_BASE = 0x0800_0000
 
 # --- What the harness owns (below TABLE_BASE) --------------------------------------------------

@@ -18,8 +18,6 @@ from typing import Any, TypeVar
 
 from hypspec.conformance import layout
 from hypspec.conformance.errors import HarnessBuildError, ToolchainMissingError
-from hypspec.conformance.stage2_case import Stage2Case
-from hypspec.conformance.stage2_image import DEFAULT_WATCHDOG_SHIFT, lower_stage2
 
 ASSEMBLER = "arm-none-eabi-as"
 LINKER = "arm-none-eabi-ld"
@@ -28,8 +26,6 @@ INSTALL_HINT = "apt-get install qemu-system-arm binutils-arm-none-eabi"
 
 #: Seconds allowed for one assembler or linker run: generous, a 2000-case image takes < 1 s.
 BUILD_TIMEOUT = 120
-
-MANIFEST_FORMAT = "hypspec-stage2-image/1"
 
 C = TypeVar("C")
 
@@ -140,32 +136,6 @@ def build_elf(
         )
     obj.unlink()
     return elf
-
-
-def emit_elf(
-    cases: Sequence[Stage2Case],
-    out_dir: Path,
-    *,
-    batch: int = 500,
-    watchdog_shift: int = DEFAULT_WATCHDOG_SHIFT,
-) -> list[Path]:
-    """Write ``stage2_NNN.{s,elf,json}`` per batch of ``cases`` to ``out_dir``; return the ELFs.
-
-    The JSON manifest maps report indices to case ids and records the QEMU command, so an
-    image can be rerun (or run on other hardware) without Python.
-    """
-    return emit_batches(
-        cases,
-        out_dir,
-        batch=batch,
-        prefix="stage2",
-        lower=lambda chunk: lower_stage2(chunk, watchdog_shift=watchdog_shift),
-        describe=lambda chunk: {
-            "format": MANIFEST_FORMAT,
-            "watchdog_shift": watchdog_shift,
-            "cases": [case.id for case in chunk],
-        },
-    )
 
 
 def emit_batches(

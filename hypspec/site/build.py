@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hypspec.api import Spec, proof_tree, spec_hash
-from hypspec.conformance.conform import load_deviations
+from hypspec.conformance.deviations import load_deviations
 from hypspec.output import colour_allowed, shown
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.config import mkdocs_config, write_config

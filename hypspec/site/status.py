@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypspec.conformance.conform import REPORT_FORMAT as CONFORM_FORMAT
-from hypspec.conformance.conform import REPORT_SCHEMA as CONFORM_SCHEMA
+from hypspec.conformance.report import REPORT_FORMAT as CONFORM_FORMAT
+from hypspec.conformance.report import REPORT_SCHEMA as CONFORM_SCHEMA
 from hypspec.model.table1 import REPORT_FORMAT as TABLE1_FORMAT
 from hypspec.model.table1 import REPORT_SCHEMA as TABLE1_SCHEMA
 from hypspec.proof.report import FORMAT as PROVE_FORMAT

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hypspec.conformance.conform import Deviation
+from hypspec.conformance.deviations import Deviation
 from hypspec.proof.mutants import obligation_subject
 from hypspec.site.catalog import Catalog
 from hypspec.site.links import markdown_link

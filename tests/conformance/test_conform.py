@@ -23,18 +23,15 @@ from typing import Any
 import pytest
 
 from hypspec.api import Spec
+from hypspec.categories.stage2.case import Stage2Case, Stage2Observation
+from hypspec.categories.stage2.conform import compare, vector_to_case
 from hypspec.cli import main
-from hypspec.conformance.conform import (
-    DEFAULT_DEVIATIONS,
-    REPORT_SCHEMA,
-    Disagreement,
-    compare,
-    conform,
-    load_deviations,
-    vector_to_case,
-)
+from hypspec.conformance.compare import Disagreement
+from hypspec.conformance.conform import conform
+from hypspec.conformance.defaults import DEFAULT_DEVIATIONS
+from hypspec.conformance.deviations import load_deviations
 from hypspec.conformance.errors import ConformanceInputError
-from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
+from hypspec.conformance.report import REPORT_SCHEMA
 from hypspec.conformance.toolchain import INSTALL_HINT
 from hypspec.exitcodes import ExitCode
 from hypspec.vectors.store import write_vectors

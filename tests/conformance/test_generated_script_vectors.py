@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from hypspec.conformance.conform import DEFAULT_DEVIATIONS, load_deviations
+from hypspec.conformance.defaults import DEFAULT_DEVIATIONS
+from hypspec.conformance.deviations import load_deviations
 from tests.helpers.conform_report import conform_json, vectors_set_aside
 from tests.vectors.test_gic_vectors import gic_vector_files
 from tests.vectors.test_timer_vectors import timer_vector_files

@@ -15,16 +15,12 @@ from typing import Any
 
 import pytest
 
+from hypspec.categories.traps.case import TrapCase, TrapObservation
+from hypspec.categories.traps.conform import compare_trap, trap_checks, trap_vector_to_case
 from hypspec.cli import main
-from hypspec.conformance.conform import (
-    DEFAULT_DEVIATIONS,
-    compare_trap,
-    load_deviations,
-    trap_checks,
-    trap_vector_to_case,
-)
+from hypspec.conformance.defaults import DEFAULT_DEVIATIONS
+from hypspec.conformance.deviations import load_deviations
 from hypspec.conformance.errors import ConformanceInputError
-from hypspec.conformance.trap_case import TrapCase, TrapObservation
 from tests.helpers.conform_report import conform_json, vectors_set_aside
 from tests.vectors.test_trap_vectors import trap_vector_files
 

@@ -31,17 +31,9 @@ from pathlib import Path
 import pytest
 
 from hypspec.api import Spec
-from hypspec.conformance.conform import (
-    Disagreement,
-    LoadedVector,
-    check_window,
-    compare_script,
-    conform,
-    count_agrees,
-    load_deviations,
-)
-from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
-from hypspec.conformance.script_case import (
+from hypspec.categories.category import LoadedVector
+from hypspec.categories.script import steps as script
+from hypspec.categories.script.case import (
     PRELUDE_FIRST,
     ScriptCase,
     ScriptObservation,
@@ -52,10 +44,10 @@ from hypspec.conformance.script_case import (
     step_flags,
     validate,
 )
-from hypspec.conformance.script_image import emit_script_elf, lower_scripts
-from hypspec.conformance.script_qemu import parse_output, run_scripts
-from hypspec.vectors import script
-from hypspec.vectors.script import (
+from hypspec.categories.script.conform import check_window, compare_script, count_agrees
+from hypspec.categories.script.image import emit_script_elf, lower_scripts
+from hypspec.categories.script.qemu import parse_output, run_scripts
+from hypspec.categories.script.steps import (
     Expect,
     Step,
     mmio_read,
@@ -66,6 +58,10 @@ from hypspec.vectors.script import (
     sysreg_read,
     sysreg_write,
 )
+from hypspec.conformance.compare import Disagreement
+from hypspec.conformance.conform import conform
+from hypspec.conformance.deviations import load_deviations
+from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
 from hypspec.vectors.store import VectorFileError, write_vectors
 from tests.helpers.hung import assert_hung_image_kept
 
@@ -648,7 +644,7 @@ def test_validation_checks_each_distinct_step_even_when_equal_to_a_valid_one(tmp
 def test_a_preludes_reads_are_run_but_not_compared() -> None:
     """Decoding: a read in the prelude fills a results word the decoder skips; the vector's own
     reads are numbered from 0; a stop in the prelude reports PRELUDE_FIRST + k."""
-    from hypspec.conformance.script_qemu import RawReport, decode_report
+    from hypspec.categories.script.qemu import RawReport, decode_report
 
     prelude, steps = [mmio_read(GICH + 0x004)], [mmio_read(GICH + 0x008)]
     ok = decode_report(case("r", steps, prelude), RawReport(0, 0, 1, 0, 0, 0, 0, 0, (0x9000_0003, 0x4C_0000)))

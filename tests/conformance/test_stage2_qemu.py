@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from hypspec.categories.stage2.case import Stage2Case, Stage2Observation
+from hypspec.categories.stage2.image import emit_stage2_elf
+from hypspec.categories.stage2.qemu import parse_output, run_stage2
+from hypspec.categories.stage2.synthetic import synthetic_cases
 from hypspec.conformance import layout
 from hypspec.conformance.errors import (
     ConformanceInputError,
@@ -26,10 +30,7 @@ from hypspec.conformance.errors import (
     ToolchainMissingError,
 )
 from hypspec.conformance.layout import validate
-from hypspec.conformance.qemu import parse_output, run_stage2
-from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
-from hypspec.conformance.stage2_synthetic import synthetic_cases
-from hypspec.conformance.toolchain import INSTALL_HINT, emit_elf, find_toolchain
+from hypspec.conformance.toolchain import INSTALL_HINT, find_toolchain
 from tests.helpers.hung import assert_hung_image_kept
 
 # --- Architecture: descriptor and syndrome encodings ---------------------------------------------
@@ -737,7 +738,7 @@ def test_missing_tools_name_the_packages(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_emit_elf_writes_image_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "images"
     cases = synthetic_cases(5)
-    elves = emit_elf(cases, out, batch=3)
+    elves = emit_stage2_elf(cases, out, batch=3)
     assert [e.name for e in elves] == ["stage2_000.elf", "stage2_001.elf"]
     manifest = json.loads((out / "stage2_001.json").read_text())
     assert manifest["cases"] == [c.id for c in cases[3:]]

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from hypspec.api import Spec
-from hypspec.conformance import script_image
-from hypspec.conformance.conform import ConformReport, conform
-from hypspec.vectors.script import (
+from hypspec.categories.script import image as script_image
+from hypspec.categories.script.steps import (
     GICV_BASE,
     Expect,
     mmio_read,
@@ -24,6 +23,8 @@ from hypspec.vectors.script import (
     steps_to_json,
     with_expect,
 )
+from hypspec.conformance.conform import conform
+from hypspec.conformance.report import ConformReport
 from hypspec.vectors.store import FORMAT, read_vectors, write_vectors
 from tests.helpers.conform_report import conform_json
 from tests.helpers.generated import generated_twice

@@ -33,9 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
-from hypspec.conformance.toolchain import find_toolchain
-from hypspec.conformance.trap_case import (
+from hypspec.categories.traps.case import (
     DEFAULT_REGISTERS,
     TRAP_SCRATCH_BASE,
     TrapCase,
@@ -44,8 +42,10 @@ from hypspec.conformance.trap_case import (
     instruction_class,
     validate,
 )
-from hypspec.conformance.trap_image import GUEST_VECTORS, assign_snippets, emit_trap_elf
-from hypspec.conformance.trap_qemu import bench_traps, parse_output, run_traps
+from hypspec.categories.traps.image import GUEST_VECTORS, assign_snippets, emit_trap_elf
+from hypspec.categories.traps.qemu import bench_traps, parse_output, run_traps
+from hypspec.conformance.errors import ConformanceInputError, HarnessRunError
+from hypspec.conformance.toolchain import find_toolchain
 from tests.helpers.hung import assert_hung_image_kept
 
 # --- Encodings (ARM DDI 0406C.d, A8.8) -----------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from hypspec.api import Spec, spec_hash
 from hypspec.cli import main
-from hypspec.conformance.conform import load_deviations
+from hypspec.conformance.deviations import load_deviations
 from hypspec.paths import ROOT, proof_tree
 from hypspec.site.catalog import Catalog, make_catalog
 from hypspec.site.mutations import read_all

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypspec.api import SPEC_DIR, Spec
-from hypspec.vectors.traps import CATALOGUE
+from hypspec.categories.traps.generate import CATALOGUE
 from tests.helpers.a32 import (
     SYSM_ELR_HYP,
     SYSM_LR_SVC,

@@ -34,10 +34,12 @@ import pytest
 import z3
 
 from hypspec.api import Spec
-from hypspec.conformance.conform import Disagreement, load_deviations, match_deviation
+from hypspec.categories.gic import flags as gic_flags
+from hypspec.categories.gic import generate as gic
+from hypspec.categories.script.steps import quiesce_steps, run_script, steps_from_json, steps_to_json
+from hypspec.conformance.compare import Disagreement
+from hypspec.conformance.deviations import load_deviations, match_deviation
 from hypspec.symbolic.evaluator import Invocation
-from hypspec.vectors import gic, gic_flags
-from hypspec.vectors.script import quiesce_steps, run_script, steps_from_json, steps_to_json
 from hypspec.vectors.store import VectorFileError, read_vectors
 from tests.helpers.generated import generated_twice
 
@@ -432,7 +434,7 @@ def test_a_witness_whose_writes_give_another_state_is_refused(spec: Spec) -> Non
         gic.check_witness_state(spec, witness, SEED)
 
 
-# ---- flags for the known deviations (hypspec/vectors/gic_flags.py) --------------------------
+# ---- flags for the known deviations (hypspec/categories/gic/flags.py) --------------------------
 #
 # The list register values come from `gic.lr()` and `gic.vmcr()`, whose layouts are those of
 # the module docstring; GICH_APR bit n is group priority 8n. Each condition is worked by hand.

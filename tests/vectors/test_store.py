@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hypspec.api import SPEC_DIR, Spec
-from hypspec.vectors import timers
+from hypspec.categories.timers import generate as timers
 from hypspec.vectors.generated import VectorList
 from hypspec.vectors.store import VectorFileError, read_vectors, vector_writer, write_vectors
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from hypspec.api import Spec
-from hypspec.vectors import script, timers
-from hypspec.vectors.script import Step, steps_from_json
+from hypspec.categories.script import steps as script
+from hypspec.categories.script.steps import Step, steps_from_json
+from hypspec.categories.timers import generate as timers
 from hypspec.vectors.store import read_vectors
 from tests.helpers.generated import generated_twice
 

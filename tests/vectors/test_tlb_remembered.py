@@ -1,4 +1,4 @@
-"""The tlb explorer remembers what each operation did (hypspec/vectors/watched.py): the same
+"""The tlb explorer remembers what each operation did (hypspec/categories/tlb/watched.py): the same
 records as running every operation on the spec, with far fewer runs, however often it forgets;
 and the watched maps log exactly what the spec read of them (#10)."""
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from hypspec.api import Spec
-from hypspec.vectors import tlb
-from hypspec.vectors.watched import KEYS, WHOLE, Read, WatchedMap
+from hypspec.categories.tlb import generate as tlb
+from hypspec.categories.tlb.watched import KEYS, WHOLE, Read, WatchedMap
 
 RANDOM = 60
 

@@ -18,9 +18,15 @@ from typing import Any
 import pytest
 
 from hypspec.api import SPEC_DIR, Spec
+from hypspec.categories.script.steps import (
+    RAM_WINDOWS,
+    ScriptError,
+    check_steps,
+    steps_from_json,
+    steps_to_json,
+)
+from hypspec.categories.tlb import generate as tlb
 from hypspec.conformance import layout
-from hypspec.vectors import tlb
-from hypspec.vectors.script import RAM_WINDOWS, ScriptError, check_steps, steps_from_json, steps_to_json
 from hypspec.vectors.store import VectorFileError, read_vectors, write_vectors
 from tests.helpers.generated import generated_twice
 

@@ -25,10 +25,10 @@ import pytest
 import z3
 
 from hypspec.api import Spec
-from hypspec.conformance.trap_case import validate
+from hypspec.categories.traps import generate as traps
+from hypspec.categories.traps.case import validate
 from hypspec.lang.types import Bits
 from hypspec.symbolic.evaluator import to_z3
-from hypspec.vectors import traps
 from hypspec.vectors.store import VectorFileError, read_vectors
 from tests.helpers.generated import generated_twice
 

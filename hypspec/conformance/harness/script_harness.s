@@ -3,7 +3,7 @@
 @ and timers): sequences of register accesses, each made from the mode its step names.
 @
 @ Target: QEMU -M virt,virtualization=on -cpu cortex-a15, -smp 1.  Assembled after the shared
-@ prelude (prelude.s) and a generated part (hypspec.conformance.script_image) that provides:
+@ prelude (prelude.s) and a generated part (hypspec.categories.script.image) that provides:
 @   * .equ constants: the report codes, the segment flags, the results buffer size;
 @   * in section .guest, one handler per system register access the image makes (`h_<reg>_r`,
 @     `h_<reg>_w`), after the static ones below;
@@ -12,7 +12,7 @@
 @     the step blocks, 4 words a step: handler, address, value[31:0], value[63:32].  The
 @     prelude (the vector file's meta.prelude: the quiesce steps), whose segment every vector
 @     runs first, is stored once per image and shared; its segment's first step index is
-@     0x80000000, so a stop inside it reports 0x80000000 + k (script_case.PRELUDE_FIRST).
+@     0x80000000, so a stop inside it reports 0x80000000 + k (hypspec.categories.script.case.PRELUDE_FIRST).
 @
 @ The machine: HCR = 0 at the start of every vector (no stage 2, no trap routing, IMO = FMO = AMO = 0, so a physical IRQ,
 @ FIQ or asynchronous abort is a PL1 exception, masked by the guest's CPSR), HSTR = HCPTR = 0,
@@ -40,7 +40,7 @@
 @   R <index> <code> <step> <a> <b> <c> <d> <e> <nwords>[ <word>]...
 @ every field in hex without leading zeros (every character is a UART access, the main cost of
 @ a run), preceded by `HYPSPEC-SCRIPT <count:8>` and followed by `DONE <count:8>`; the words are
-@ the results buffer (CNTPCT pairs and read values, see hypspec.conformance.script_qemu), and
+@ the results buffer (CNTPCT pairs and read values, see hypspec.categories.script.qemu), and
 @ code/step/a..e say how the vector ended:
 @   0 CODE_OK       every step ran; step = number of steps, a..e = 0
 @   1 CODE_TRAP     an exception from the guest taken to Hyp: a = HSR, b = ELR_hyp, c = SPSR_hyp

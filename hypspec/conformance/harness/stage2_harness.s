@@ -7,7 +7,7 @@
 @
 @ This file is assembled after the shared prelude (prelude.s: constants, boot macro, UART
 @ printers, exit, the watchdog's GIC set-up) and a generated part
-@ (hypspec.conformance.stage2_image) that provides:
+@ (hypspec.categories.stage2.image) that provides:
 @   * .equ constants for the memory layout, the case record format and the report codes;
 @   * `case_count` and `case_table`: one record per case, walked in order by `next_case`;
 @   * in section .guest, after `guest_vectors`, one snippet per access shape (e.g.
@@ -36,7 +36,7 @@
 @ 64-bit PAR of the pre-access ATS, or ffffffff/<HSR> if that ATS took a Data Abort in Hyp
 @ (an external abort on its table walk), or 0 for a fetch case.  A fault in Hyp mode
 @ itself (a harness bug) prints `F <index:8> <vector:1> <hsr> <hdfar> <hifar> <elr> <spsr>` and
-@ exits.  The Python side (hypspec.conformance.qemu) documents the meaning of every field.
+@ exits.  The Python side (hypspec.categories.stage2.qemu) documents the meaning of every field.
 @ =================================================================================================
 
 @ ---- Constants of this harness ------------------------------------------------------------------

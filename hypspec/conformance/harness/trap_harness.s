@@ -7,7 +7,7 @@
 @ and SCTLR.M = 0, so every guest and Hyp address below is a physical address.
 @
 @ Assembled after the shared prelude (prelude.s) and a generated part
-@ (hypspec.conformance.trap_image) that provides:
+@ (hypspec.categories.traps.image) that provides:
 @   * .equ constants: the memory map, the case record layout, the report codes;
 @   * in section .guest, after `guest_vectors`, one 8-byte snippet per distinct (instruction,
 @     mode):  `.word <instruction>` followed by `hvc #REPORT_IMM` (SVC mode) or
@@ -33,7 +33,7 @@
 @               the instruction (ELR_hyp = its address or its prologue's) the watchdog fired
 @               early: run the case
 @               again with twice the budget (at most MAX_RETRIES times).  Otherwise report it.
-@ The host (hypspec.conformance.trap_qemu) decides the outcome from these raw facts, because
+@ The host (hypspec.categories.traps.qemu) decides the outcome from these raw facts, because
 @ it knows the address of every snippet and vector.
 @
 @ Report line (UART, one per case, lowercase hex):

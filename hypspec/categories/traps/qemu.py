@@ -27,7 +27,7 @@ A fault in Hyp mode itself prints ``F <index> <vector:1> <hsr> <hdfar> <hifar> <
 Any other line is a harness bug and raises :class:`HarnessRunError`.
 
 Classification (A = the address of the instruction under test, R = A + 4 the report
-instruction; see :mod:`hypspec.conformance.trap_image`):
+instruction; see :mod:`hypspec.categories.traps.image`):
 
 * ``executed``: the report arrived: code 0 with EC 0x12 (HVC) and ELR = R + 4; code 0 with EC 0x11
   (a User-mode report SVC routed to Hyp by HCR.TGE) and ELR = R + 4; code 0 with EC 0x00 and
@@ -49,6 +49,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hypspec.categories.traps.case import (
+    TrapCase,
+    TrapObservation,
+    initial_gprs,
+    mixed_cases,
+    validate,
+)
+from hypspec.categories.traps.image import (
+    CODE_IRQ,
+    CODE_TRAP,
+    CODE_VECTOR,
+    DEFAULT_WAIT_SHIFT,
+    DEFAULT_WATCHDOG_SHIFT,
+    MAX_RETRIES,
+    assign_snippets,
+    lower_traps,
+)
 from hypspec.conformance import image_runner
 from hypspec.conformance.assembly import GUEST_VECTOR_NAMES
 from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_JOBS
@@ -61,23 +78,6 @@ from hypspec.conformance.image_runner import (
     run_batches,
 )
 from hypspec.conformance.toolchain import Toolchain
-from hypspec.conformance.trap_case import (
-    TrapCase,
-    TrapObservation,
-    initial_gprs,
-    mixed_cases,
-    validate,
-)
-from hypspec.conformance.trap_image import (
-    CODE_IRQ,
-    CODE_TRAP,
-    CODE_VECTOR,
-    DEFAULT_WAIT_SHIFT,
-    DEFAULT_WATCHDOG_SHIFT,
-    MAX_RETRIES,
-    assign_snippets,
-    lower_traps,
-)
 
 #: Image watchdog: QEMU start-up plus, per case, the worst in-guest watchdog (all retries).
 BOOT_SECONDS = 20.0
@@ -271,7 +271,7 @@ def run_traps(
 
     ``timeout`` is per image (default :func:`image_timeout`); ``jobs`` images run at once.
     Raises :class:`ConformanceInputError` for a case the harness refuses (see
-    :func:`hypspec.conformance.trap_case.validate`) before running anything, and
+    :func:`hypspec.categories.traps.case.validate`) before running anything, and
     :class:`ToolchainMissingError` if QEMU or binutils are not installed.
     """
     return run_batches(

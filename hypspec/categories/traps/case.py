@@ -445,7 +445,7 @@ def validate(case: TrapCase) -> None:
 
 
 def is_wait(word: int) -> bool:
-    """WFI or WFE (any condition): the harness gives these a short watchdog, see trap_image."""
+    """WFI or WFE (any condition): the harness gives these a short watchdog, see image.py."""
     return word & 0x0FFF_FFFE == 0x0320_F002
 
 

@@ -1,6 +1,6 @@
 """The interface of the bare-metal script harness: one script vector, its segments, what came back.
 
-A :class:`ScriptCase` is a script vector's id, its own steps (:class:`hypspec.vectors.script.Step`)
+A :class:`ScriptCase` is a script vector's id, its own steps (:class:`hypspec.categories.script.steps.Step`)
 and the prelude of its file (``meta.prelude``: the quiesce steps, for the generated files).  The
 harness runs the prelude and then the steps in order, each in the mode it names, and cuts them
 into :class:`Segment` s -- maximal runs of steps in one mode -- because a change of mode is an
@@ -33,8 +33,7 @@ from functools import cache, cached_property
 from typing import Literal
 
 from hypspec.api import Spec
-from hypspec.conformance.errors import ConformanceInputError
-from hypspec.vectors.script import (
+from hypspec.categories.script.steps import (
     ScriptError,
     Step,
     SysRegEncoding,
@@ -43,6 +42,7 @@ from hypspec.vectors.script import (
     ram_window,
     sysreg_encodings,
 )
+from hypspec.conformance.errors import ConformanceInputError
 
 Outcome = Literal["ok", "exception"]
 
@@ -264,7 +264,7 @@ def register_name(step: Step) -> tuple[str, str]:
     """(name, group) of the register a step accesses: ``("GICD_ISENABLER1", "GICD_ISENABLER")``,
     ``("GICH_LR2", "GICH_LR")``, ``("CNTV_CTL", "CNTV_CTL")``; a word of the RAM a tlb vector
     uses is named by its window (``("IPA_80001000", "IPA")``,
-    :data:`hypspec.vectors.script.RAM_WINDOWS`); an offset no register occupies is
+    :data:`hypspec.categories.script.steps.RAM_WINDOWS`); an offset no register occupies is
     ``("GICC_RESERVED_040", "GICC_RESERVED")``."""
     if step.target == "sysreg":
         return step.sysreg, step.sysreg

@@ -9,7 +9,7 @@ entry records (ELR_hyp, LR_und, LR_svc or LR_abt), as an offset from the instruc
 
 Vectors come from three sources. *Witnesses*: Z3 finds an input for every feasible path of
 `Model.TrapDecision` and every function it calls, under the constraints of the bare-metal trap
-harness (`hypspec.conformance.trap_case`): the two guest modes it enters, the register values it
+harness (`hypspec.categories.traps.case`): the two guest modes it enters, the register values it
 forces, the instructions it refuses, written as Z3 terms over the spec's own decode. Paths the
 spec can take but the harness cannot run are not dropped silently: they are listed, with the
 harness rule that excludes them, in the file's coverage (`not_runnable`). *Catalogue*: one
@@ -29,8 +29,8 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State, SymbolicCall
+from hypspec.categories.traps import case as trap_case
 from hypspec.concrete.runtime import FilledOracle, Oracle
-from hypspec.conformance import trap_case
 from hypspec.lang.types import Bits
 from hypspec.output import MeterFactory, no_meter
 from hypspec.symbolic.evaluator import Decision, Invocation, SymbolicEvaluator, to_z3

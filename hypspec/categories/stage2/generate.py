@@ -9,7 +9,7 @@ masked out of the comparison.
 Vectors come from two sources. *Witnesses*: Z3 finds an input for every
 feasible path of the stage 2 functions, under the constraints of the
 bare-metal harness (tables and data in its regions, IPAs it can reach, the
-stub slot it keeps). *Random*: the world builder of `stage2_stimulus` with
+stub slot it keeps). *Random*: the world builder of `stimulus` with
 the same harness layout. Every vector's expected outcome comes from the
 concrete semantics; its path coverage from the traced build.
 """
@@ -24,6 +24,7 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State
+from hypspec.categories.stage2.stimulus import HVC_2, Layout, World, random_world
 from hypspec.concrete.runtime import FilledOracle, Oracle, RecordingMap
 from hypspec.lang.types import BOOL, Bits
 from hypspec.output import MeterFactory, no_meter
@@ -31,7 +32,6 @@ from hypspec.symbolic.evaluator import to_z3
 from hypspec.symbolic.model import map_reader, model_value, unknown_values
 from hypspec.vectors.generated import PATHS_FOUND, VECTORS_MADE, Emitted, Generated, VectorSink
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
-from hypspec.vectors.stage2_stimulus import HVC_2, Layout, World, random_world
 
 OPERATION = "Model.Stage2GuestAccess"
 COVERED = (

@@ -1,7 +1,7 @@
 """The `tlb` vector category: what a guest access sees after Hyp mode changes its stage 2 tables,
 with and without each TLB maintenance operation, under one VMID and across VMIDs.
 
-A tlb vector is a script (:mod:`hypspec.vectors.script`) run on the script harness: Hyp-mode word
+A tlb vector is a script (:mod:`hypspec.categories.script.steps`) run on the script harness: Hyp-mode word
 writes to the tables and data in RAM, Hyp-mode writes of VTTBR, HCR and the TLB maintenance
 operations, the same operations from a guest in SVC mode, and guest loads and stores of IPAs
 (the guest's own MMU is off). What the spec allows is not one run but a set: an entry may or
@@ -22,7 +22,7 @@ without it does. A fill in the prelude would not matter either, since the prelud
 TLBIALLNSNH.
 
 The memory map (in the regions of the harness's memory map that no harness keeps anything in,
-:data:`hypspec.vectors.script.RAM_WINDOWS`): two sets of tables (*slots*), each a level 1 table
+:data:`hypspec.categories.script.steps.RAM_WINDOWS`): two sets of tables (*slots*), each a level 1 table
 of four entries (VTCR.T0SZ = 0, SL0 = 1: a 32-bit IPA space starting at level 1) whose entry 1
 maps IPA 1GB-2GB to the same PAs (the harness's code, step records and results, which the
 guest's interpreter uses) and whose entry 2 leads through a level 2 table to a level 3 table
@@ -41,13 +41,7 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State
-from hypspec.concrete.runtime import Oracle
-from hypspec.lang.types import Bits
-from hypspec.output import MeterFactory, no_meter
-from hypspec.symbolic.evaluator import to_z3
-from hypspec.vectors.generated import PATHS_FOUND, VECTORS_MADE, Emitted, Generated, VectorSink
-from hypspec.vectors.paths import Path, Rule, call_condition, excluding_rules, feasible_paths, trace_paths
-from hypspec.vectors.script import (
+from hypspec.categories.script.steps import (
     Outcome,
     Step,
     Stop,
@@ -60,7 +54,22 @@ from hypspec.vectors.script import (
     sysreg_members,
     sysreg_write,
 )
-from hypspec.vectors.watched import KEYS, WHOLE, Bases, MapValues, Read, ReadNode, WatchedMap, fork_watched
+from hypspec.categories.tlb.watched import (
+    KEYS,
+    WHOLE,
+    Bases,
+    MapValues,
+    Read,
+    ReadNode,
+    WatchedMap,
+    fork_watched,
+)
+from hypspec.concrete.runtime import Oracle
+from hypspec.lang.types import Bits
+from hypspec.output import MeterFactory, no_meter
+from hypspec.symbolic.evaluator import to_z3
+from hypspec.vectors.generated import PATHS_FOUND, VECTORS_MADE, Emitted, Generated, VectorSink
+from hypspec.vectors.paths import Path, Rule, call_condition, excluding_rules, feasible_paths, trace_paths
 
 CATEGORY = "tlb"
 

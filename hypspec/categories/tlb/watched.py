@@ -1,5 +1,5 @@
 """Remembering what a deterministic spec operation did, under what it read (the tlb vectors'
-:class:`hypspec.vectors.tlb.Explorer`).
+:class:`hypspec.categories.tlb.generate.Explorer`).
 
 An exploration keeps a state as a *base* (every global but a few maps, :class:`Bases`) and the
 values of those maps (:class:`MapValues`), each under a small id. While the spec runs an operation,
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hypspec.api import State
-from hypspec.vectors.script import fork_state
+from hypspec.categories.script.steps import fork_state
 
 #: A read of a map, in the order the spec made them: (map, key, default, value). A use of the map's
 #: keys only (a `clear ... where` visits every key) has key :data:`KEYS` and the map's keys before

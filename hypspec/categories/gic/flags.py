@@ -27,7 +27,7 @@ VMGrp1En[1], VMGrp0En[0]; GICH_APR: bit n for group priority 8n; GICH_HCR.En[0])
   only in a software entry), QEMU 7.2 returns PhysicalID<2:0> in bits [12:10] of GICV_IAR and
   GICV_HPPIR.
 
-The flags are computed by a `FlagObserver` that `hypspec.vectors.gic.Maker.make` passes to the
+The flags are computed by a `FlagObserver` that `hypspec.categories.gic.generate.Maker.make` passes to the
 run that also computes the vector's expectations (`vector_flags()` does the same on its own run).
 """
 
@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hypspec.vectors.script import GICV_BASE, Step
+from hypspec.categories.script.steps import GICV_BASE, Step
 
 VGROUP_DISABLED_PENDING = "VGROUP_DISABLED_PENDING"
 GROUP_PRIORITY_PREEMPTS = "GROUP_PRIORITY_PREEMPTS"
@@ -163,7 +163,7 @@ def choosing_read(step: Step) -> bool | None:
 
 class FlagObserver:
     """Collects the flags of one vector while the generator runs its steps on the spec: called
-    with the state before each step (`hypspec.vectors.gic.Machine.run`), it reads the virtual
+    with the state before each step (`hypspec.categories.gic.generate.Machine.run`), it reads the virtual
     interface back only before a choosing read, and never draws from the state's oracle."""
 
     def __init__(self, spec: Any) -> None:
@@ -187,7 +187,7 @@ class FlagObserver:
 
 def vector_flags(machine: Any, steps: Sequence[Step]) -> list[str]:
     """The flags of a vector whose own steps (after the prelude) are `steps`, from a run of the
-    steps on the spec from `machine`'s quiesced state (`hypspec.vectors.gic.Machine`)."""
+    steps on the spec from `machine`'s quiesced state (`hypspec.categories.gic.generate.Machine`)."""
     observer = FlagObserver(machine.spec)
     machine.run(list(steps), observe=observer)
     return observer.flags

@@ -92,7 +92,7 @@ class Expect:
     ``before <= c <= after``, where the harness reads CNTPCT in Hyp mode right before and right
     after this step, or right before and after an earlier step that latches the count (a
     TimerValue write, ``CNTx_TVAL``: the compare value it sets is the count at the write plus the
-    value; see hypspec.conformance.script_case).  ``mask`` is ignored then.
+    value; see hypspec.categories.script.case).  ``mask`` is ignored then.
     """
 
     value: int
@@ -594,7 +594,7 @@ def preluded_state(spec: Spec, oracle_seed: int = 0, prelude: Sequence[Step] | N
 
     The quiesce steps disable every timer, so the state they leave does not depend on the count;
     a prelude that leaves state depending on the count is the generator's to refuse
-    (hypspec.vectors.timers proves it of the quiesce steps).
+    (hypspec.categories.timers.generate proves it of the quiesce steps).
     """
     steps = _QUIESCE if prelude is None else tuple(prelude)
     key = _prelude_key(spec, oracle_seed, steps)

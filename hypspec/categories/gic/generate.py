@@ -1,6 +1,6 @@
 """The `gic` vector category: script vectors for the GICv2 and its virtualization extensions.
 
-Every vector is a script (`hypspec.vectors.script`): register accesses, run after the file's
+Every vector is a script (`hypspec.categories.script.steps`): register accesses, run after the file's
 prelude (the quiesce steps, stored once in the meta record), made from Hyp mode (the harness
 playing the hypervisor: GICD, GICC and GICH) or from a guest in SVC or User mode (GICV), each
 read carrying what the spec says it returns. Vectors come from four sources.
@@ -58,14 +58,8 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State
-from hypspec.concrete.runtime import FilledOracle, Oracle
-from hypspec.lang.types import Bits, Map
-from hypspec.output import MeterFactory, no_meter
-from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, to_z3, zero
-from hypspec.vectors import gic_flags
-from hypspec.vectors.generated import VECTORS_MADE, Emitted, Generated, VectorSink
-from hypspec.vectors.paths import Path, Rule, decided, excluding_rules, guard_term, path_solver
-from hypspec.vectors.script import (
+from hypspec.categories.gic import flags as gic_flags
+from hypspec.categories.script.steps import (
     GICC_BASE,
     GICD_BASE,
     GICH_BASE,
@@ -82,6 +76,12 @@ from hypspec.vectors.script import (
     sysreg_encoding,
     with_expect,
 )
+from hypspec.concrete.runtime import FilledOracle, Oracle
+from hypspec.lang.types import Bits, Map
+from hypspec.output import MeterFactory, no_meter
+from hypspec.symbolic.evaluator import SymbolicEvaluator, SymValue, to_z3, zero
+from hypspec.vectors.generated import VECTORS_MADE, Emitted, Generated, VectorSink
+from hypspec.vectors.paths import Path, Rule, decided, excluding_rules, guard_term, path_solver
 
 CATEGORY = "gic"
 WORD = 0xFFFF_FFFF
@@ -703,7 +703,7 @@ class Maker:
             "steps": steps_to_json(filled),
             "paths": sorted({p.key for p in run.paths if p.function in self.covered}),
         }
-        flags = [*(flags or []), *observer.flags]  # gic_flags.py
+        flags = [*(flags or []), *observer.flags]  # flags.py
         if flags:
             record["flags"] = sorted(flags)
         if description:

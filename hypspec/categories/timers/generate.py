@@ -1,6 +1,6 @@
 """The `timers` vector category: scripts that program the generic timers and read them back.
 
-Each vector is a script (`hypspec.vectors.script`), run after the file's prelude (the quiesce
+Each vector is a script (`hypspec.categories.script.steps`), run after the file's prelude (the quiesce
 steps, stored once in the meta record): Hyp-mode steps that set the access controls (CNTHCTL,
 CNTKCTL) and CNTVOFF, then the steps of one *scenario* made from a guest mode (SVC or User) or
 from Hyp mode, with what every read must return. The scenarios,
@@ -62,14 +62,14 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State, SymbolicCall
-from hypspec.conformance import trap_case
+from hypspec.categories.script import steps as script
+from hypspec.categories.script.steps import Expect, Step, sysreg_read, sysreg_write
+from hypspec.categories.traps import case as trap_case
+from hypspec.categories.traps.generate import mcr, mcrr, mrc, mrrc
 from hypspec.output import MeterFactory, no_meter
-from hypspec.vectors import script
 from hypspec.vectors.generated import VECTORS_MADE, Emitted, Generated, VectorSink
 from hypspec.vectors.paths import Path, feasible_paths, traced_paths
-from hypspec.vectors.script import Expect, Step, sysreg_read, sysreg_write
 from hypspec.vectors.store import SCHEMA_PATH
-from hypspec.vectors.traps import mcr, mcrr, mrc, mrrc
 
 #: The physical count assumed at run time: COUNT_WINDOW[0] <= count < COUNT_WINDOW[1]. QEMU's
 #: counter starts near 0 at boot and ticks at 62.5 MHz: 2^48 ticks are 52 days.

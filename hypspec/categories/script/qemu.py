@@ -11,7 +11,7 @@ in lowercase hex, ``<count>`` eight digits and every field of an ``R`` line with
 (one to eight digits: every character costs a UART access, the main cost of a run).  The
 ``<word>`` s are the
 vector's results buffer, in the order the harness filled it: for each segment
-(:func:`hypspec.conformance.script_case.segments`) that ran, CNTPCT before it (two words, low
+(:func:`hypspec.categories.script.case.segments`) that ran, CNTPCT before it (two words, low
 then high) if it is timed, one word per 32-bit read and two (low, high) per 64-bit read, and
 CNTPCT after it if it is timed.  By ``<code>``:
 
@@ -20,7 +20,7 @@ code  meaning
 ====  =======================================================================================
 0     every step ran (``step`` = the number of the vector's own steps)
 1     an exception from the guest was taken to Hyp mode at step ``step`` (``0x80000000 + k``:
-      step k of the prelude, :data:`hypspec.conformance.script_case.PRELUDE_FIRST`): a = HSR,
+      step k of the prelude, :data:`hypspec.categories.script.case.PRELUDE_FIRST`): a = HSR,
       b = ELR_hyp, c = SPSR_hyp
 2     the guest's PL1 vector ``a`` ran at step ``step``: b = LR and c = SPSR of its mode,
       d/e = IFSR/IFAR (Prefetch Abort) or DFSR/DFAR (Data Abort)
@@ -39,6 +39,22 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from hypspec.categories.script.case import (
+    PRELUDE_FIRST,
+    ScriptCase,
+    ScriptObservation,
+    encodings,
+    segments,
+    validate,
+)
+from hypspec.categories.script.image import (
+    CODE_HYP,
+    CODE_OK,
+    CODE_TRAP,
+    CODE_VECTOR,
+    HYP_VECTOR_NAMES,
+    lower_scripts,
+)
 from hypspec.conformance import image_runner
 from hypspec.conformance.assembly import GUEST_VECTOR_NAMES
 from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_JOBS
@@ -48,22 +64,6 @@ from hypspec.conformance.image_runner import (
     ImageOutput,
     run_and_decode,
     run_batches,
-)
-from hypspec.conformance.script_case import (
-    PRELUDE_FIRST,
-    ScriptCase,
-    ScriptObservation,
-    encodings,
-    segments,
-    validate,
-)
-from hypspec.conformance.script_image import (
-    CODE_HYP,
-    CODE_OK,
-    CODE_TRAP,
-    CODE_VECTOR,
-    HYP_VECTOR_NAMES,
-    lower_scripts,
 )
 from hypspec.conformance.toolchain import Toolchain
 

@@ -37,6 +37,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hypspec.categories.stage2.case import Stage2Case, Stage2Observation
+from hypspec.categories.stage2.image import (
+    CODE_GUEST_EXCEPTION,
+    CODE_HYP_ABORT,
+    CODE_OK,
+    CODE_OK_WORD,
+    CODE_OTHER_TRAP,
+    CODE_REFUSED,
+    CODE_TIMEOUT,
+    DEFAULT_WATCHDOG_SHIFT,
+    lower_stage2,
+)
 from hypspec.conformance import image_runner
 from hypspec.conformance.assembly import GUEST_VECTOR_HVC, GUEST_VECTOR_NAMES
 from hypspec.conformance.defaults import DEFAULT_BATCH, DEFAULT_JOBS
@@ -48,18 +60,6 @@ from hypspec.conformance.image_runner import (
     run_batches,
 )
 from hypspec.conformance.layout import GUEST_STUB_IPA, RAM_END, SCRATCH_BASE, validate
-from hypspec.conformance.stage2_case import Stage2Case, Stage2Observation
-from hypspec.conformance.stage2_image import (
-    CODE_GUEST_EXCEPTION,
-    CODE_HYP_ABORT,
-    CODE_OK,
-    CODE_OK_WORD,
-    CODE_OTHER_TRAP,
-    CODE_REFUSED,
-    CODE_TIMEOUT,
-    DEFAULT_WATCHDOG_SHIFT,
-    lower_stage2,
-)
 from hypspec.conformance.toolchain import Toolchain
 
 #: Image watchdog: QEMU start-up allowance plus, per case, the in-guest watchdog period and a

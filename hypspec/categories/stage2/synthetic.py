@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
+from hypspec.categories.stage2.case import Stage2Case
 from hypspec.conformance.layout import DATA_BASE, TABLE_BASE
-from hypspec.conformance.stage2_case import Stage2Case
 
 _VTCR_L1_32BIT = 0x8000_0040  # T0SZ = 0 (32-bit IPA), SL0 = 0b01: start at level 1
 _NORMAL_WB = 0b1111 << 2

@@ -1,0 +1,1 @@
+"""The gic category: scripts of GIC register accesses."""

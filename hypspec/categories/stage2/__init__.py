@@ -1,0 +1,1 @@
+"""The stage2 category and its harness: one guest access under Stage 2."""

@@ -1,0 +1,1 @@
+"""The timers category: scripts of generic timer register accesses."""

@@ -1,0 +1,1 @@
+"""The tlb category: scripts of memory accesses and TLB maintenance."""
