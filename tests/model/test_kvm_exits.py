@@ -106,7 +106,8 @@ def test_an_smc_is_made_undefined_as_the_architecture_takes_the_exception(model:
     _run(machine, "KVM.GuestSMC", 1)
     smc = _context(machine, PC_WORD)  # a trapped SMC returns to itself
     cpsr = _context(machine, CPSR_WORD)
-    _run(machine, "KVM.HandleExit", 0, 0)
+    assert not machine.enabled("KVM.HandleExit", 0, 0)  # a call is handle_hvc's or handle_smc's
+    _run(machine, "KVM.HandleCall", 0, 0)
     # §B1.9: LR_und is the instruction's address plus 4 in ARM state, SPSR_und the CPSR, the
     # mode Undefined with IRQs masked, the PC VBAR (0 at reset, SCTLR.V clear) + 0x04.
     assert _context(machine, LR_UND_WORD) == smc + 4
@@ -121,7 +122,7 @@ def test_psci_cpu_off_answers_success_and_keeps_the_vcpu_out(model: Model) -> No
     _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, PSCI_CPU_OFF)
     _run(machine, "KVM.GuestHVC", 1, 0)
     after_hvc = _context(machine, PC_WORD)
-    _run(machine, "KVM.HandleExit", 0, 0)
+    _run(machine, "KVM.HandleCall", 0, 0)
     assert _context(machine, R0_WORD) == 0  # KVM_PSCI_RET_SUCCESS
     assert _context(machine, PC_WORD) == after_hvc
     assert machine.state.KVM_VcpuPaused[0]
@@ -134,7 +135,7 @@ def test_a_call_kvm_does_not_implement_is_answered_with_minus_one(model: Model, 
     _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, function)
     _run(machine, "KVM.GuestHVC", 1, 0)
     cpsr = _context(machine, CPSR_WORD)
-    _run(machine, "KVM.HandleExit", 0, 0)
+    _run(machine, "KVM.HandleCall", 0, 0)
     assert _context(machine, R0_WORD) == 0xFFFFFFFF  # PSCI's NOT_IMPLEMENTED, SMCCC's NOT_SUPPORTED
     assert _context(machine, CPSR_WORD) == cpsr  # no exception: the guest carries on
     _run(machine, "KVM.RunVcpu", 1, 0)
@@ -155,7 +156,7 @@ def _two_vcpus_one_off(model: Model) -> Machine:
                        ("KVM.UpdateVTTBR", (1, 0)), ("KVM.RunVcpu", (1, 1)),
                        ("KVM.GuestWriteCore", (1, 5, SVC, 0x1234)),
                        ("KVM.GuestWriteCore", (1, 0, SVC, PSCI_CPU_OFF)), ("KVM.GuestHVC", (1, 0)),
-                       ("KVM.HandleExit", (0, 1)), ("KVM.RunVcpu", (1, 0))]:
+                       ("KVM.HandleCall", (0, 1)), ("KVM.RunVcpu", (1, 0))]:
         _run(machine, name, *args)
     return machine
 
@@ -164,7 +165,7 @@ def _cpu_on(machine: Machine, number: int, entry: int) -> int:
     for register, value in [(0, PSCI_CPU_ON), (1, number), (2, entry)]:
         _run(machine, "KVM.GuestWriteCore", 1, register, SVC, value)
     _run(machine, "KVM.GuestHVC", 1, 0)
-    _run(machine, "KVM.HandleExit", 0, 0)
+    _run(machine, "KVM.HandleCall", 0, 0)
     return _context(machine, R0_WORD)
 
 
@@ -185,7 +186,6 @@ def test_cpu_on_restarts_the_vcpu_from_reset_at_the_entry_point(model: Model) ->
         if word not in (PC_WORD, CPSR_WORD, MPIDR_WORD):
             assert _vcpu_word(machine, 1, word) == _vcpu_word(machine, 2, word), word
     assert _vcpu_word(machine, 1, MPIDR_WORD) == 0x80000001
-    _run(machine, "KVM.HandleExit", 0, 0)
     _run(machine, "KVM.RunVcpu", 0, 1)
 
 
