@@ -282,7 +282,10 @@ def explore(model: Model, *, seed: int, examples: int, steps: int, pes: int = 2,
     one of `scenarios`; the failure, if any, with its trace minimised when `shrink` is set."""
     campaign = Campaign()
     machine = state_machine(model, pes, campaign, on_step, scenarios, check_leaks)
-    config = settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+    # derandomize is set, not inherited from the loaded profile: with CI set, Hypothesis loads its
+    # "ci" profile, whose derandomize would replace the seed below and change every campaign.
+    config = settings(max_examples=examples, stateful_step_count=steps, deadline=None,
+                      database=None, derandomize=False,
                       phases=(Phase.generate,), print_blob=False, report_multiple_bugs=False,
                       suppress_health_check=list(HealthCheck))
     start = time.perf_counter()

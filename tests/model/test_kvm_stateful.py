@@ -133,3 +133,21 @@ def test_the_second_run_sees_a_vgic_register_left_behind() -> None:
 
 def test_the_second_run_agrees_on_the_faithful_switch() -> None:
     _two_runs(load_model())
+
+
+def test_a_campaign_is_the_same_under_any_hypothesis_profile() -> None:
+    """A campaign's seed decides it: a loaded profile that derandomizes (Hypothesis's own "ci"
+    profile, loaded when CI is set) changes nothing, so the suite explores the same runs in CI."""
+    model = load_model()
+
+    def campaign() -> tuple[int, list[str]]:
+        done, _ = explore(model, seed=1, examples=4, steps=25, check_leaks=False)
+        return done.steps, done.trace
+
+    baseline = campaign()
+    settings.register_profile("derandomized", derandomize=True)
+    settings.load_profile("derandomized")
+    try:
+        assert campaign() == baseline
+    finally:
+        settings.load_profile("default")
