@@ -217,8 +217,8 @@ def _on_terminal(argv: Sequence[str], cwd: Path,
 def test_explore_on_a_terminal_shows_the_transitions_and_their_rate(tmp_path: Path) -> None:
     code, out, err = _on_terminal(["explore", "--examples", "2", "--steps", "20"], tmp_path)
     assert code == ExitCode.OK and "OK: every invariant held" in out
-    steps = re.search(r"^(\d+) transitions", out)[1]  # type: ignore[index]
-    assert re.search(rf"\rexplore: transitions {steps}, {RATE} *\n", err), err
+    steps = int(re.search(r"^(\d+) transitions", out)[1])  # type: ignore[index]
+    assert re.search(rf"\rexplore: transitions {steps:,}, {RATE} *\n", err), err  # the meter groups digits
     assert "\r" not in out
     code, _, quiet_err = _on_terminal(["-q", "explore", "--examples", "2", "--steps", "20"], tmp_path)
     assert code == ExitCode.OK and quiet_err == ""

@@ -69,6 +69,10 @@ def for_param(param: s.Param, pes: int, pe_index: bool,
             return lambda rng: rng.randrange(count)
         return lambda rng: rng.choice(favoured) if rng.randrange(4) else rng.randrange(count)
     assert isinstance(ty, Bits)
+    named = (preferred or {}).get(ty.layout.name) if ty.layout is not None else None
+    if named:
+        anything = values(ty.width)
+        return lambda rng: rng.choice(named) if rng.randrange(4) else anything(rng)
     if ty.layout is not None and ty.layout.name.endswith("Id"):
         return lambda rng: rng.randrange(IDS)
     if ty.layout is not None and ty.layout.name.endswith("GuestFrame"):
@@ -99,9 +103,15 @@ def _is_frame(ty: Type) -> bool:
     return isinstance(ty, Bits) and ty.layout is not None and ty.layout.name.endswith("Frame")
 
 
+# The widest bit-vector layout whose named values are found by trying every value.
+NAMED_WIDTH = 16
+
+
 def preferred_members(spec: Spec) -> dict[str, list[int]]:
     """Per enumeration E, the members for which a spec function `<E>HasState(E)` holds in the
-    reset state: the system registers that hold state, for `Model.SysReg`."""
+    reset state: the system registers that hold state, for `Model.SysReg`. Per bit-vector
+    layout L of at most NAMED_WIDTH bits, the values for which `<L>Named(L)` holds: for
+    `KVM.CP15Encoding`, the encodings the architecture names a register for."""
     found: dict[str, list[int]] = {}
     state = spec.state()
     for name, enum in spec.program.enums.items():
@@ -110,4 +120,11 @@ def preferred_members(spec: Spec) -> dict[str, list[int]]:
             continue
         compiled = spec.compiled.function(func.name)
         found[name] = [i for i in range(len(enum.members)) if compiled(state, i)]
+    for func in spec.program.functions.values():
+        ty = func.params[0].ty if len(func.params) == 1 else None
+        if not isinstance(ty, Bits) or ty.layout is None or func.name != f"{ty.layout.name}Named" \
+                or ty.width > NAMED_WIDTH:
+            continue
+        compiled = spec.compiled.function(func.name)
+        found[ty.layout.name] = [value for value in range(1 << ty.width) if compiled(state, value)]
     return found

@@ -10,6 +10,7 @@ import pytest
 
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, load_model
+from tests.helpers.model_steps import context_word, step
 
 # A guest frame in none of VM 0's memory slots: a device.
 DEVICE = 0x100
@@ -29,69 +30,59 @@ def _guest_on_pe1(model: Model) -> Machine:
     machine = Machine(model, 2)
     for name, args in [("KVM.BootPE", (0,)), ("KVM.BootPE", (1,)), ("KVM.CreateVM", (0, 0, 0x10, 0)),
                        ("KVM.CreateVcpu", (0, 0, 0, 0)), ("KVM.UpdateVTTBR", (1, 0))]:
-        _run(machine, name, *args)
-    _run(machine, "KVM.RunVcpu", 1, 0)
+        step(machine, name, *args)
+    step(machine, "KVM.RunVcpu", 1, 0)
     return machine
-
-
-def _run(machine: Machine, name: str, *args: int | bool) -> None:
-    assert machine.enabled(name, *args), name
-    machine.run(name, *args)
-    assert machine.violations() == [], name
-
-
-def _context(machine: Machine, word: int) -> int:
-    return machine.state.KVM_VcpuCtx[word]  # vCPU 0's words are keyed 0 : word
 
 
 def test_a_signed_byte_load_from_a_device_reaches_its_register_sign_extended(model: Model) -> None:
     machine = _guest_on_pe1(model)
-    pc = _context(machine, PC_WORD)
-    _run(machine, "KVM.GuestLoad", 1, DEVICE, 3, 0b00, True, 5)  # LDRSB r5, [0x10000c]
+    pc = context_word(machine, PC_WORD)
+    step(machine, "KVM.GuestLoad", 1, DEVICE, 3, 0b00, True, 5)  # LDRSB r5, [0x10000c]
     assert not machine.state.KVM_PEInGuest[1]  # the stage 2 fault is an exit
-    _run(machine, "KVM.HandleExit", 0, 0)
+    step(machine, "KVM.HandleExit", 0, 0)
     request = machine.state.KVM_VcpuMMIO[0]
     assert request & EXIT_MMIO and request & (1 << 43) == 0  # KVM_EXIT_MMIO, a read
     assert request & ((1 << 40) - 1) == (DEVICE << 12) | (3 << 2)
-    assert _context(machine, PC_WORD) == pc + 4  # 3.10 skips the instruction before the answer
+    assert context_word(machine, PC_WORD) == pc + 4  # 3.10 skips the instruction before the answer
     assert not machine.enabled("KVM.RunVcpu", 1, 0)  # KVM_RUN completes the load first
-    _run(machine, "KVM.CompleteMMIO", 0, 0, 0x1280)  # the device answers 0x80 in the low byte
-    assert _context(machine, 5) == 0xFFFFFF80
+    step(machine, "KVM.CompleteMMIO", 0, 0, 0x1280)  # the device answers 0x80 in the low byte
+    assert context_word(machine, 5) == 0xFFFFFF80
     assert machine.state.KVM_VcpuMMIO[0] & EXIT_MMIO == 0
-    _run(machine, "KVM.RunVcpu", 1, 0)
+    step(machine, "KVM.RunVcpu", 1, 0)
 
 
 def test_an_unsigned_halfword_load_into_a_banked_register_lands_in_that_bank(model: Model) -> None:
     machine = _guest_on_pe1(model)
-    _run(machine, "KVM.GuestChangeMode", 1, IRQ)
-    _run(machine, "KVM.GuestLoad", 1, DEVICE, 0, 0b01, False, 13)  # LDRH sp, [0x100000] in IRQ mode
-    _run(machine, "KVM.HandleExit", 0, 0)
-    _run(machine, "KVM.CompleteMMIO", 0, 0, 0xABCD8001)
-    assert _context(machine, SP_IRQ_WORD) == 0x8001
-    assert _context(machine, 13) == 0  # SP_usr, still as reset left it
+    step(machine, "KVM.GuestChangeMode", 1, IRQ)
+    step(machine, "KVM.GuestLoad", 1, DEVICE, 0, 0b01, False, 13)  # LDRH sp, [0x100000] in IRQ mode
+    step(machine, "KVM.HandleExit", 0, 0)
+    step(machine, "KVM.CompleteMMIO", 0, 0, 0xABCD8001)
+    assert context_word(machine, SP_IRQ_WORD) == 0x8001
+    assert context_word(machine, 13) == 0  # SP_usr, still as reset left it
 
 
 def test_a_store_to_a_device_hands_the_register_to_the_vmm(model: Model) -> None:
     machine = _guest_on_pe1(model)
-    _run(machine, "KVM.GuestWriteCore", 1, 7, SVC, 0xFEEDF00D)
-    _run(machine, "KVM.GuestStore", 1, DEVICE, 1, 7)  # STR r7, [0x100004]
-    _run(machine, "KVM.HandleExit", 0, 0)
+    step(machine, "KVM.GuestWriteCore", 1, 7, SVC, 0xFEEDF00D)
+    step(machine, "KVM.GuestStore", 1, DEVICE, 1, 7)  # STR r7, [0x100004]
+    step(machine, "KVM.HandleExit", 0, 0)
     request = machine.state.KVM_VcpuMMIO[0]
     assert request & (1 << 43) and (request >> 40) & 7 == 4  # a write of four bytes
     assert machine.state.KVM_VcpuMMIOData[0] == 0xFEEDF00D
-    _run(machine, "KVM.CompleteMMIO", 0, 0, 0x12345678)  # the answer of a store is ignored
-    assert _context(machine, 7) == 0xFEEDF00D
+    step(machine, "KVM.CompleteMMIO", 0, 0, 0x12345678)  # the answer of a store is ignored
+    assert context_word(machine, 7) == 0xFEEDF00D
 
 
 def test_a_fault_inside_a_slot_is_not_mmio(model: Model) -> None:
     """A frame in the VM's slots but not mapped yet: the host maps it (KVM.MapPage), no MMIO."""
     machine = _guest_on_pe1(model)
-    _run(machine, "KVM.SetMemslotPage", 0, 0, DEVICE, 0x1A)
-    pc = _context(machine, PC_WORD)
-    _run(machine, "KVM.GuestLoad", 1, DEVICE, 0, 0b10, False, 2)
-    _run(machine, "KVM.HandleExit", 0, 0)
+    step(machine, "KVM.SetMemslotPage", 0, 0, DEVICE, 0x1A)
+    pc = context_word(machine, PC_WORD)
+    step(machine, "KVM.GuestLoad", 1, DEVICE, 0, 0b10, False, 2)
+    step(machine, "KVM.HandleExit", 0, 0)
     assert machine.state.KVM_VcpuMMIO[0] & EXIT_MMIO == 0
-    assert _context(machine, PC_WORD) == pc  # the guest executes the load again
+    assert context_word(machine, PC_WORD) == pc  # the guest executes the load again
 
 
 # Context words: r0, the CPSR, and Undefined mode's LR and SPSR.
@@ -102,29 +93,29 @@ PSCI_CPU_SUSPEND, PSCI_CPU_OFF = 0x95C1BA5E, 0x95C1BA5F
 
 def test_an_smc_is_made_undefined_as_the_architecture_takes_the_exception(model: Model) -> None:
     machine = _guest_on_pe1(model)
-    _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, 7)  # r0 names no PSCI function
-    _run(machine, "KVM.GuestSMC", 1)
-    smc = _context(machine, PC_WORD)  # a trapped SMC returns to itself
-    cpsr = _context(machine, CPSR_WORD)
+    step(machine, "KVM.GuestWriteCore", 1, 0, SVC, 7)  # r0 names no PSCI function
+    step(machine, "KVM.GuestSMC", 1)
+    smc = context_word(machine, PC_WORD)  # a trapped SMC returns to itself
+    cpsr = context_word(machine, CPSR_WORD)
     assert not machine.enabled("KVM.HandleExit", 0, 0)  # a call is handle_hvc's or handle_smc's
-    _run(machine, "KVM.HandleCall", 0, 0)
+    step(machine, "KVM.HandleCall", 0, 0)
     # §B1.9: LR_und is the instruction's address plus 4 in ARM state, SPSR_und the CPSR, the
     # mode Undefined with IRQs masked, the PC VBAR (0 at reset, SCTLR.V clear) + 0x04.
-    assert _context(machine, LR_UND_WORD) == smc + 4
-    assert _context(machine, SPSR_UND_WORD) == cpsr
-    assert _context(machine, CPSR_WORD) & 0x1F == UNDEF and _context(machine, CPSR_WORD) & 0x80
-    assert _context(machine, PC_WORD) == 0x04
-    _run(machine, "KVM.RunVcpu", 1, 0)
+    assert context_word(machine, LR_UND_WORD) == smc + 4
+    assert context_word(machine, SPSR_UND_WORD) == cpsr
+    assert context_word(machine, CPSR_WORD) & 0x1F == UNDEF and context_word(machine, CPSR_WORD) & 0x80
+    assert context_word(machine, PC_WORD) == 0x04
+    step(machine, "KVM.RunVcpu", 1, 0)
 
 
 def test_psci_cpu_off_answers_success_and_keeps_the_vcpu_out(model: Model) -> None:
     machine = _guest_on_pe1(model)
-    _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, PSCI_CPU_OFF)
-    _run(machine, "KVM.GuestHVC", 1, 0)
-    after_hvc = _context(machine, PC_WORD)
-    _run(machine, "KVM.HandleCall", 0, 0)
-    assert _context(machine, R0_WORD) == 0  # KVM_PSCI_RET_SUCCESS
-    assert _context(machine, PC_WORD) == after_hvc
+    step(machine, "KVM.GuestWriteCore", 1, 0, SVC, PSCI_CPU_OFF)
+    step(machine, "KVM.GuestHVC", 1, 0)
+    after_hvc = context_word(machine, PC_WORD)
+    step(machine, "KVM.HandleCall", 0, 0)
+    assert context_word(machine, R0_WORD) == 0  # KVM_PSCI_RET_SUCCESS
+    assert context_word(machine, PC_WORD) == after_hvc
     assert machine.state.KVM_VcpuPaused[0]
     assert not machine.enabled("KVM.RunVcpu", 1, 0)
 
@@ -132,13 +123,13 @@ def test_psci_cpu_off_answers_success_and_keeps_the_vcpu_out(model: Model) -> No
 @pytest.mark.parametrize("function", [PSCI_CPU_SUSPEND, 0x12345678])
 def test_a_call_kvm_does_not_implement_is_answered_with_minus_one(model: Model, function: int) -> None:
     machine = _guest_on_pe1(model)
-    _run(machine, "KVM.GuestWriteCore", 1, 0, SVC, function)
-    _run(machine, "KVM.GuestHVC", 1, 0)
-    cpsr = _context(machine, CPSR_WORD)
-    _run(machine, "KVM.HandleCall", 0, 0)
-    assert _context(machine, R0_WORD) == 0xFFFFFFFF  # PSCI's NOT_IMPLEMENTED, SMCCC's NOT_SUPPORTED
-    assert _context(machine, CPSR_WORD) == cpsr  # no exception: the guest carries on
-    _run(machine, "KVM.RunVcpu", 1, 0)
+    step(machine, "KVM.GuestWriteCore", 1, 0, SVC, function)
+    step(machine, "KVM.GuestHVC", 1, 0)
+    cpsr = context_word(machine, CPSR_WORD)
+    step(machine, "KVM.HandleCall", 0, 0)
+    assert context_word(machine, R0_WORD) == 0xFFFFFFFF  # PSCI's NOT_IMPLEMENTED, SMCCC's NOT_SUPPORTED
+    assert context_word(machine, CPSR_WORD) == cpsr  # no exception: the guest carries on
+    step(machine, "KVM.RunVcpu", 1, 0)
 
 
 PSCI_CPU_ON = 0x95C1BA60
@@ -157,16 +148,16 @@ def _two_vcpus_one_off(model: Model) -> Machine:
                        ("KVM.GuestWriteCore", (1, 5, SVC, 0x1234)),
                        ("KVM.GuestWriteCore", (1, 0, SVC, PSCI_CPU_OFF)), ("KVM.GuestHVC", (1, 0)),
                        ("KVM.HandleCall", (0, 1)), ("KVM.RunVcpu", (1, 0))]:
-        _run(machine, name, *args)
+        step(machine, name, *args)
     return machine
 
 
 def _cpu_on(machine: Machine, number: int, entry: int) -> int:
     for register, value in [(0, PSCI_CPU_ON), (1, number), (2, entry)]:
-        _run(machine, "KVM.GuestWriteCore", 1, register, SVC, value)
-    _run(machine, "KVM.GuestHVC", 1, 0)
-    _run(machine, "KVM.HandleCall", 0, 0)
-    return _context(machine, R0_WORD)
+        step(machine, "KVM.GuestWriteCore", 1, register, SVC, value)
+    step(machine, "KVM.GuestHVC", 1, 0)
+    step(machine, "KVM.HandleCall", 0, 0)
+    return context_word(machine, R0_WORD)
 
 
 def _vcpu_word(machine: Machine, v: int, word: int) -> int:
@@ -181,12 +172,12 @@ def test_cpu_on_restarts_the_vcpu_from_reset_at_the_entry_point(model: Model) ->
     assert _vcpu_word(machine, 1, PC_WORD) == 0x8000
     assert _vcpu_word(machine, 1, CPSR_WORD) == RESET_CPSR
     # Every other core and CP15 word as a new vCPU has it (kvm_reset_vcpu), MPIDR its own.
-    _run(machine, "KVM.CreateVcpu", 0, 2, 0, 2)
+    step(machine, "KVM.CreateVcpu", 0, 2, 0, 2)
     for word in range(VFP_BASE):
         if word not in (PC_WORD, CPSR_WORD, MPIDR_WORD):
             assert _vcpu_word(machine, 1, word) == _vcpu_word(machine, 2, word), word
     assert _vcpu_word(machine, 1, MPIDR_WORD) == 0x80000001
-    _run(machine, "KVM.RunVcpu", 0, 1)
+    step(machine, "KVM.RunVcpu", 0, 1)
 
 
 def test_cpu_on_at_an_odd_address_starts_in_thumb_state(model: Model) -> None:
