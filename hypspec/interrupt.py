@@ -8,12 +8,16 @@ workers that stop rather than finish their queue.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import re
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
+from typing import Any
 
 # How long a terminated worker process may take to go.
 _WORKER_EXIT_SECONDS = 5.0
@@ -47,12 +51,16 @@ def z3_stops_on_interrupt() -> Iterator[None]:
     os.set_blocking(write_end, False)  # the signal handler must never block
     previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     z3.set_param("ctrl_c", False)
-    watcher = threading.Thread(target=_cancel_z3_on_sigint, args=(read_end,), name="hypspec-ctrl-c",
-                               daemon=True)
+    interrupted = threading.Event()
+    watcher = threading.Thread(target=_cancel_z3_on_sigint, args=(read_end, interrupted),
+                               name="hypspec-ctrl-c", daemon=True)
     watcher.start()
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_after_ctrl_c(interrupted, previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         signal.set_wakeup_fd(previous)
         z3.set_param("ctrl_c", True)
         # 0 is no signal's number: it tells the watcher to stop. Not EOF, since worker processes
@@ -63,15 +71,50 @@ def z3_stops_on_interrupt() -> Iterator[None]:
         os.close(read_end)
 
 
-def _cancel_z3_on_sigint(read_end: int) -> None:
+def _quiet_after_ctrl_c(interrupted: threading.Event,
+                        previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook that, once Ctrl-C has come, says nothing of a Z3 object's
+    finaliser failing: Python raises KeyboardInterrupt between any two bytecodes, so it may land
+    in a Z3 term's constructor, whose half-built object's `__del__` then fails as it is
+    collected. The command is stopping anyway; anything else is reported as before."""
+
+    def hook(unraisable: Any) -> object:
+        if interrupted.is_set() and getattr(unraisable.object, "__module__", "").startswith("z3"):
+            return None
+        return previous(unraisable)
+    return hook
+
+
+def _cancel_z3_on_sigint(read_end: int, interrupted: threading.Event) -> None:
     import z3
 
     while True:
         received = os.read(read_end, 64)
         if signal.SIGINT in received:
+            interrupted.set()
             z3.main_ctx().interrupt()
         if not received or 0 in received:
             return
+
+
+# How ctypes reports an exception raised while it converts a call's arguments: Python runs its
+# SIGINT handler between bytecodes, and some of those are the conversion of a Z3 call's arguments.
+_CONVERTED_CTRL_C = re.compile(r"argument \d+: KeyboardInterrupt\b")
+
+
+@contextmanager
+def ctrl_c_inside_z3_calls() -> Iterator[None]:
+    """Inside, Ctrl-C is always a KeyboardInterrupt. When it lands while ctypes converts the
+    arguments of a Z3 call, ctypes raises `ctypes.ArgumentError` ("argument 1:
+    KeyboardInterrupt: ") in its place, which would end the command with a traceback; it is
+    raised again as the KeyboardInterrupt it was, for the command to stop as it does for any
+    other."""
+    try:
+        yield
+    except ctypes.ArgumentError as err:
+        if not _CONVERTED_CTRL_C.match(str(err)):
+            raise
+        raise KeyboardInterrupt from err
 
 
 @contextmanager

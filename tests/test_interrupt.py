@@ -26,7 +26,13 @@ from hypspec.conformance import image_runner
 from hypspec.conformance.errors import HarnessRunError
 from hypspec.exitcodes import ExitCode
 from hypspec.files import output_directory, staged_directory, write_atomically
-from hypspec.interrupt import ignore_interrupts_in_worker, interrupt_after, stop_pool
+from hypspec.interrupt import (
+    ctrl_c_inside_z3_calls,
+    ignore_interrupts_in_worker,
+    interrupt_after,
+    stop_pool,
+    z3_stops_on_interrupt,
+)
 
 # How long a stopped command may take to exit: it has nothing left to do but print.
 PROMPT = 5.0
@@ -240,3 +246,60 @@ def test_staged_files_appear_together_or_not_at_all(tmp_path: Path) -> None:
         (scratch / "one.json").write_text("{}")
         assert not (out / "one.elf").exists()  # not before the block is done
     assert sorted(p.name for p in out.iterdir()) == ["one.elf", "one.json", "other"]
+
+
+def test_ctrl_c_met_while_ctypes_converts_a_z3_calls_arguments_is_still_ctrl_c() -> None:
+    """Python runs its SIGINT handler between bytecodes, some of them inside ctypes' conversion of
+    a Z3 call's arguments, and ctypes then raises ArgumentError in the interrupt's place (seen in
+    CI: `hypspec prove` ended with that traceback). Inside `ctrl_c_inside_z3_calls` it is the
+    KeyboardInterrupt it was; any other ArgumentError is left alone."""
+    import ctypes
+
+    def convert_interrupted() -> None:
+        class Interrupting:
+            @classmethod
+            def from_param(cls, value: object) -> object:
+                raise KeyboardInterrupt
+
+        function = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(lambda pointer: None)
+        function.argtypes = [Interrupting]
+        function(None)
+
+    with pytest.raises(ctypes.ArgumentError, match="KeyboardInterrupt"):
+        convert_interrupted()
+    with pytest.raises(KeyboardInterrupt), ctrl_c_inside_z3_calls():
+        convert_interrupted()
+    with pytest.raises(ctypes.ArgumentError, match="wrong type"), ctrl_c_inside_z3_calls():
+        ctypes.CFUNCTYPE(None, ctypes.c_int)(lambda value: None)("a string")
+
+
+def test_after_ctrl_c_a_half_built_z3_term_is_collected_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C may land in a Z3 term's constructor; the half-built term's `__del__` then fails as
+    it is collected, and Python would print that with a traceback (seen in CI). Once Ctrl-C has
+    come, `z3_stops_on_interrupt` says nothing of it; before it, and after the block, the failure
+    is reported as always."""
+    import gc
+
+    import z3
+
+    reported: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: reported.append(unraisable.object))
+
+    def collect_a_half_built_term() -> None:
+        z3.AstRef.__new__(z3.AstRef)  # never initialised: no ctx for __del__ to use
+        gc.collect()
+
+    with z3_stops_on_interrupt():
+        collect_a_half_built_term()
+        assert len(reported) == 1  # no Ctrl-C yet
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # until the watcher thread has seen the signal
+            reported.clear()
+            collect_a_half_built_term()
+            if not reported:
+                break
+        assert reported == []
+    collect_a_half_built_term()
+    assert len(reported) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypspec.arguments import path_argument, positive_count, whole_number
 from hypspec.exitcodes import ExitCode
-from hypspec.interrupt import Interrupted
+from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls
 from hypspec.output import inform, meters
 
 # The model, the explorer (and Hypothesis behind it) are imported by the commands that run them:
@@ -60,7 +60,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     # no total: the scenarios' transitions come on top of the runs', and a run may end early
     meter = meters(args)("explore: transitions", None)
     try:
-        with meter:  # closed before the interrupt's message is printed
+        with meter, ctrl_c_inside_z3_calls():  # the meter is closed before the interrupt's message
             campaign, finding = explore(model, seed=args.seed, examples=args.examples, steps=args.steps,
                                         pes=args.pes, on_step=meter.advance, scenarios=scenarios)
     except KeyboardInterrupt as interrupt:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from hypspec.api import Spec, proof_tree, spec_hash
 from hypspec.exitcodes import ExitCode
-from hypspec.interrupt import Interrupted
+from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls
 from hypspec.junit import Case, Suite, write_junit
 from hypspec.names import UnknownNameError, unknown_name
 from hypspec.output import inform, meters, verbose
@@ -70,9 +70,10 @@ class _Run:
 def run_proofs(args: argparse.Namespace) -> int:
     run = _Run()
     try:
-        _prove(args, run)
-        if args.mutants:
-            _check_mutants(args, run)
+        with ctrl_c_inside_z3_calls():
+            _prove(args, run)
+            if args.mutants:
+                _check_mutants(args, run)
     except KeyboardInterrupt as interrupt:
         raise _interrupted(args, run) from interrupt
     assert run.spec is not None

@@ -15,7 +15,7 @@ from hypspec.arguments import one_of, path_argument, whole_number
 from hypspec.categories.registry import CATEGORIES
 from hypspec.exitcodes import ExitCode
 from hypspec.files import output_directory
-from hypspec.interrupt import Interrupted
+from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls
 from hypspec.output import MeterFactory, inform, meters
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def run_vectors(args: argparse.Namespace) -> int:
             spec = Spec.load(SPEC_DIR)
             start = time.perf_counter()
             # each vector goes to disk as it is made: --random N never holds N vectors
-            with vector_writer(path) as writer:
+            with vector_writer(path) as writer, ctrl_c_inside_z3_calls():
                 generated = generator(args.category)(spec, args.seed, args.random, writer, _progress(args),
                                                      meter=_meters(args))
                 seconds = time.perf_counter() - start
