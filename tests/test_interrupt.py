@@ -161,11 +161,15 @@ def test_a_stopped_pool_ends_its_workers_instead_of_draining_its_queue() -> None
     while any(worker.is_alive() for worker in workers) and time.monotonic() - start < PROMPT:
         time.sleep(0.01)
     assert time.monotonic() - start < PROMPT, "the workers outlived the pool"
-    # no task ran to its end: the last ones were dropped, the rest (those running, and the one the
-    # pool had queued ahead for a worker) end with the pool
-    assert futures[-1].cancelled()
+    # no task ran to its end: each was dropped or ended with the pool. Which of the two is up to the
+    # pool's manager thread, which may get to the queue only after stop_pool has returned (on a
+    # loaded machine, the last tasks then end broken rather than cancelled).
+    deadline = time.monotonic() + PROMPT
+    while not all(future.done() for future in futures) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert all(future.done() for future in futures), "a task outlived its pool"
     for future in futures:
-        assert future.cancelled() or isinstance(future.exception(timeout=PROMPT), BrokenProcessPool)
+        assert future.cancelled() or isinstance(future.exception(), BrokenProcessPool)
 
 
 @dataclass(frozen=True)
