@@ -15,14 +15,14 @@ import pytest
 
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, load_model
-from tests.helpers.model_steps import step
+from tests.helpers.model_steps import context_word, step
 
 CPSR_I, CPSR_F = 1 << 7, 1 << 6
-HCR_FMO, HCR_IMO = 1 << 3, 1 << 4
+HCR_FMO, HCR_IMO, HCR_VI = 1 << 3, 1 << 4, 1 << 7
 ARM_EXCEPTION_IRQ = 5  # arch/arm/include/asm/kvm_asm.h
+CPSR_WORD = 16  # KVM.GP_CPSR
 TIMER_BASE = 116  # KVM.TimerBase: the saved CNTV_CTL, then CNTV_CVAL
 OFFSETS = {0: 0x1000, 1: 0x0000_5000_0000_0000}  # each VM's CNTVOFF
-HCR_VI = 1 << 7
 # Where a vCPU's thread is in kvm_vcpu_block (models/kvm_arm/03-highvisor.md, KVM.HALT_*).
 HALT_NONE, HALT_QUEUED, HALT_ASLEEP, HALT_CHECKED = 0, 1, 2, 3
 
@@ -57,7 +57,7 @@ def test_a_guest_that_masks_interrupts_still_gives_them_to_the_host(model: Model
     step(machine, "KVM.PhysicalIRQ", 0)
     assert not machine.state.KVM_PEInGuest[0]  # the host has the PE back
     assert machine.state.KVM_VcpuExit[0] & 0xFFFFFFFF == ARM_EXCEPTION_IRQ
-    assert machine.state.KVM_VcpuCtx[16] & (CPSR_I | CPSR_F) == CPSR_I | CPSR_F  # the guest took nothing
+    assert context_word(machine, CPSR_WORD) & (CPSR_I | CPSR_F) == CPSR_I | CPSR_F  # the guest took nothing
 
 
 def test_each_guest_counts_its_own_vms_time(model: Model) -> None:
@@ -80,7 +80,7 @@ def test_an_armed_virtual_timer_stops_when_its_guest_leaves_and_restarts_on_retu
     assert machine.bank(0)["CNTV_CTL"] & 0b11 == 0b01
     step(machine, "KVM.GuestWFI", 0)
     assert machine.bank(0)["CNTV_CTL"] & 1 == 0  # the host runs with it off
-    assert machine.state.KVM_VcpuCtx[TIMER_BASE] & 0b11 == 0b01  # kept for the vCPU
+    assert context_word(machine, TIMER_BASE) & 0b11 == 0b01  # kept for the vCPU
     step(machine, "KVM.HandleExit", 0, 0)
     step(machine, "KVM.RunVcpu", 0, 1)  # another VM's vCPU on the same PE: its own timer, still off
     assert machine.bank(0)["CNTV_CTL"] & 1 == 0 and machine.bank(0)["CNTVOFF"] == OFFSETS[1]
