@@ -52,7 +52,7 @@ lint: $(STAMP)
 
 test: $(STAMP) tools lint
 	$(BIN)/hypspec check
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --durations=25
 
 bench: $(STAMP) tools
 	$(BIN)/python -m benchmarks.run

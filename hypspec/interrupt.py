@@ -8,6 +8,7 @@ workers that stop rather than finish their queue.
 
 from __future__ import annotations
 
+import _thread
 import ctypes
 import os
 import re
@@ -17,7 +18,9 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # How long a terminated worker process may take to go.
 _WORKER_EXIT_SECONDS = 5.0
@@ -31,6 +34,15 @@ class Interrupted(KeyboardInterrupt):
         self.done = done
 
 
+# Set by the watcher thread of `z3_stops_on_interrupt` once Ctrl-C has come: from then on the
+# command is stopping, whatever its main thread is doing.
+_CTRL_C_CAME = threading.Event()
+
+# A byte the unraisable-exception hook writes to the watcher's pipe: a KeyboardInterrupt was lost
+# in a finaliser, trip SIGINT again. Signal numbers are below 65, and 0 tells the watcher to stop.
+_LOST_IN_A_FINALISER = 255
+
+
 @contextmanager
 def z3_stops_on_interrupt() -> Iterator[None]:
     """While active, Ctrl-C stops a Z3 call in progress and raises KeyboardInterrupt from it.
@@ -40,7 +52,8 @@ def z3_stops_on_interrupt() -> Iterator[None]:
     property it was on as unproved and carries on with the next one. Here Z3 leaves SIGINT to
     Python, whose handler only notes it until the call returns; a thread woken through the signal
     wakeup fd cancels the call, so it returns at once, and Python raises KeyboardInterrupt before
-    the caller sees the answer.
+    the caller sees the answer. What the main thread does with a cancelled Z3 before that
+    KeyboardInterrupt reaches it is `ctrl_c_inside_z3_calls`'s and `unless_interrupted`'s to undo.
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # signals reach only the main thread: there is nothing to watch for
@@ -51,12 +64,12 @@ def z3_stops_on_interrupt() -> Iterator[None]:
     os.set_blocking(write_end, False)  # the signal handler must never block
     previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     z3.set_param("ctrl_c", False)
-    interrupted = threading.Event()
-    watcher = threading.Thread(target=_cancel_z3_on_sigint, args=(read_end, interrupted),
-                               name="hypspec-ctrl-c", daemon=True)
+    _CTRL_C_CAME.clear()
+    watcher = threading.Thread(target=_cancel_z3_on_sigint, args=(read_end,), name="hypspec-ctrl-c",
+                               daemon=True)
     watcher.start()
     previous_hook = sys.unraisablehook
-    sys.unraisablehook = _quiet_after_ctrl_c(interrupted, previous_hook)
+    sys.unraisablehook = _ctrl_c_in_finalisers(write_end, previous_hook)
     try:
         yield
     finally:
@@ -67,34 +80,54 @@ def z3_stops_on_interrupt() -> Iterator[None]:
         # forked meanwhile may still hold the write end.
         os.write(write_end, b"\0")
         watcher.join()
+        _CTRL_C_CAME.clear()  # the command it stopped is over
         os.close(write_end)
         os.close(read_end)
 
 
-def _quiet_after_ctrl_c(interrupted: threading.Event,
-                        previous: Callable[[Any], object]) -> Callable[[Any], object]:
-    """An unraisable-exception hook that, once Ctrl-C has come, says nothing of a Z3 object's
-    finaliser failing: Python raises KeyboardInterrupt between any two bytecodes, so it may land
-    in a Z3 term's constructor, whose half-built object's `__del__` then fails as it is
-    collected. The command is stopping anyway; anything else is reported as before."""
+def _ctrl_c_in_finalisers(watcher: int, previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook for the length of `z3_stops_on_interrupt`.
+
+    Python raises KeyboardInterrupt between any two bytecodes, and some of those are in a
+    finaliser (a Z3 term's `__del__` runs at every dropped reference). Raised there, it cannot
+    propagate: Python hands it to this hook and carries on, with Z3 already cancelled. The hook
+    asks the watcher thread to trip SIGINT again, which lands outside the finaliser (it cannot
+    trip it itself: Python would raise it at once, inside the hook). Once Ctrl-C has come, the
+    hook also says nothing of a Z3 object's finaliser failing: the interrupt may have landed in
+    that term's constructor, whose half-built object then fails as it is collected. Anything else
+    is reported as before."""
 
     def hook(unraisable: Any) -> object:
-        if interrupted.is_set() and getattr(unraisable.object, "__module__", "").startswith("z3"):
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            os.write(watcher, bytes([_LOST_IN_A_FINALISER]))
+            return None
+        if _CTRL_C_CAME.is_set() and getattr(unraisable.object, "__module__", "").startswith("z3"):
             return None
         return previous(unraisable)
     return hook
 
 
-def _cancel_z3_on_sigint(read_end: int, interrupted: threading.Event) -> None:
+def _cancel_z3_on_sigint(read_end: int) -> None:
     import z3
 
     while True:
         received = os.read(read_end, 64)
         if signal.SIGINT in received:
-            interrupted.set()
+            _CTRL_C_CAME.set()
             z3.main_ctx().interrupt()
+        if _LOST_IN_A_FINALISER in received:
+            _thread.interrupt_main(signal.SIGINT)
         if not received or 0 in received:
             return
+
+
+def unless_interrupted(result: T) -> T:
+    """`result`, unless Ctrl-C came while it was computed: Z3 may then have answered `unknown`
+    because it was cancelled, before the KeyboardInterrupt reached the main thread. A command
+    passes each result through this before it records it."""
+    if _CTRL_C_CAME.is_set():
+        raise KeyboardInterrupt
+    return result
 
 
 # How ctypes reports an exception raised while it converts a call's arguments: Python runs its
@@ -104,15 +137,24 @@ _CONVERTED_CTRL_C = re.compile(r"argument \d+: KeyboardInterrupt\b")
 
 @contextmanager
 def ctrl_c_inside_z3_calls() -> Iterator[None]:
-    """Inside, Ctrl-C is always a KeyboardInterrupt. When it lands while ctypes converts the
-    arguments of a Z3 call, ctypes raises `ctypes.ArgumentError` ("argument 1:
-    KeyboardInterrupt: ") in its place, which would end the command with a traceback; it is
-    raised again as the KeyboardInterrupt it was, for the command to stop as it does for any
-    other."""
+    """Inside, Ctrl-C is always a KeyboardInterrupt, and ends the command as one.
+
+    - When it lands while ctypes converts the arguments of a Z3 call, ctypes raises
+      `ctypes.ArgumentError` ("argument 1: KeyboardInterrupt: ") in its place.
+    - Once it has come, Z3 is cancelled, and a Z3 call the main thread makes before the
+      KeyboardInterrupt reaches it fails (`push canceled`), or answers `unknown`, which the
+      caller refuses with an error of its own.
+
+    Either would end the command with a traceback or an error message; each is raised again as
+    the KeyboardInterrupt it was."""
     try:
         yield
     except ctypes.ArgumentError as err:
         if not _CONVERTED_CTRL_C.match(str(err)):
+            raise
+        raise KeyboardInterrupt from err
+    except Exception as err:
+        if not _CTRL_C_CAME.is_set():
             raise
         raise KeyboardInterrupt from err
 

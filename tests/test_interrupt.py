@@ -31,6 +31,7 @@ from hypspec.interrupt import (
     ignore_interrupts_in_worker,
     interrupt_after,
     stop_pool,
+    unless_interrupted,
     z3_stops_on_interrupt,
 )
 
@@ -307,3 +308,48 @@ def test_after_ctrl_c_a_half_built_z3_term_is_collected_quietly(monkeypatch: pyt
         assert reported == []
     collect_a_half_built_term()
     assert len(reported) == 1
+
+
+def test_ctrl_c_that_lands_in_a_finaliser_is_raised_again_outside_it() -> None:
+    """Python cannot raise an exception out of `__del__`; a KeyboardInterrupt that lands in one (a
+    Z3 term's finaliser runs at every dropped reference) would be lost while the watcher thread
+    has already cancelled Z3, and `prove` then failed its next Z3 call with `push canceled` or
+    went on proving (both seen under load). Inside `z3_stops_on_interrupt` it is raised again at
+    the next bytecode outside the finaliser."""
+
+    class InterruptedInItsFinaliser:
+        def __del__(self) -> None:
+            raise KeyboardInterrupt
+
+    slept = 0
+    with z3_stops_on_interrupt(), pytest.raises(KeyboardInterrupt):
+        InterruptedInItsFinaliser()  # dropped at once
+        while slept < 1000:
+            time.sleep(0.001)
+            slept += 1
+    assert slept < 1000
+
+
+def test_once_ctrl_c_has_come_an_error_or_a_result_is_the_interrupt() -> None:
+    """Between the watcher thread's cancelling Z3 and the KeyboardInterrupt's reaching the main
+    thread, a Z3 call fails or answers `unknown`. What that leads to, an error or a result, is
+    not the command's to report: it is the interrupt again. Before Ctrl-C, and after the command,
+    both are what they are."""
+    with z3_stops_on_interrupt():
+        assert unless_interrupted("proved") == "proved"
+        with pytest.raises(RuntimeError), ctrl_c_inside_z3_calls():
+            raise RuntimeError("the solver answered unknown")
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        deadline = time.monotonic() + PROMPT
+        while time.monotonic() < deadline:  # until the watcher thread has seen the signal
+            try:
+                unless_interrupted("proved")
+            except KeyboardInterrupt:
+                break
+            time.sleep(0.01)
+        with pytest.raises(KeyboardInterrupt):
+            unless_interrupted("unknown")
+        with pytest.raises(KeyboardInterrupt), ctrl_c_inside_z3_calls():
+            raise RuntimeError("the solver answered unknown")
+    assert unless_interrupted("proved") == "proved"

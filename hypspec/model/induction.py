@@ -57,6 +57,8 @@ from hypspec.symbolic.evaluator import (
 from hypspec.symbolic.model import map_reader, model_value
 
 INITIAL, STEP, SAFETY = "initial", "step", "safety"
+# What a proved obligation's detail says when its goal is one of its hypotheses (`_World.check`).
+UNCHANGED = "the step leaves what the invariant reads unchanged: the goal is its own hypothesis"
 
 
 @dataclass(frozen=True)
@@ -524,13 +526,15 @@ class _World:
         return solver
 
     def premise(self, timeout_s: float) -> tuple[str, str, Counterexample | None]:
-        solver = self._solver(timeout_s)
-        answer = solver.check()
+        """Whether the case's hypotheses and the step's guard can hold together (PROVED when they
+        can): were they unsatisfiable, every goal would follow from them."""
+        terms = [*self.constraints, *self.invariant_hypotheses, *self.guard]
+        answer, reason = self.model.known_models.satisfiable(terms, timeout_s)
         if answer == z3.unsat:
             return VACUOUS, "the hypotheses (invariants, preconditions, type ranges) cannot hold together", \
                 None
         if answer == z3.unknown:
-            return UNKNOWN, f"solver: {solver.reason_unknown()}", None
+            return UNKNOWN, f"solver: {reason}", None
         return PROVED, "", None
 
     def goals(self, name: str | None) -> tuple[list[z3.BoolRef], list[SymValue]]:
@@ -582,6 +586,8 @@ class _World:
         goals, args = self.goals(name)
         if not goals:
             return PROVED, "", None
+        if name is not None and self._is_hypothesis(name, goals):
+            return PROVED, UNCHANGED, None
         assumed = self.model.invariant(name).assumed if name is not None else None
         undecided = None
         for case in self.alias_cases(name, args):
@@ -605,6 +611,14 @@ class _World:
                 continue
             return REFUTED, self._unassumed_broken(assumed, solver.model()), cex
         return undecided or (PROVED, "", None)
+
+    def _is_hypothesis(self, name: str, goals: list[z3.BoolRef]) -> bool:
+        """Whether every goal is, term for term, one of the invariant's own hypotheses (which
+        every obligation of it assumes). So it is when the step leaves unchanged all the invariant
+        reads at the goal's instance: evaluated over the same terms, the invariant gives the same
+        term after the step as before it (Z3 shares equal terms), and the goal needs no query."""
+        assumed = {term.get_id() for term in self.held.get(name, [])}  # none in the initial state
+        return all(goal.get_id() in assumed for goal in goals)
 
     def _unassumed_broken(self, assumed: frozenset[str] | None, model: z3.ModelRef) -> str:
         """For a counterexample found under an `assuming` list: the invariants left out of it that

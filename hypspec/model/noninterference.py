@@ -58,6 +58,8 @@ from hypspec.symbolic.evaluator import SymValue, domain, fresh, to_z3
 from hypspec.symbolic.model import model_value
 
 NONINTERFERENCE = "noninterference"
+# What a proved obligation's detail says when each of its goals is one of its hypotheses.
+UNCHANGED = "the step leaves what the observation reads unchanged in both runs: each goal is a hypothesis"
 ENUMERATED_WIDTH = 7
 # How long a tier of hypotheses is given to settle a goal before the next, larger one is tried,
 # and to settle every goal together (when that is quick, it saves a query per word).
@@ -344,6 +346,7 @@ def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCou
     before = _agree_before(pair)
     instances = _goal_args(pair, step)
     undecided: tuple[str, str, PairCounterexample | None] | None = None
+    unchanged = True
     for second_acts in (True, False):
         declassified: list[z3.BoolRef] = []
         for observed in model.declassified:
@@ -366,23 +369,30 @@ def _check(pair: _Pair, step: Step, timeout_s: float) -> tuple[str, str, PairCou
             status = _satisfiable(pair, premise, timeout_s)
             if status is not None:
                 return status
+        # A goal that is, term for term, an equality the premise assumes before the step (the
+        # step left all the observation reads there unchanged, in both runs) needs no query.
+        assumed = {term.get_id() for term in [*before.get(None, []), *every_word]}
+        open_goals = [(args, equal) for args, (equal, _) in zip(instances, goals, strict=True)
+                      if equal.get_id() not in assumed]
+        unchanged = unchanged and not open_goals
+        if not open_goals:
+            continue
         for case in world.aliasing(step, instances[0], skip=0):
-            parts = [(equal, before.get(_word(step, args), []))
-                     for args, (equal, _) in zip(instances, goals, strict=True)]
+            parts = [(equal, before.get(_word(step, args), [])) for args, equal in open_goals]
             answer, found = _decide(pair, [[*tier, *case] for tier in tiers], words, [*premise, *case], parts,
                                     timeout_s)
             if answer == z3.unknown:
                 undecided = undecided or (UNKNOWN, "solver: timeout", None)
             if found is None:
                 continue
-            failing = next(args for args, (equal, _) in zip(instances, goals, strict=True)
+            failing = next(args for args, equal in open_goals
                            if z3.is_false(found.eval(equal, model_completion=True)))
             cex = _replay(pair, step, failing, second_acts, found)
             if not cex.replayed:
                 undecided = (UNKNOWN, "the concrete replay did not confirm the solver's counterexample", cex)
                 continue
             return REFUTED, "", cex
-    return undecided or (PROVED, "", None)
+    return undecided or (PROVED, UNCHANGED if unchanged else "", None)
 
 
 def _agree_before(pair: _Pair) -> dict[int | None, list[z3.BoolRef]]:
@@ -548,13 +558,12 @@ def _satisfiable(pair: _Pair, premise: list[z3.BoolRef],
     UNKNOWNs are the same in both), so the solver only has to find one run: as fast as the single
     copy's check, and a model of it is a model of the premise."""
     same = [one == two for one, two in pair.renaming]
-    solver = _solver(timeout_s, [*premise, *same])
-    answer = solver.check()
+    answer, reason = pair.world.model.known_pair_models.satisfiable([*premise, *same], timeout_s)
     if answer == z3.unsat:
         return VACUOUS, "the hypotheses (invariants in both runs, equal observations) cannot hold together", \
             None
     if answer == z3.unknown:
-        return UNKNOWN, f"solver: {solver.reason_unknown()}", None
+        return UNKNOWN, f"solver: {reason}", None
     return None
 
 

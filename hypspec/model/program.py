@@ -16,6 +16,7 @@ from hypspec.lang.types import Bits, Bool, Type
 
 if TYPE_CHECKING:
     from hypspec.model.induction import EvaluatedStep
+    from hypspec.model.satisfiable import KnownModels
     from hypspec.symbolic.evaluator import SymValue
 
 # The type of a parameter that names a processing element (declared in spec/00).
@@ -96,6 +97,22 @@ class Model:
         self.witness_cache: dict[tuple, tuple[SymValue, list]] = {}
         # Each transition evaluated symbolically, once for all its obligations' cases.
         self.step_cache: dict[str, EvaluatedStep] = {}
+
+    @cached_property
+    def known_models(self) -> KnownModels:
+        """Models of earlier cases' hypotheses over one copy of the state, which settle most later
+        cases' vacuity checks (`hypspec.model.satisfiable`); made on first use, since it needs Z3
+        and running the model concretely does not."""
+        from hypspec.model.satisfiable import KnownModels
+
+        return KnownModels()
+
+    @cached_property
+    def known_pair_models(self) -> KnownModels:
+        """The same over two copies of the state (`hypspec.model.noninterference`)."""
+        from hypspec.model.satisfiable import KnownModels
+
+        return KnownModels()
 
     @cached_property
     def guards(self) -> CompiledSpec:

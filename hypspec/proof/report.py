@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from hypspec.api import Spec, proof_tree, spec_hash
 from hypspec.exitcodes import ExitCode
-from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls
+from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls, unless_interrupted
 from hypspec.junit import Case, Suite, write_junit
 from hypspec.names import UnknownNameError, unknown_name
 from hypspec.output import inform, meters, verbose
@@ -113,15 +113,15 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
         with meter("prove: properties done", len(properties) + len(one_by_one)) as proved:
             for name in properties:
                 inform(args, f"proving {name} ...")
-                run.results.append(prove(spec, name, args.timeout))
+                run.results.append(unless_interrupted(prove(spec, name, args.timeout)))
                 proved.advance()
             for name in one_by_one:
                 if name in spec.program.invariants:
                     inform(args, f"proving {name} ...")
-                    run.results.append(prove_invariant(model, name, args.timeout))
+                    run.results.append(unless_interrupted(prove_invariant(model, name, args.timeout)))
                 else:
                     inform(args, f"proving that {name} does not depend on the secret ...")
-                    run.results.append(prove_observation(model, name, args.timeout))
+                    run.results.append(unless_interrupted(prove_observation(model, name, args.timeout)))
                 proved.advance()
         if not args.properties:
             inform(args, f"proving the model's invariants and safety, "
@@ -129,7 +129,7 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
             # the initial state's obligations, then each transition's
             with meter("prove: transitions done", len(model.transitions) + 1) as proved:
                 invariants, safety = prove_model(model, args.timeout, jobs=args.jobs, on_done=proved.advance)
-            run.results += invariants + safety
+            run.results += unless_interrupted(invariants + safety)
 
 
 def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
@@ -143,7 +143,7 @@ def _check_mutants(args: argparse.Namespace, run: _Run) -> None:
     with meters(args)("prove: mutants checked", len(mutants)) as checked:
         for mutant in mutants:
             inform(args, f"checking mutant {mutant.name} ...")
-            run.mutants.append(check_mutant(mutant, args.timeout))
+            run.mutants.append(unless_interrupted(check_mutant(mutant, args.timeout)))
             if mutant.file.startswith("models/"):
                 run.explored[mutant.name] = _explore_mutant(mutant)
             checked.advance()
