@@ -91,16 +91,21 @@ def _ctrl_c_in_finalisers(watcher: int, previous: Callable[[Any], object]) -> Ca
     Python raises KeyboardInterrupt between any two bytecodes, and some of those are in a
     finaliser (a Z3 term's `__del__` runs at every dropped reference). Raised there, it cannot
     propagate: Python hands it to this hook and carries on, with Z3 already cancelled. The hook
-    asks the watcher thread to trip SIGINT again, which lands outside the finaliser (it cannot
-    trip it itself: Python would raise it at once, inside the hook). Once Ctrl-C has come, the
-    hook also says nothing of a Z3 object's finaliser failing: the interrupt may have landed in
-    that term's constructor, whose half-built object then fails as it is collected. Anything else
-    is reported as before."""
+    asks the watcher thread to trip SIGINT again, to land outside the finaliser. It cannot trip it
+    itself: Python would raise it at once, inside the hook, where it would be lost as well. For
+    the same reason a trip that lands before the hook has returned (the write lets the watcher
+    run) is caught, and asked for again. Once Ctrl-C has come, the hook also says nothing of a Z3
+    object's finaliser failing: the interrupt may have landed in that term's constructor, whose
+    half-built object then fails as it is collected. Anything else is reported as before."""
 
     def hook(unraisable: Any) -> object:
         if issubclass(unraisable.exc_type, KeyboardInterrupt):
-            os.write(watcher, bytes([_LOST_IN_A_FINALISER]))
-            return None
+            while True:
+                try:
+                    os.write(watcher, bytes([_LOST_IN_A_FINALISER]))
+                    return None
+                except KeyboardInterrupt:
+                    continue  # the watcher's trip came too soon: ask again
         if _CTRL_C_CAME.is_set() and getattr(unraisable.object, "__module__", "").startswith("z3"):
             return None
         return previous(unraisable)

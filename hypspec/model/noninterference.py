@@ -142,16 +142,25 @@ class _Pair:
     needed_words: set[int] = field(default_factory=set)
 
     def rename(self, value: SymValue) -> SymValue:
+        """`value` over copy one, made over copy two."""
+        return self._substitute(value, backwards=False)
+
+    def merge(self, value: SymValue) -> SymValue:
+        """`value` over either copy, made over copy one: what it is when the copies are equal."""
+        return self._substitute(value, backwards=True)
+
+    def _substitute(self, value: SymValue, backwards: bool) -> SymValue:
         if isinstance(value, tuple):
-            return tuple(self.rename(v) for v in value)
+            return tuple(self._substitute(v, backwards) for v in value)
         if isinstance(value, z3.ExprRef):
             count = len(self.renaming)
             if self._sources is None:
                 self._sources, self._targets = (z3.Ast * count)(), (z3.Ast * count)()
                 for k, (source, target) in enumerate(self.renaming):
                     self._sources[k], self._targets[k] = source.as_ast(), target.as_ast()
+            sources, targets = (self._targets, self._sources) if backwards else (self._sources, self._targets)
             ctx = value.ctx
-            term = z3.Z3_substitute(ctx.ref(), value.as_ast(), count, self._sources, self._targets)
+            term = z3.Z3_substitute(ctx.ref(), value.as_ast(), count, sources, targets)
             return z3.z3._to_expr_ref(term, ctx)
         return value
 
@@ -556,9 +565,15 @@ def _satisfiable(pair: _Pair, premise: list[z3.BoolRef],
     """None when the hypotheses of the case where both copies act can hold together, else why not.
     Asked with the copies equal, which satisfies every equality between them (the step and its
     UNKNOWNs are the same in both), so the solver only has to find one run: as fast as the single
-    copy's check, and a model of it is a model of the premise."""
+    copy's check, and a model of it is a model of the premise. For the same reason a model of
+    the single copy's hypotheses that satisfies the premise merged into one copy settles it
+    without a query."""
+    model = pair.world.model
+    # With the copies equal, a model of one copy's hypotheses may already be a model of both.
+    if model.known_models.satisfying([pair.merge(term) for term in premise]) is not None:  # type: ignore[misc]
+        return None
     same = [one == two for one, two in pair.renaming]
-    answer, reason = pair.world.model.known_pair_models.satisfiable([*premise, *same], timeout_s)
+    answer, reason = model.known_pair_models.satisfiable([*premise, *same], timeout_s)
     if answer == z3.unsat:
         return VACUOUS, "the hypotheses (invariants in both runs, equal observations) cannot hold together", \
             None
