@@ -223,7 +223,7 @@ DECLARATIONS = [
     ("models/kvm_arm/03-highvisor.md", "transition KVM.BootPE(PE pe)"),
     ("proofs/kvm-world-switch.md", "invariant KVM.Inv.PEState(PE pe)"),
     ("proofs/kvm-world-switch.md",
-     "observation bits(1515) KVM.NoLeak.HostData(KVM.VMId a, PE pe, KVM.VMId b, KVM.VcpuId w)"),
+     "observation bits(225) KVM.NoLeak.VcpuData(KVM.VMId a, KVM.VcpuId w)"),
     ("proofs/stage2.md", "property Stage2.Containment(bits(40) ipa, AccType acctype, boolean iswrite, "
                          "bits(40) regionbase, bits(40) regionlast)"),
 ]

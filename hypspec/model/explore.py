@@ -13,8 +13,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from itertools import product
+from functools import cache, partial
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -25,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from hypspec.api import MODEL_DIR, Spec, proof_tree
 from hypspec.concrete.runtime import SpecAssertionError
 from hypspec.lang.types import Bits, Enum
-from hypspec.model.machine import Machine, Violation
+from hypspec.model.machine import Checked, Machine, Violation
 from hypspec.model.noninterference import ENUMERATED_WIDTH
 from hypspec.model.program import Model, ModelError, Step, load_model
 from hypspec.model.scenarios import Scenario, pes_needed, read_scenarios
@@ -107,13 +106,13 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
     class ModelMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.machine = Machine(model, pes)
+            self.machine, self.holding = _watched_machine(model, pes)
             self.trace: list[str] = []
             self.actions: list[Action] = []
             self.able: dict[str, int] = {}  # how often each transition could act
             # The second run of the noninterference check: the same steps, except the secret's
             # own, which draw their own arguments (see `Twin`).
-            self.twin = Twin(model, pes) if model.observations and check_leaks else None
+            self.twin = Twin(model, pes, self.machine) if model.observations and check_leaks else None
 
         @initialize(seed=_seeds(SEED_BITS))
         def begin(self, seed: int) -> None:
@@ -190,7 +189,7 @@ def state_machine(model: Model, pes: int = 2, campaign: Campaign | None = None,
 
         @invariant()
         def invariants_hold(self) -> None:
-            found = self.machine.violations()
+            found = self.machine.violations(checked=self.holding)
             if found:
                 raise InvariantViolated(_violation_message(model, found, len(self.trace)))
 
@@ -210,10 +209,15 @@ class Twin:
 
     SECRET = 0
 
-    def __init__(self, model: Model, pes: int) -> None:
+    def __init__(self, model: Model, pes: int, first: Machine) -> None:
         self.model = model
         self.machine = Machine(model, pes)
         self.comparable = True
+        # The instances known to agree between the runs, forgotten as a step in either changes
+        # what they read.
+        self.agreeing = Checked(model)
+        self.machine.watched_by.append(self.agreeing)
+        first.watched_by.append(self.agreeing)
 
     def secret_acts(self, machine: Machine, step: Step, args: tuple[Any, ...]) -> bool:
         if not self.comparable or not self.model.secrets or step.pe_index is None:
@@ -238,17 +242,18 @@ class Twin:
 
     def _differ(self, first: Machine, steps: list[Step]) -> str | None:
         compiled = self.model.spec.compiled
-        work = [(step, observation_instances(first, step, self.SECRET)) for step in steps]
-        for pe, state, group in first.by_pe(work):
+        witnessed = first.witnessed(self.agreeing)
+        choices = partial(observation_choices, first, secret=self.SECRET, witnessed=witnessed)
+        for step, pe, state, instances, known in first.sweep(steps, choices, self.agreeing):
+            observe = compiled.function(step.name)
             other = self.machine.state if pe is None else self.machine.on(pe)
-            for step, instances in group:
-                observe = compiled.function(step.name)
-                for args in instances:
-                    one, two = observe(state, *args), observe(other, *args)
-                    if one != two:
-                        pairs = zip(step.params, args, strict=True)
-                        shown = ", ".join(f"{p.name}={_number(a)}" for p, a in pairs)
-                        return f"{step.name}({shown}) is {_number(one)} in run 1 and {_number(two)} in run 2"
+            for args in instances:
+                one, two = observe(state, *args), observe(other, *args)
+                if one != two:
+                    pairs = zip(step.params, args, strict=True)
+                    shown = ", ".join(f"{p.name}={_number(a)}" for p, a in pairs)
+                    return f"{step.name}({shown}) is {_number(one)} in run 1 and {_number(two)} in run 2"
+                known[args] = True
         return None
 
 
@@ -256,11 +261,12 @@ def _number(value: int) -> str:
     return f"{value:#x}" if value > 9 else str(value)
 
 
-def observation_instances(machine: Machine, step: Step, secret: int) -> list[tuple[Any, ...]]:
-    """An observation's instances on a machine: the secret, then what `Machine.instances` gives,
-    except that a word index is used at every value."""
+def observation_choices(machine: Machine, step: Step, secret: int,
+                        witnessed: dict[str, set[int]]) -> list[list[Any]]:
+    """The values an observation's parameters take on a machine: the secret, then what
+    `Machine.values` gives (`witnessed` from `Machine.witnessed`), except that a word index is used
+    at every value."""
     choices: list[list[Any]] = [[secret]]
-    witnessed = machine.witnessed()
     for index, param in enumerate(step.params):
         if index == 0:
             continue
@@ -268,7 +274,7 @@ def observation_instances(machine: Machine, step: Step, secret: int) -> list[tup
             choices.append(list(range(1 << param.ty.width)))
         else:
             choices.append(machine.values(step, index, param, witnessed))
-    return list(product(*choices))
+    return choices
 
 
 @dataclass
@@ -316,10 +322,10 @@ def _scenario_finding(model: Model, pes: int, scenarios: Sequence[Scenario], lea
     campaign's draws were. (A run starts from a scenario its seed picks, and which scenarios a
     campaign's seeds pick changes with every transition and scenario added to the model.)"""
     for scenario in scenarios:
-        machine = Machine(model, pes)
+        machine, holding = _watched_machine(model, pes)
         # Two runs of the same steps agree on everything: a twin only for a secret's pair of steps.
         paired = any(other != args for (_, args), other in zip(scenario.steps, scenario.others, strict=True))
-        twin = Twin(model, pes) if leaks and model.observations and paired else None
+        twin = Twin(model, pes, machine) if leaks and model.observations and paired else None
         trace: list[str] = []
         steps = zip(scenario.steps, scenario.others, scenario.checked, strict=True)
         for number, ((step, args), other, checked) in enumerate(steps, start=1):
@@ -335,7 +341,7 @@ def _scenario_finding(model: Model, pes: int, scenarios: Sequence[Scenario], lea
                 return Finding(f"scenario {scenario.name}: {step.name} stops at an assert: {err}", trace)
             except InvariantViolated as err:
                 return Finding(f"scenario {scenario.name}: {err}", trace)
-            found = machine.violations() if checked else []
+            found = machine.violations(checked=holding) if checked else []
             if found:
                 return Finding(f"scenario {scenario.name}: {_violation_message(model, found, number)}", trace)
     return None
@@ -377,8 +383,8 @@ def _minimise(model: Model, pes: int, actions: list[Action], leak: bool) -> Find
 def _replay(model: Model, pes: int, actions: list[Action], leak: bool) -> tuple[int, str, str] | None:
     """Run `actions` on a fresh machine (and, for a leak, its twin), checking after every step; the
     number of steps to the first failure, what failed (to compare runs by) and the message."""
-    machine = Machine(model, pes)
-    twin = Twin(model, pes) if leak else None
+    machine, holding = _watched_machine(model, pes)
+    twin = Twin(model, pes, machine) if leak else None
     for number, (step, args, other) in enumerate(actions, start=1):
         if not machine.enabled(step.name, *args):
             return None  # without the steps removed, this one could not act: not a run
@@ -391,11 +397,18 @@ def _replay(model: Model, pes: int, actions: list[Action], leak: bool) -> tuple[
                 twin.step(step, other, machine, number)
             except InvariantViolated as err:
                 return number, str(err).split(": ", 1)[-1].split("(")[0], str(err)
-        found = machine.violations()
+        found = machine.violations(checked=holding)
         if found:
             broken = " ".join(sorted({v.invariant for v in found}))
             return number, broken, _violation_message(model, found, number)
     return None
+
+
+def _watched_machine(model: Model, pes: int) -> tuple[Machine, Checked]:
+    """A fresh machine, and the invariant instances known to hold on it (see `Checked`)."""
+    machine, holding = Machine(model, pes), Checked(model)
+    machine.watched_by.append(holding)
+    return machine, holding
 
 
 def _violation_message(model: Model, found: list[Violation], steps: int) -> str:

@@ -14,7 +14,7 @@ was given (an id no step has named holds no state of its own).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -42,11 +42,69 @@ class Violation:
 
 
 @dataclass
+class Outcomes:
+    """What is known of a check's instances that name one PE."""
+
+    by_args: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    # The parameter choices whose every instance is known, when they were last all checked.
+    covered: tuple[tuple[Any, ...], ...] | None = None
+
+
+class Checked:
+    """Instances of checks (invariants, observations, witnesses) whose outcome is known for the
+    state as it now is, each forgotten when a step may have changed a global it reads.
+
+    A run evaluates thousands of instances after every step, and a step touches few globals: with
+    each transition's write set and each check's read set (`hypspec.model.footprint`), only the
+    instances a step may have changed are evaluated again. Outcomes are kept by the PE an instance
+    names: a step on PE 1 leaves PE 0's registers alone, so it leaves PE 0's instances known unless
+    it writes a shared global they read. A machine tells the checks it is `watched_by` of every
+    step it runs (`Machine.run`); a check that reads the oracle, or that names no PE and reads a
+    PE's registers (it reads whichever bank is in place), is never kept."""
+
+    def __init__(self, model: Model) -> None:
+        self.footprints = model.footprints
+        self.banked = frozenset(model.banked)
+        self.known: dict[str, dict[int | None, Outcomes]] = {}
+
+    def keeps(self, step: Step) -> bool:
+        footprint = self.footprints[step.name]
+        return not footprint.unknown and (step.pe_index is not None or not footprint.reads & self.banked)
+
+    def outcomes(self, step: Step, pe: int | None) -> Outcomes:
+        """What is known of a check's instances that name PE `pe` (a table to add to)."""
+        by_pe = self.known.setdefault(step.name, {})
+        if pe not in by_pe:
+            by_pe[pe] = Outcomes()
+        return by_pe[pe]
+
+    def forget(self, transition: Step, pe: int | None) -> None:
+        """Forget what `transition`, run on PE `pe` (None: the bank in place), may have changed."""
+        written = self.footprints[transition.name].writes
+        for name, by_pe in self.known.items():
+            changed = written & self.footprints[name].reads
+            if not changed:
+                continue
+            if pe is None or changed - self.banked:
+                by_pe.clear()
+            else:
+                by_pe.pop(pe, None)
+
+
+# The values each parameter of a check takes, one list per parameter.
+Choices = list[list[Any]]
+# What `Machine.sweep` hands its consumer for one check on one PE.
+Pending = tuple[Step, int | None, State, list[tuple[Any, ...]], dict[tuple[Any, ...], Any]]
+
+
+@dataclass
 class Machine:
     model: Model
     pes: int = 2
     seed: int = 0
     seen: dict[str, set[int]] = field(default_factory=dict)  # values given, by type name
+    # Checks told of every step this machine runs (see `Checked`).
+    watched_by: list[Checked] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not 1 <= self.pes <= 1 << self.model.pe_type.width:
@@ -90,8 +148,10 @@ class Machine:
     def run(self, name: str, *args: Any) -> None:
         step = self.model.transition(name)
         self._note(step, args)
-        state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
-        self._compiled.function(name)(state, *args)
+        pe = args[step.pe_index] if step.pe_index is not None else None
+        for checked in self.watched_by:
+            checked.forget(step, pe)
+        self._compiled.function(name)(self.state if pe is None else self.on(pe), *args)
 
     def enabled(self, name: str, *args: Any) -> bool:
         """Whether the transition's guard lets it act on these arguments now."""
@@ -120,24 +180,53 @@ class Machine:
         state = self.on(args[step.pe_index]) if step.pe_index is not None else self.state
         return self._compiled.function(name)(state, *args)
 
-    def violations(self, names: list[str] | None = None) -> list[Violation]:
-        """Every instance of every invariant (or of those named) that does not hold now."""
+    def violations(self, names: list[str] | None = None, checked: Checked | None = None) -> list[Violation]:
+        """Every instance of every invariant (or of those named) that does not hold now; with
+        `checked`, those known to hold are not evaluated again, and those found to are kept."""
         chosen = [step for step in self.model.invariants if names is None or step.name in names]
+        witnessed = self.witnessed(checked)
         found = []
-        witnessed = self.witnessed()
-        for _, state, group in self.by_pe([(step, self.instances(step, witnessed)) for step in chosen]):
-            for step, instances in group:
-                holds = self._compiled.function(step.name)
-                found += [Violation(step.name, args) for args in instances if not holds(state, *args)]
+        every = self.sweep(chosen, lambda step: self.choices(step, witnessed), checked)
+        for step, _, state, instances, known in every:
+            holds = self._compiled.function(step.name)
+            for args in instances:
+                if holds(state, *args):
+                    known[args] = True
+                else:
+                    found.append(Violation(step.name, args))
         return found
+
+    def sweep(self, steps: list[Step], choices: Callable[[Step], Choices], checked: Checked | None
+              ) -> Iterator[Pending]:
+        """For each check and each PE (None for a check that names none), the PE, the state with its
+        bank in place, the instances not known to `checked` (every instance without it) and the
+        table to record outcomes in. PE by PE, so that thousands of instances after every step
+        switch banks once per PE. A consumer records every instance it evaluates (or stops); a
+        check whose instances are all recorded, with choices that have not changed since, is
+        skipped the next time."""
+        for pe in [None, *range(self.pes)]:
+            for step in steps:
+                if (step.pe_index is None) != (pe is None):
+                    continue
+                options = choices(step)
+                if step.pe_index is not None:
+                    options[step.pe_index] = [pe]
+                keep = checked is not None and checked.keeps(step)
+                outcomes = checked.outcomes(step, pe) if keep else Outcomes()  # type: ignore[union-attr]
+                signature = tuple(map(tuple, options))
+                if outcomes.covered == signature:
+                    continue
+                known = outcomes.by_args
+                instances = [args for args in product(*options) if args not in known]
+                yield step, pe, (self.state if pe is None else self.on(pe)), instances, known
+                if all(args in known for args in instances):
+                    outcomes.covered = signature
 
     def by_pe(self, work: list[tuple[Step, list[tuple[Any, ...]]]]
               ) -> Iterator[tuple[int | None, State, list[tuple[Step, list[tuple[Any, ...]]]]]]:
-        """Instances of steps (invariants, observations) by the PE they name (None for steps that
-        name none), each group with the state, that PE's bank put in place as the group comes up
-        (a group is used before the next is drawn): a caller evaluating thousands of instances
-        after every step switches banks once per PE rather than once per instance, and calls the
-        compiled functions directly."""
+        """Instances of steps by the PE they name (None for steps that name none), each group with
+        the state, that PE's bank put in place as the group comes up (a group is used before the
+        next is drawn), so that the machine switches banks once per PE."""
         groups: dict[int | None, dict[str, tuple[Step, list[tuple[Any, ...]]]]] = {}
         for step, instances in work:
             for args in instances:
@@ -146,8 +235,11 @@ class Machine:
         for pe, group in groups.items():
             yield pe, (self.state if pe is None else self.on(pe)), list(group.values())
 
+    def choices(self, step: Step, witnessed: dict[str, set[int]] | None = None) -> Choices:
+        return [self.values(step, i, p, witnessed) for i, p in enumerate(step.params)]
+
     def instances(self, step: Step, witnessed: dict[str, set[int]] | None = None) -> list[tuple[Any, ...]]:
-        return list(product(*(self.values(step, i, p, witnessed) for i, p in enumerate(step.params))))
+        return list(product(*self.choices(step, witnessed)))
 
     def values(self, step: Step, index: int, param: s.Param,
                witnessed: dict[str, set[int]] | None = None) -> list[Any]:
@@ -166,17 +258,24 @@ class Machine:
         key = _type_key(ty)
         return sorted(self.seen.get(key, set()) | {0} | (witnessed or {}).get(key, set()))
 
-    def witnessed(self) -> dict[str, set[int]]:
+    def witnessed(self, checked: Checked | None = None) -> dict[str, set[int]]:
         """Every value each witness holds now, by its type, at every instance of its parameters
-        among the values given so far: computed once for all the instances of a check."""
+        among the values given so far: computed once for all the instances of a check (with
+        `checked`, only at the instances a step may have changed)."""
         found: dict[str, set[int]] = {}
         for witness in self.model.witnesses:
             func = self._compiled.function(witness.name)
             values = found.setdefault(_type_key(witness.decl.result_ty), set())
-            choices = [self.values(witness, i, p) for i, p in enumerate(witness.params)]
-            for args in product(*choices):
-                pe = witness.pe_index
-                values.add(func(self.on(args[pe]) if pe is not None else self.state, *args))
+            keep = checked is not None and checked.keeps(witness)
+            for pe in [None] if witness.pe_index is None else range(self.pes):
+                options = self.choices(witness)
+                if witness.pe_index is not None:
+                    options[witness.pe_index] = [pe]
+                known = checked.outcomes(witness, pe).by_args if keep else {}  # type: ignore[union-attr]
+                for args in product(*options):
+                    if args not in known:
+                        known[args] = func(self.state if pe is None else self.on(pe), *args)
+                    values.add(known[args])
         return found
 
     def _note(self, step: Step, args: tuple[Any, ...]) -> None:

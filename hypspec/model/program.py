@@ -13,6 +13,7 @@ from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Program
 from hypspec.lang.types import Bits, Bool, Type
+from hypspec.model.footprint import Footprint, footprints
 
 if TYPE_CHECKING:
     from hypspec.model.induction import EvaluatedStep
@@ -113,6 +114,11 @@ class Model:
         from hypspec.model.satisfiable import KnownModels
 
         return KnownModels()
+
+    @cached_property
+    def footprints(self) -> dict[str, Footprint]:
+        """What each function (transition, invariant, observation ...) can read and write."""
+        return footprints(self.spec.program)
 
     @cached_property
     def guards(self) -> CompiledSpec:

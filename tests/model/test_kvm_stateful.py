@@ -112,7 +112,8 @@ A_THEN_B = [
 
 def _two_runs(model: Model) -> None:
     """Run A_THEN_B on a machine and its twin (the secret's steps with their own arguments)."""
-    first, twin = Machine(model, 1), Twin(model, 1)
+    first = Machine(model, 1)
+    twin = Twin(model, 1, first)
     for number, (name, args, other) in enumerate(A_THEN_B, start=1):
         step = model.transition(name)
         assert first.enabled(name, *args), name

@@ -35,7 +35,7 @@ def test_a_step_that_changes_nothing_an_observation_reads_needs_no_query(model: 
     includes the interrupt lines `KVM.SetIrqLine` raises, so that goal is asked."""
     [unread] = discharge_noninterference(model, "KVM.KickVcpu", ["KVM.NoLeak.VcpuWord"])
     assert (unread.status, unread.detail) == (PROVED, UNCHANGED_IN_BOTH_RUNS)
-    [written] = discharge_noninterference(model, "KVM.SetIrqLine", ["KVM.NoLeak.HostData"])
+    [written] = discharge_noninterference(model, "KVM.SetIrqLine", ["KVM.NoLeak.VcpuData"])
     assert (written.status, written.detail) == (PROVED, "")
 
 
