@@ -120,6 +120,29 @@ def test_psci_cpu_off_answers_success_and_keeps_the_vcpu_out(model: Model) -> No
     assert not machine.enabled("KVM.RunVcpu", 1, 0)
 
 
+USR = 0b10000
+EC_HVC = 0x12
+
+
+def test_an_hvc_from_the_guest_kernel_traps_with_its_immediate(model: Model) -> None:
+    machine = _guest_on_pe1(model)
+    step(machine, "KVM.GuestHVC", 1, 0xBEEF)
+    assert not machine.state.KVM_PEInGuest[1]
+    # §B3.13.6: EC 0x12, IL set (a 32-bit instruction), the ISS the call's 16-bit immediate.
+    assert machine.on(1).HSR == (EC_HVC << 26) | (1 << 25) | 0xBEEF
+
+
+def test_an_hvc_from_guest_user_mode_is_undefined_in_the_guest(model: Model) -> None:
+    """§B9.3: HVC is UNDEFINED in User mode; the guest takes it in its own Undefined mode, at
+    VBAR + 0x04, with no exit."""
+    machine = _guest_on_pe1(model)
+    step(machine, "KVM.GuestChangeMode", 1, USR)
+    step(machine, "KVM.GuestHVC", 1, 0xBEEF)
+    state = machine.on(1)
+    assert machine.state.KVM_PEInGuest[1]
+    assert state.CPSR & 0x1F == UNDEF and state._PC == 0x04
+
+
 @pytest.mark.parametrize("function", [PSCI_CPU_SUSPEND, 0x12345678])
 def test_a_call_kvm_does_not_implement_is_answered_with_minus_one(model: Model, function: int) -> None:
     machine = _guest_on_pe1(model)
