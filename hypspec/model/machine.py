@@ -238,9 +238,6 @@ class Machine:
     def choices(self, step: Step, witnessed: dict[str, set[int]] | None = None) -> Choices:
         return [self.values(step, i, p, witnessed) for i, p in enumerate(step.params)]
 
-    def instances(self, step: Step, witnessed: dict[str, set[int]] | None = None) -> list[tuple[Any, ...]]:
-        return list(product(*self.choices(step, witnessed)))
-
     def values(self, step: Step, index: int, param: s.Param,
                witnessed: dict[str, set[int]] | None = None) -> list[Any]:
         """The values an instance takes for one parameter: every one of a small type; otherwise
