@@ -12,6 +12,9 @@ from hypspec.names import did_you_mean
 
 # Z3 takes a timeout in milliseconds as a 32-bit number.
 MAX_TIMEOUT_SECONDS = (2**32 - 1) // 1000
+# The solver time each property (and each obligation of a model whose manifest budgets none) is
+# given when the user names none: `hypspec prove --timeout`.
+DEFAULT_TIMEOUT_S = 20.0
 # More processes than this is a typo, not a machine: each one is a Python with the spec loaded,
 # or a QEMU.
 MAX_JOBS = 256

@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hypspec.arguments import job_count, one_of, output_file, path_argument, positive_seconds
+from hypspec.arguments import (
+    DEFAULT_TIMEOUT_S,
+    job_count,
+    one_of,
+    output_file,
+    path_argument,
+    positive_seconds,
+)
 from hypspec.categories.registry import CATEGORIES
 from hypspec.exitcodes import ExitCode, UsageError
 
@@ -58,7 +65,10 @@ def add_prove_parser(sub: argparse._SubParsersAction) -> None:
     prove.add_argument("--junit", type=output_file, metavar="FILE",
                        help="also write the results as JUnit XML: a test per property, invariant or "
                             "observation (and per mutant with --mutants)")
-    prove.add_argument("--timeout", type=positive_seconds, default=20.0, help="seconds per obligation")
+    prove.add_argument("--timeout", type=positive_seconds, metavar="SECONDS",
+                       help="solver time per property and per obligation (default: "
+                            f"{DEFAULT_TIMEOUT_S:g} s for a property, and for the model's obligations "
+                            "what its manifest budgets, `obligation_timeout_s`)")
     prove.add_argument("--mutants", action="store_true",
                        help="also check that mutants are caught: those whose caught_by names a "
                             "property named (or an obligation of one), or, with none named, every "

@@ -9,11 +9,13 @@ index of the specification, and the build rejects a block that breaks it.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from hypspec.arguments import MAX_TIMEOUT_SECONDS
 from hypspec.lang.diagnostics import Diagnostic, SpecError, split_lines
 from hypspec.lang.syntax import Loc
 
@@ -76,6 +78,13 @@ class Manifest:
 
     root: Path
     chapters: list[Path]
+    # The solver time each proof obligation of the tree's model is given, in seconds, when the
+    # user names none (`hypspec prove --timeout`); None: the prover's default.
+    obligation_timeout_s: float | None = None
+
+
+# What a manifest may set.
+MANIFEST_KEYS = ("chapters", "obligation_timeout_s")
 
 
 def read_manifest(directory: Path) -> Manifest:
@@ -93,6 +102,11 @@ def read_manifest(directory: Path) -> Manifest:
         line, col = (int(at.group(1)), int(at.group(2))) if at else (1, 1)
         loc = Loc(str(path), max(line, 1), max(col, 1))
         raise SpecError([Diagnostic(loc, f"malformed manifest: {err}")]) from err
+    unknown = [key for key in data if key not in MANIFEST_KEYS]
+    if unknown:
+        raise SpecError([Diagnostic(_key_loc(path, text, unknown[0]),
+                                    f"unknown manifest key {unknown[0]!r} (a manifest sets "
+                                    f"{', '.join(MANIFEST_KEYS)})")])
     chapters = data.get("chapters")
     if not isinstance(chapters, list) or not all(isinstance(c, str) for c in chapters):
         raise SpecError(
@@ -107,4 +121,25 @@ def read_manifest(directory: Path) -> Manifest:
                 break
         where = Loc(str(path), line, max(col, 1))
         raise SpecError([Diagnostic(where, f"manifest lists missing chapter(s): {missing}")])
-    return Manifest(directory, [directory / c for c in chapters])
+    return Manifest(directory, [directory / c for c in chapters], _obligation_timeout(path, text, data))
+
+
+def _obligation_timeout(path: Path, text: str, data: dict[str, object]) -> float | None:
+    """The manifest's `obligation_timeout_s`, if it sets one: seconds, as `--timeout` takes them."""
+    value = data.get("obligation_timeout_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not 0.001 <= value <= MAX_TIMEOUT_SECONDS:
+        raise SpecError([Diagnostic(_key_loc(path, text, "obligation_timeout_s"),
+                                    f"obligation_timeout_s must be a number of seconds from 0.001 to "
+                                    f"{MAX_TIMEOUT_SECONDS}, not {value!r}")])
+    return float(value)
+
+
+def _key_loc(path: Path, text: str, key: str) -> Loc:
+    """Where a top-level key of a manifest is set (its first line if it cannot be found)."""
+    for number, source in enumerate(split_lines(text), start=1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", source):
+            return Loc(str(path), number, source.index(key) + 1)
+    return Loc(str(path), 1, 1)

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hypspec.api import ROOT, Spec, proof_tree
+from hypspec.arguments import DEFAULT_TIMEOUT_S
 from hypspec.concrete.compiler import CompiledSpec, compile_program
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Program
+from hypspec.lang.literate import read_manifest
 from hypspec.lang.types import Bits, Bool, Type
 from hypspec.model.footprint import Footprint, footprints
 
@@ -114,6 +116,20 @@ class Model:
         from hypspec.model.satisfiable import KnownModels
 
         return KnownModels()
+
+    @cached_property
+    def obligation_timeout_s(self) -> float:
+        """The solver time each obligation is given when the user names none: what the manifest
+        of the model's chapters budgets (`obligation_timeout_s`; the longest, if several do), or
+        else the prover's default."""
+        files = set(self.spec.loaded.files)
+        budgets = []
+        for directory in sorted({path.parent for path in files}):
+            if (directory / "manifest.toml").is_file():
+                manifest = read_manifest(directory)
+                if manifest.obligation_timeout_s is not None and files & set(manifest.chapters):
+                    budgets.append(manifest.obligation_timeout_s)
+        return max(budgets, default=DEFAULT_TIMEOUT_S)
 
     @cached_property
     def footprints(self) -> dict[str, Footprint]:

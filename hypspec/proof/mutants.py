@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from hypspec.model.program import Model
 
 from hypspec.api import MODEL_DIR, MODELS_DIR, PROOFS_DIR, ROOT, Spec, proof_tree
+from hypspec.arguments import DEFAULT_TIMEOUT_S
 from hypspec.lang.diagnostics import Diagnostic, SpecError
 from hypspec.lang.syntax import Loc
 from hypspec.names import UnknownNameError, unknown_name
@@ -143,8 +144,10 @@ def patched_tree(*patches: Mutant, trees: tuple[str, ...] = LOADED_TREES) -> Ite
         yield root
 
 
-def check_mutant(mutant: Mutant, timeout_s: float = 20.0) -> MutantResult:
-    """Every property or invariant the mutant names is refuted, with a replayed counterexample."""
+def check_mutant(mutant: Mutant, timeout_s: float | None = None) -> MutantResult:
+    """Every property or invariant the mutant names is refuted, with a replayed counterexample.
+    Each is given `timeout_s` of solver time, or by default what a property or the model's
+    obligations are given (`hypspec prove --timeout`)."""
     from hypspec.model.program import Model
 
     with patched_tree(mutant) as root:
@@ -156,13 +159,14 @@ def check_mutant(mutant: Mutant, timeout_s: float = 20.0) -> MutantResult:
     return MutantResult(mutant, results)
 
 
-def _refute(spec: Spec, model: Model | None, name: str, timeout_s: float) -> Any:
+def _refute(spec: Spec, model: Model | None, name: str, given_s: float | None) -> Any:
     """Try to refute one named obligation: a property, an invariant as a whole, or one
     obligation of it (`INV after TRANSITION`, `INV initially`, `TRANSITION keeps its asserts`)."""
     from hypspec.model.induction import discharge_transition, refute_invariant, summarise
     from hypspec.model.noninterference import discharge_noninterference, prove_observation
 
     if model is not None:
+        timeout_s = given_s or model.obligation_timeout_s
         if name in spec.program.invariants:
             return refute_invariant(model, name, timeout_s)
         if name in spec.program.observations:
@@ -182,4 +186,4 @@ def _refute(spec: Spec, model: Model | None, name: str, timeout_s: float) -> Any
             transition = name.removesuffix(" keeps its asserts")
             model.transition(transition)
             return summarise(name, discharge_transition(model, transition, [], timeout_s, safety=True))
-    return prove(spec, name, timeout_s)
+    return prove(spec, name, given_s or DEFAULT_TIMEOUT_S)

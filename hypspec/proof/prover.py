@@ -23,6 +23,7 @@ from typing import Any
 import z3
 
 from hypspec.api import Spec, State, SymbolicCall
+from hypspec.arguments import DEFAULT_TIMEOUT_S
 from hypspec.concrete.runtime import Oracle, RecordingMap, SpecAssertionError
 from hypspec.lang.types import Bool, Map
 from hypspec.names import UnknownNameError, unknown_name
@@ -82,7 +83,7 @@ class ProofResult:
         return self.status == PROVED
 
 
-def prove(spec: Spec, name: str, timeout_s: float = 20.0) -> ProofResult:
+def prove(spec: Spec, name: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> ProofResult:
     start = time.perf_counter()
     func = spec.program.functions.get(name)
     if func is None or not func.is_property:

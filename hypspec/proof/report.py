@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hypspec.api import Spec, proof_tree, spec_hash
+from hypspec.arguments import DEFAULT_TIMEOUT_S
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls, unless_interrupted
 from hypspec.junit import Case, Suite, write_junit
@@ -99,6 +100,7 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
         spec = run.spec = Spec.load(*proof_tree(root)) if root else Spec.load(*proof_tree())
         run.spec_hash = spec_hash(root) if root else spec_hash()
         model = Model(spec)
+        model_timeout = args.timeout or model.obligation_timeout_s
         known = proof_names(spec)
         names = args.properties or known
         for name in names:
@@ -113,22 +115,23 @@ def _prove(args: argparse.Namespace, run: _Run) -> None:
         with meter("prove: properties done", len(properties) + len(one_by_one)) as proved:
             for name in properties:
                 inform(args, f"proving {name} ...")
-                run.results.append(unless_interrupted(prove(spec, name, args.timeout)))
+                run.results.append(unless_interrupted(prove(spec, name, args.timeout or DEFAULT_TIMEOUT_S)))
                 proved.advance()
             for name in one_by_one:
                 if name in spec.program.invariants:
                     inform(args, f"proving {name} ...")
-                    run.results.append(unless_interrupted(prove_invariant(model, name, args.timeout)))
+                    run.results.append(unless_interrupted(prove_invariant(model, name, model_timeout)))
                 else:
                     inform(args, f"proving that {name} does not depend on the secret ...")
-                    run.results.append(unless_interrupted(prove_observation(model, name, args.timeout)))
+                    run.results.append(unless_interrupted(prove_observation(model, name, model_timeout)))
                 proved.advance()
         if not args.properties:
             inform(args, f"proving the model's invariants and safety, "
-                            f"{len(model.transitions)} transitions on {args.jobs} process(es) ...")
+                            f"{len(model.transitions)} transitions on {args.jobs} process(es), "
+                            f"up to {model_timeout:g} s an obligation ...")
             # the initial state's obligations, then each transition's
             with meter("prove: transitions done", len(model.transitions) + 1) as proved:
-                invariants, safety = prove_model(model, args.timeout, jobs=args.jobs, on_done=proved.advance)
+                invariants, safety = prove_model(model, model_timeout, jobs=args.jobs, on_done=proved.advance)
             run.results += unless_interrupted(invariants + safety)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from hypspec.lang.literate import read_manifest
 from tests.lang.conftest import (
     FIRST_CODE_LINE,
     assert_diagnostic,
@@ -159,3 +162,36 @@ def test_non_utf8_manifest(workdir: Path) -> None:
     diagnostic = the_error(Path("spec"))
     assert diagnostic.loc.file == "spec/manifest.toml"
     assert "not UTF-8" in diagnostic.message
+
+
+def test_manifest_budget_for_obligations(workdir: Path) -> None:
+    """[MANIFEST] a manifest may give its model's proof obligations a solver budget, in seconds."""
+    spec = workdir / "spec"
+    spec.mkdir()
+    (spec / "manifest.toml").write_text("chapters = []\nobligation_timeout_s = 90\n")
+    assert read_manifest(spec).obligation_timeout_s == 90.0
+    (spec / "manifest.toml").write_text("chapters = []\n")
+    assert read_manifest(spec).obligation_timeout_s is None
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "true", '"360"', "inf", "5e9"])
+def test_manifest_budget_must_be_seconds(workdir: Path, value: str) -> None:
+    """[MANIFEST] the budget is a number of seconds Z3 can take; anything else is refused where
+    it is set."""
+    spec = workdir / "spec"
+    spec.mkdir()
+    (spec / "manifest.toml").write_text(f'chapters = []\n\nobligation_timeout_s = {value}\n')
+    manifest = Path("spec/manifest.toml")
+    assert_diagnostic(the_error(Path("spec")), manifest, (3, 1), "obligation_timeout_s", "seconds",
+                      quoted=False)
+
+
+def test_manifest_unknown_key(workdir: Path) -> None:
+    """[MANIFEST] a key the loader does not know (a misspelt budget, say) is refused, not
+    ignored."""
+    spec = workdir / "spec"
+    spec.mkdir()
+    (spec / "manifest.toml").write_text('chapters = []\n  obligation_timeout = 90\n')
+    manifest = Path("spec/manifest.toml")
+    assert_diagnostic(the_error(Path("spec")), manifest, (2, 3), "unknown manifest key",
+                      "'obligation_timeout'", "obligation_timeout_s", quoted=False)
