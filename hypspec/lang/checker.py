@@ -10,7 +10,7 @@ read only this checked tree, so they cannot disagree about what a name means.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from hypspec.lang import syntax as s
 from hypspec.lang.builtins import BUILTINS, BuiltinTypeError
@@ -516,7 +516,7 @@ class Checker:
         assert self.scope is not None
         if isinstance(target, s.Name):
             lhs = self._name(target)
-            root = _root(lhs)
+            root = s.target_root(lhs)
             if isinstance(root, s.Var):
                 if root.scope == "const":
                     raise self._error(target.loc, "cannot assign to a constant")
@@ -583,7 +583,7 @@ class Checker:
             cond = self._expect(stmt.cond, BOOL)
         finally:
             self.scope.pop()
-        for part in _subexpressions(cond):
+        for part in s.walk(cond):
             if isinstance(part, s.Call) and part.func not in BUILTINS:
                 raise self._error(part.loc, f"the condition of a clear is evaluated for every key and cannot "
                                             f"call {part.func}; write the test out")
@@ -948,27 +948,6 @@ class Checker:
 
 def _typed(expr: s.Expr, ty: Type | None) -> s.Expr:
     expr.ty = ty
-    return expr
-
-
-def _subexpressions(expr: object) -> list[s.Expr]:
-    """Every expression inside `expr`, itself included (slice bounds and call arguments too)."""
-    found: list[s.Expr] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list | tuple):
-            stack.extend(node)
-        elif isinstance(node, s.Expr | s.SliceItem):
-            if isinstance(node, s.Expr):
-                found.append(node)
-            stack.extend(getattr(node, f.name) for f in fields(node) if f.name not in ("loc", "ty"))
-    return found
-
-
-def _root(expr: s.Expr) -> s.Expr:
-    while isinstance(expr, s.Field | s.Slice | s.Index):
-        expr = expr.base
     return expr
 
 

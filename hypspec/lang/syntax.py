@@ -8,7 +8,8 @@ tree only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -353,3 +354,28 @@ class FuncDecl(Decl):
     # itself (None: every invariant of the model).
     assuming: list[tuple[Loc, str]] | None = None
     result_ty: Type | None = field(default=None, compare=False)
+
+
+# Fields that hold no statement or expression: a walk need not look inside them.
+_LEAF_FIELDS = frozenset({"loc", "ty", "type_syntax", "key_ty"})
+
+
+def walk(root: object) -> Iterator[Stmt | Expr | SliceItem | Param]:
+    """Every statement, expression, slice item and parameter inside `root` (a node, or a list of
+    them), itself included: slice bounds, call arguments and the bodies of branches and loops
+    too."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+        elif isinstance(node, Stmt | Expr | SliceItem | Param):
+            yield node
+            stack.extend(getattr(node, f.name) for f in fields(node) if f.name not in _LEAF_FIELDS)
+
+
+def target_root(target: Expr) -> Expr:
+    """What an assignment to `target` (`X`, `X.F`, `X[i]`, `X<7:0>` ...) changes: `X`."""
+    while isinstance(target, Field | Slice | Index):
+        target = target.base
+    return target

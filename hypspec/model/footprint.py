@@ -11,8 +11,7 @@ written, whether or not the path that does it is taken.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from hypspec.lang import syntax as s
 from hypspec.lang.checker import Program
@@ -34,7 +33,7 @@ def footprints(program: Program) -> dict[str, Footprint]:
     unknown: set[str] = set()
     for name, decl in program.functions.items():
         reads[name], writes[name], calls[name] = set(), set(), set()
-        for node in _nodes(decl.body):
+        for node in s.walk(decl.body):
             if isinstance(node, s.Unknown):
                 unknown.add(name)
             elif isinstance(node, s.Var) and node.scope == "global":
@@ -66,20 +65,6 @@ def footprints(program: Program) -> dict[str, Footprint]:
 def _written(target: s.Expr) -> str | None:
     """The global an assignment's target (`X`, `X.F`, `X[i]`, `X<7:0>` ...) or a clear changes, or
     None when it changes a local."""
-    while isinstance(target, s.Field | s.Slice | s.Index):
-        target = target.base
-    assert isinstance(target, s.Var), f"{target.loc}: an unresolved assignment target"
-    return target.name if target.scope == "global" else None
-
-
-def _nodes(root: object) -> Iterator[object]:
-    """Every statement and expression inside `root`, itself included."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list | tuple):
-            stack.extend(node)
-        elif isinstance(node, s.Stmt | s.Expr | s.SliceItem | s.Param):
-            yield node
-            stack.extend(getattr(node, f.name) for f in fields(node)
-                         if f.name not in ("loc", "ty", "type_syntax", "key_ty"))
+    root = s.target_root(target)
+    assert isinstance(root, s.Var), f"{target.loc}: an unresolved assignment target"
+    return root.name if root.scope == "global" else None

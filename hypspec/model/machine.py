@@ -117,6 +117,8 @@ class Machine:
                 bank[PE_NUMBER] = (bank[PE_NUMBER] & ~0xFF) | pe
         self.loaded = 0
         self._compiled = self.model.spec.compiled
+        # What the witnesses hold in the state as it is (`witnessed`), until a step runs.
+        self._witnessed: dict[str, set[int]] | None = None
 
     @classmethod
     def with_oracle(cls, model: Model, pes: int, oracle: Oracle) -> Machine:
@@ -151,6 +153,7 @@ class Machine:
         pe = args[step.pe_index] if step.pe_index is not None else None
         for checked in self.watched_by:
             checked.forget(step, pe)
+        self._witnessed = None
         self._compiled.function(name)(self.state if pe is None else self.on(pe), *args)
 
     def enabled(self, name: str, *args: Any) -> bool:
@@ -204,11 +207,12 @@ class Machine:
         switch banks once per PE. A consumer records every instance it evaluates (or stops); a
         check whose instances are all recorded, with choices that have not changed since, is
         skipped the next time."""
+        every = {step.name: choices(step) for step in steps}  # the same on every PE
         for pe in [None, *range(self.pes)]:
             for step in steps:
                 if (step.pe_index is None) != (pe is None):
                     continue
-                options = choices(step)
+                options = list(every[step.name])
                 if step.pe_index is not None:
                     options[step.pe_index] = [pe]
                 keep = checked is not None and checked.keeps(step)
@@ -257,8 +261,13 @@ class Machine:
 
     def witnessed(self, checked: Checked | None = None) -> dict[str, set[int]]:
         """Every value each witness holds now, by its type, at every instance of its parameters
-        among the values given so far: computed once for all the instances of a check (with
+        among the values given so far: computed once per state for all the checks (with
         `checked`, only at the instances a step may have changed)."""
+        if self._witnessed is None:
+            self._witnessed = self._witness(checked)
+        return self._witnessed
+
+    def _witness(self, checked: Checked | None) -> dict[str, set[int]]:
         found: dict[str, set[int]] = {}
         for witness in self.model.witnesses:
             func = self._compiled.function(witness.name)
