@@ -1,4 +1,6 @@
-"""The on-disk cache of work that depends only on text: the checked spec and its compiled code.
+"""The on-disk cache of work that depends only on text: the checked spec and its compiled code
+(and, to order the next run's work, what each of a model's transitions took to prove:
+`hypspec.model.schedule`).
 
 Loading the chapters (parsing and checking about 700 blocks) and compiling them to Python take
 most of a short command's time. Both are functions of the chapters' text, of the names the

@@ -43,6 +43,7 @@ from hypspec.lang import syntax as s
 from hypspec.lang.types import Bool, Enum, Map, Type
 from hypspec.model.machine import Machine
 from hypspec.model.program import PE_NUMBER, Model, Step
+from hypspec.model.schedule import heaviest_first, remember
 from hypspec.proof.prover import PROVED, REFUTED, UNKNOWN, VACUOUS, unknown_lines
 from hypspec.symbolic.evaluator import (
     MemoryAccess,
@@ -189,11 +190,13 @@ def prove_model(model: Model, timeout_s: float = 20.0, jobs: int = 1,
     if jobs > 1:
         files = [str(f) for f in model.spec.loaded.files]
         with ProcessPoolExecutor(jobs, initializer=_worker_init, initargs=(files,)) as pool:
-            futures = [pool.submit(_worker_transition, name, timeout_s) for name in transitions]
+            # the initial state's few obligations, then the transitions heaviest first
+            order = [None, *heaviest_first([t.name for t in model.transitions])]
+            futures = {name: pool.submit(_worker_transition, name, timeout_s) for name in order}
             try:
-                for _ in as_completed(futures):
+                for _ in as_completed(futures.values()):
                     on_done()
-                done = [f.result() for f in futures]
+                done = [futures[name].result() for name in transitions]
             except BaseException:
                 # Ctrl-C, or a worker's error: end the workers and drop the queue now, rather than
                 # let the pool's exit wait for every obligation still queued
@@ -209,6 +212,8 @@ def prove_model(model: Model, timeout_s: float = 20.0, jobs: int = 1,
             per_invariant[result.obligation.invariant].append(result)  # type: ignore[index]
         if safe is not None:
             safety.append(summarise(safe.name, [safe]))
+    remember({name: sum(r.seconds for r in [*steps, *([safe] if safe else [])])
+              for name, (steps, safe) in zip(transitions, done, strict=True) if name is not None})
     return [summarise(n, per_invariant[n]) for n in names], safety
 
 
