@@ -104,7 +104,7 @@ def read_manifest(directory: Path) -> Manifest:
         raise SpecError([Diagnostic(loc, f"malformed manifest: {err}")]) from err
     unknown = [key for key in data if key not in MANIFEST_KEYS]
     if unknown:
-        raise SpecError([Diagnostic(_key_loc(path, text, unknown[0]),
+        raise SpecError([Diagnostic(_found(path, text, _key(unknown[0])),
                                     f"unknown manifest key {unknown[0]!r} (a manifest sets "
                                     f"{', '.join(MANIFEST_KEYS)})")])
     chapters = data.get("chapters")
@@ -114,12 +114,8 @@ def read_manifest(directory: Path) -> Manifest:
         )
     missing = [c for c in chapters if not (directory / c).is_file()]
     if missing:
-        line, col = 1, 1
-        for number, source in enumerate(split_lines(text), start=1):
-            if missing[0] in source:  # point at the first missing entry if it can be found
-                line, col = number, source.index(missing[0])
-                break
-        where = Loc(str(path), line, max(col, 1))
+        # at the first missing entry, its opening quote
+        where = _found(path, text, rf"[\"']{re.escape(missing[0])}")
         raise SpecError([Diagnostic(where, f"manifest lists missing chapter(s): {missing}")])
     return Manifest(directory, [directory / c for c in chapters], _obligation_timeout(path, text, data))
 
@@ -131,15 +127,20 @@ def _obligation_timeout(path: Path, text: str, data: dict[str, object]) -> float
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
             or not 0.001 <= value <= MAX_TIMEOUT_SECONDS:
-        raise SpecError([Diagnostic(_key_loc(path, text, "obligation_timeout_s"),
+        raise SpecError([Diagnostic(_found(path, text, _key("obligation_timeout_s")),
                                     f"obligation_timeout_s must be a number of seconds from 0.001 to "
                                     f"{MAX_TIMEOUT_SECONDS}, not {value!r}")])
     return float(value)
 
 
-def _key_loc(path: Path, text: str, key: str) -> Loc:
-    """Where a top-level key of a manifest is set (its first line if it cannot be found)."""
+def _key(key: str) -> str:
+    """A pattern for where a manifest sets `key`."""
+    return rf"(?<![\w-]){re.escape(key)}(?=\s*=)"
+
+
+def _found(path: Path, text: str, pattern: str) -> Loc:
+    """Where `pattern` first matches in a manifest's text (its first line if nowhere)."""
     for number, source in enumerate(split_lines(text), start=1):
-        if re.match(rf"\s*{re.escape(key)}\s*=", source):
-            return Loc(str(path), number, source.index(key) + 1)
+        if (match := re.search(pattern, source)) is not None:
+            return Loc(str(path), number, match.start() + 1)
     return Loc(str(path), 1, 1)
