@@ -145,6 +145,17 @@ class Machine:
         self.on(pe)
         return {name: getattr(self.state, name) for name in self.model.banked}
 
+    def same_state(self, other: Machine) -> bool:
+        """Whether the two machines hold the same state: every PE's bank, every shared global and
+        the oracle that chooses their UNKNOWNs."""
+        if self.pes != other.pes or _choosing(self.state.oracle) != _choosing(other.state.oracle):
+            return False
+        if any(self.bank(pe) != other.bank(pe) for pe in range(self.pes)):
+            return False
+        banked = set(self.model.banked)
+        shared = (name for name in self.model.spec.program.globals if name not in banked)
+        return all(getattr(self.state, name) == getattr(other.state, name) for name in shared)
+
     # ---- steps -----------------------------------------------------------------------
 
     def run(self, name: str, *args: Any) -> None:
@@ -300,3 +311,9 @@ def _show(model: Model, value: Any, ty: Type | None) -> str:
     if isinstance(value, bool):
         return str(value).upper()
     return f"{value:#x}" if isinstance(value, int) and value > 9 else str(value)
+
+
+def _choosing(oracle: Oracle) -> tuple[type, dict[str, Any]]:
+    """What decides an oracle's choices: its kind and its settings (its seed, the values it is
+    told to give, a fill), not the record of what it has chosen so far."""
+    return type(oracle), {name: value for name, value in vars(oracle).items() if name != "chosen"}

@@ -5,13 +5,14 @@ checked, compiled, after every step. A failure shrinks to a short list of model 
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from hypspec.api import MODEL_DIR, Spec, proof_tree
-from hypspec.model.explore import LeakFound, Twin, explore, explore_mutant, state_machine
+from hypspec.model.explore import DEFAULT_PES, LeakFound, Twin, explore, explore_mutant, state_machine
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, ModelError, load_model
 from hypspec.model.scenarios import pes_needed, read_scenarios
@@ -20,7 +21,7 @@ from hypspec.proof.mutants import MODEL_MUTANTS_DIR, patched_tree, read_mutants
 MUTANTS = read_mutants(MODEL_MUTANTS_DIR)
 SCENARIOS = read_scenarios(load_model(), MODEL_DIR)
 
-TestKVMModel = state_machine(load_model(), pes=2, scenarios=SCENARIOS).TestCase
+TestKVMModel = state_machine(load_model(), pes=DEFAULT_PES, scenarios=SCENARIOS).TestCase
 TestKVMModel.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
                                  suppress_health_check=[HealthCheck.too_slow])
 
@@ -111,16 +112,43 @@ A_THEN_B = [
 
 
 def _two_runs(model: Model) -> None:
-    """Run A_THEN_B on a machine and its twin (the secret's steps with their own arguments)."""
+    """Run A_THEN_B on a machine and its twin (the secret's steps with their own arguments). The
+    runs are one run, with equal states, until the secret's step draws other arguments."""
     first = Machine(model, 1)
     twin = Twin(model, 1, first)
+    diverged = False
     for number, (name, args, other) in enumerate(A_THEN_B, start=1):
         step = model.transition(name)
         assert first.enabled(name, *args), name
         assert other is None or twin.secret_acts(first, step, args), name
         first.run(name, *args)
-        twin.step(step, other or args, first, number)
+        twin.step(step, other or args, first, number, args)
         assert twin.comparable, name
+        diverged = diverged or other is not None
+        assert twin.identical is not diverged, name
+        assert first.same_state(twin.machine) is not diverged, name
+
+
+def test_a_twin_compares_nothing_only_while_the_states_are_equal(monkeypatch) -> None:
+    """The twin skips its comparison while it believes the runs are one: check that belief
+    against the states themselves after every step of a campaign in which the runs both stay one
+    and come apart. (Runs that came apart may meet again, when the secret's two steps did the
+    same; the twin then compares, needlessly but soundly.)"""
+    seen: Counter[tuple[bool, bool]] = Counter()
+    step = Twin.step
+
+    def checked(self: Twin, *args: object) -> None:
+        step(self, *args)
+        if self.comparable:
+            first = args[2]
+            assert isinstance(first, Machine)
+            same = first.same_state(self.machine)
+            assert same or not self.identical
+            seen[self.identical, same] += 1
+
+    monkeypatch.setattr(Twin, "step", checked)
+    explore(load_model(), seed=3, examples=12, steps=40, shrink=False, scenarios=SCENARIOS)
+    assert seen[True, True] and seen[False, False], seen
 
 
 def test_the_second_run_sees_a_vgic_register_left_behind() -> None:
