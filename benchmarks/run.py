@@ -20,13 +20,14 @@ from pathlib import Path
 
 from benchmarks.handwalk import walk
 from hypspec.api import MODEL_DIR, SPEC_DIR, Spec, proof_tree
+from hypspec.arguments import DEFAULT_PES
 from hypspec.categories.gic import generate as gic
 from hypspec.categories.stage2 import generate as stage2
 from hypspec.categories.stage2.stimulus import random_world
 from hypspec.categories.timers import generate as timers
 from hypspec.categories.tlb import generate as tlb
 from hypspec.conformance.conform import conform
-from hypspec.model.explore import DEFAULT_PES, explore
+from hypspec.model.explore import explore
 from hypspec.model.induction import prove_model
 from hypspec.model.program import load_model
 from hypspec.model.scenarios import read_scenarios

@@ -15,6 +15,10 @@ MAX_TIMEOUT_SECONDS = (2**32 - 1) // 1000
 # The solver time each property (and each obligation of a model whose manifest budgets none) is
 # given when the user names none: `hypspec prove --timeout`.
 DEFAULT_TIMEOUT_S = 20.0
+# The PEs a model's campaign runs on unless told otherwise (`hypspec explore --pes`, and the
+# stateful test's): the fewest on which a vCPU can move and one PE's steps can interleave with
+# another's.
+DEFAULT_PES = 2
 # More processes than this is a typo, not a machine: each one is a Python with the spec loaded,
 # or a QEMU.
 MAX_JOBS = 256

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from hypspec.arguments import path_argument, positive_count, whole_number
+from hypspec.arguments import DEFAULT_PES, path_argument, positive_count, whole_number
 from hypspec.exitcodes import ExitCode
 from hypspec.interrupt import Interrupted, ctrl_c_inside_z3_calls
 from hypspec.output import inform, meters
@@ -29,7 +29,7 @@ def add_explore_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=positive_count, default=50, help="transitions per sequence")
     p.add_argument("--examples", type=positive_count, default=200, help="sequences to run")
     p.add_argument("--seed", type=whole_number(0), default=0, help="the campaign's seed")
-    p.add_argument("--pes", type=positive_count, default=2,
+    p.add_argument("--pes", type=positive_count, default=DEFAULT_PES,
                    help="processing elements (at most 8 for KVM/ARM)")
     p.add_argument("--model", type=_model_dir, help="a model directory (default: models/kvm_arm)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from hypspec.api import MODEL_DIR, Spec, proof_tree
+from hypspec.arguments import DEFAULT_PES
 from hypspec.concrete.runtime import SpecAssertionError
 from hypspec.lang.types import Bits, Enum
 from hypspec.model.machine import Checked, Machine, Violation
@@ -56,9 +57,6 @@ class Campaign:
 
 # The bits of a run's seed.
 SEED_BITS = 24
-# The PEs a campaign runs on unless told otherwise, and the stateful test's: the fewest on which a
-# vCPU can move and one PE's steps can interleave with another's.
-DEFAULT_PES = 2
 
 
 def _seeds(bits: int) -> st.SearchStrategy[int]:

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from hypspec.api import MODEL_DIR, Spec, proof_tree
-from hypspec.model.explore import DEFAULT_PES, LeakFound, Twin, explore, explore_mutant, state_machine
+from hypspec.arguments import DEFAULT_PES
+from hypspec.model.explore import LeakFound, Twin, explore, explore_mutant, state_machine
 from hypspec.model.machine import Machine
 from hypspec.model.program import Model, ModelError, load_model
 from hypspec.model.scenarios import pes_needed, read_scenarios
