@@ -242,7 +242,7 @@ class Twin:
                 self.machine.run(step.name, *args)
             except SpecAssertionError as err:
                 raise InvariantViolated(f"run 2: {step.name} stops at an assert: {err}") from err
-        self.identical = self.identical and tuple(args) == tuple(first_args)
+        self.identical = self.identical and args == first_args
         if self.identical:
             return
         if self._differ(first, self.model.declassified):

@@ -152,9 +152,7 @@ class Machine:
             return False
         if any(self.bank(pe) != other.bank(pe) for pe in range(self.pes)):
             return False
-        banked = set(self.model.banked)
-        shared = (name for name in self.model.spec.program.globals if name not in banked)
-        return all(getattr(self.state, name) == getattr(other.state, name) for name in shared)
+        return all(getattr(self.state, name) == getattr(other.state, name) for name in self.model.shared)
 
     # ---- steps -----------------------------------------------------------------------
 
